@@ -1,0 +1,69 @@
+import fs from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig, ConfigError } from '../config/load';
+import { createLogger } from '../lib/logger';
+import { codecFromConfig } from '../lib/codec';
+import { createDb } from '../db/client';
+import { applyMigrations } from '../db/migrate';
+import { createTokensRepository } from '../db/repositories/tokens';
+import { buildApp } from './app';
+import { sql } from 'drizzle-orm';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger('api');
+  const { db, close: closeDb } = createDb(config.inventory);
+  await applyMigrations(db);
+  const tokens = createTokensRepository(db);
+  if (config.api.adminTokenFile && fs.existsSync(config.api.adminTokenFile)) {
+    await tokens.ensureBootstrapAdmin(fs.readFileSync(config.api.adminTokenFile, 'utf8').trim());
+  }
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const temporal = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: { payloadCodecs: [codecFromConfig(config.codec)] },
+  });
+
+  const app = await buildApp(
+    {
+      temporal,
+      namespace: config.temporal.namespace,
+      temporalUiUrl: config.temporal.uiUrl,
+      verifyToken: async (plain) => {
+        const found = await tokens.verify(plain);
+        return found ? { tokenId: found.id, role: found.role, account: found.account ?? null } : null;
+      },
+      checks: {
+        database: async () => {
+          await db.execute(sql`SELECT 1`);
+        },
+        temporal: async () => {
+          await connection.workflowService.describeNamespace({ namespace: config.temporal.namespace });
+        },
+      },
+    },
+    { loggerInstance: log },
+  );
+
+  const shutdown = async (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    await app.close(); // stops accepting, lets in-flight requests finish
+    await connection.close();
+    await closeDb();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+
+  await app.listen({ host: config.api.host, port: config.api.port });
+}
+
+main().catch((err) => {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import pino from 'pino';
+import { repoRoot } from '../config/load';
+import { createStackContext } from '../stack/context';
+import { startStack } from '../stack/stack';
+
+function testFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.test.js'))
+    .map((e) => path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name))
+    .sort();
+}
+
+function runNodeTest(files: string[], env: NodeJS.ProcessEnv, concurrency: number): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
+      stdio: 'inherit',
+      env,
+    });
+    child.once('exit', (code) => resolve(code ?? 1));
+  });
+}
+
+/**
+ * Every test: unit tests, then a private stack (own folder, own ports, node b included) for the integration
+ * tests, so the suite runs even while a developer's `up` is running. The stack is always stopped afterwards.
+ */
+export async function test(opts: { home: string; portBase: number; only?: string }): Promise<number> {
+  const root = repoRoot();
+  const dist = path.join(root, 'dist', 'test');
+  const filter = (files: string[]) => (opts.only ? files.filter((f) => f.includes(opts.only!)) : files);
+  const unit = filter(testFiles(path.join(dist, 'unit')));
+  const integration = filter(testFiles(path.join(dist, 'integration')));
+
+  fs.rmSync(opts.home, { recursive: true, force: true }); // each run starts from nothing: no state leaks between runs
+  const log = pino({ level: 'warn', base: { service: 'npanel-test' } }, pino.destination(2));
+  const ctx = createStackContext({ root, home: opts.home, portBase: opts.portBase, log });
+  const started = performance.now();
+  const stack = await startStack(ctx, { withNodeB: true, withApp: true });
+  process.stdout.write(`test stack ready in ${((performance.now() - started) / 1000).toFixed(1)} s (${opts.home})\n`);
+  try {
+    const env = { ...process.env, NPANEL_STACK_DIR: opts.home, NPANEL_REPO_ROOT: root };
+    return await runNodeTest([...unit, ...integration], env, 2);
+  } finally {
+    await stack.stop();
+  }
+}

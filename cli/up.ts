@@ -1,0 +1,97 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import pino from 'pino';
+import { repoRoot } from '../config/load';
+import { createStackContext } from '../stack/context';
+import { startStack } from '../stack/stack';
+import { isAlive, pidFilePath, readPidFile } from './pids';
+
+export interface UpOptions {
+  home: string;
+  portBase: number;
+  detach: boolean;
+  withNodeB: boolean;
+}
+
+function printSummary(home: string): void {
+  const stack = JSON.parse(fs.readFileSync(path.join(home, 'stack.json'), 'utf8'));
+  const token = fs.readFileSync(path.join(home, 'admin-token'), 'utf8').trim();
+  process.stdout.write(
+    [
+      `NPanel is up (state in ${home})`,
+      `  UI and API:    ${stack.api}/`,
+      `  Temporal Web:  ${stack.temporal.ui}`,
+      `  admin token:   ${token}`,
+      `  endpoints:     ${path.join(home, 'stack.json')}`,
+      `  logs:          ${stack.logs}`,
+      '',
+    ].join('\n'),
+  );
+}
+
+function refuseIfRunning(home: string): void {
+  const pids = readPidFile(home);
+  if (pids && isAlive(pids.supervisor)) {
+    throw new Error(`a stack is already running from ${home} (pid ${pids.supervisor}); stop it with 'bin/npanel down'`);
+  }
+}
+
+/** `up --detach`: the same command in a background process; we return once it reports ready (or died). */
+async function upDetached(opts: UpOptions): Promise<void> {
+  fs.mkdirSync(path.join(opts.home, 'logs'), { recursive: true });
+  const logFile = path.join(opts.home, 'logs', 'npanel-up.log');
+  const out = fs.openSync(logFile, 'a');
+  const args = [process.argv[1]!, 'up', '--home', opts.home, '--port-base', String(opts.portBase)];
+  if (opts.withNodeB) args.push('--with-node-b');
+  const readyMarker = path.join(opts.home, 'up.ready');
+  fs.rmSync(readyMarker, { force: true });
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: process.env });
+  child.unref();
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const deadline = Date.now() + 180_000;
+  while (!fs.existsSync(readyMarker)) {
+    if (exited || Date.now() > deadline) {
+      const tail = fs.readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-5).join('\n');
+      throw new Error(`the stack did not come up:\n${tail}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  printSummary(opts.home);
+}
+
+export async function up(opts: UpOptions): Promise<void> {
+  refuseIfRunning(opts.home);
+  if (opts.detach) return upDetached(opts);
+
+  const started = performance.now();
+  const log = pino({ level: process.env.NPANEL_LOG_LEVEL ?? 'info', base: { service: 'npanel-up' } }, pino.destination(2));
+  const ctx = createStackContext({ root: repoRoot(), home: opts.home, portBase: opts.portBase, log });
+  const stack = await startStack(ctx, { withNodeB: opts.withNodeB, withApp: true });
+  fs.writeFileSync(
+    pidFilePath(opts.home),
+    JSON.stringify({ supervisor: process.pid, daemons: stack.daemons.map((d) => ({ name: d.name, pid: d.pid })) }, null, 2),
+  );
+  const readyMs = Math.round(performance.now() - started);
+  fs.writeFileSync(path.join(opts.home, 'up.ready'), JSON.stringify({ readyMs }) + '\n');
+  printSummary(opts.home);
+  process.stdout.write(`  ready in ${(readyMs / 1000).toFixed(1)} s. Ctrl-C stops everything.\n`);
+
+  // A daemon that dies while we run is reported; the rest keep running so the operator can look around.
+  for (const d of stack.daemons) void d.exited.then((code) => stopping || log.error({ daemon: d.name, code }, 'daemon exited'));
+  let stopping = false;
+  await new Promise<void>((resolve) => {
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'stopping the stack');
+      await stack.stop();
+      fs.rmSync(pidFilePath(opts.home), { force: true });
+      fs.rmSync(path.join(opts.home, 'up.ready'), { force: true });
+      resolve();
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+  });
+}

@@ -1,0 +1,23 @@
+/**
+ * Workflow IDs are the correlation IDs of NPanel: readable, URL-safe, unique per operation.
+ * Pure (imported by workflows): the caller passes the unique suffix (a ULID from the API side).
+ */
+
+const SAFE = /[^a-z0-9.-]/g;
+
+function part(value: string): string {
+  return value.toLowerCase().replace(SAFE, '-').slice(0, 80);
+}
+
+export const workflowIds = {
+  provision: (account: string, unique: string) => `provision-${part(account)}-${unique}`,
+  deprovision: (account: string, unique: string) => `deprovision-${part(account)}-${unique}`,
+  suspend: (account: string, unique: string) => `suspend-${part(account)}-${unique}`,
+  unsuspend: (account: string, unique: string) => `unsuspend-${part(account)}-${unique}`,
+  migrate: (domain: string, unique: string) => `migrate-${part(domain)}-${unique}`,
+  renew: (domain: string, unique: string) => `renew-${part(domain)}-${unique}`,
+  timer: (unique: string) => `timer-${unique}`,
+};
+
+/** Accepts only the characters our builders emit, so an ID from a URL can be echoed back safely. */
+export const WORKFLOW_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration schema of NPanel's processes (API, worker, CLI). Sources: the environment (NPANEL_*,
+ * see env-keys.ts) and temporal.yaml. Every key has a form the error message can name.
+ */
+
+const port = z.coerce.number().int().min(1).max(65535);
+const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration like 30s, 15m, 24h');
+const absPath = z.string().regex(/^\//, 'an absolute path');
+const nodeId = z.string().regex(/^[a-z0-9]{1,32}$/, 'lowercase letters and digits, 1-32 characters');
+const url = z.string().url();
+
+const scheduleBase = z.object({ id: z.string().min(1), every: duration, jitter: duration, overlap: z.enum(['skip', 'buffer_one', 'allow_all']) });
+
+export const temporalYamlSchema = z.object({
+  namespace: z.string().min(1),
+  retentionDays: z.number().int().min(1).max(3650),
+  taskQueues: z.object({ control: z.string().min(1), nodePrefix: z.string().min(1) }),
+  searchAttributes: z.record(z.string(), z.enum(['Keyword', 'Text', 'Int', 'Datetime', 'Bool', 'Double', 'KeywordList'])),
+  schedules: z.object({
+    certificateRenewalSweep: scheduleBase.extend({ renewWithinDays: z.number().int().min(1), maxConcurrent: z.number().int().min(1).max(100) }),
+    auditRetention: scheduleBase.extend({ keepDays: z.number().int().min(1), batchSize: z.number().int().min(1).max(100_000) }),
+  }),
+});
+
+export const configSchema = z.object({
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  temporal: temporalYamlSchema.extend({ address: z.string().regex(/^[^:\s]+:\d+$/, 'host:port'), uiUrl: url }),
+  node: z.object({ id: nodeId, ip: z.string().min(1) }),
+  /** Which queues this worker polls: control (workflows) and/or node (this node's local activities). */
+  workerRoles: z.array(z.enum(['control', 'node'])).min(1),
+  codec: z.object({
+    key: z.string().refine((v) => Buffer.from(v, 'base64').length === 32, 'base64 of exactly 32 bytes (AES-256)'),
+    keyId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a key id of letters, digits, . _ -'),
+  }),
+  inventory: z.object({ host: z.string(), port, user: z.string(), password: z.string(), database: z.string() }),
+  api: z.object({ host: z.string(), port, publicUrl: url.optional(), adminTokenFile: absPath.optional() }),
+  metrics: z.object({ workerPort: port }),
+  dns: z.object({
+    apiUrl: url,
+    apiKey: z.string().min(8),
+    nameservers: z.array(z.string()).min(1),
+    hostmaster: z.string(),
+    defaultTtl: z.coerce.number().int().min(30),
+  }),
+  mysqlAdmin: z.object({ host: z.string(), port, user: z.string(), password: z.string() }),
+  nginx: z.object({
+    bin: z.string(), prefix: absPath, conf: absPath, errorLog: absPath, sitesDir: absPath, certsDir: absPath,
+    challengeDir: absPath, suspendedPage: absPath, httpPort: port, httpsPort: port, listenIp: z.string(),
+  }),
+  files: z.object({ webRoot: absPath, ownerUid: z.coerce.number().int().min(1), ownerGid: z.coerce.number().int().min(1) }),
+  mail: z.object({ layoutRoot: absPath, doveConf: absPath, vmailUid: z.coerce.number().int(), vmailGid: z.coerce.number().int(), imapPort: port, smtpPort: port }),
+  ftp: z.object({ passwdFile: absPath, pdbFile: absPath, port }),
+  acme: z.object({ directory: url, caFile: z.string().optional(), accountEmail: z.string().email().optional() }),
+});
+
+export type NpanelConfig = z.infer<typeof configSchema>;
+export type TemporalYaml = z.infer<typeof temporalYamlSchema>;

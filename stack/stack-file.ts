@@ -1,0 +1,31 @@
+/**
+ * The shape of `<home>/stack.json`: every endpoint of a running stack. Operators' scripts and tests read it;
+ * keys named in the foundation issue are an interface: add keys, never rename or remove.
+ */
+export interface StackFile {
+  api: string;
+  node: { id: string; ip: string };
+  temporal: { address: string; namespace: string; ui: string };
+  dns: { host: string; port: number; api: string };
+  nginx: { http: number; https: number };
+  imap: number;
+  lmtp: number;
+  smtp: number;
+  ftp: number;
+  mysql: { host: string; port: number };
+  acme: { directory: string; ca: string; issuerRoot?: string };
+  migrationSource: {
+    host: string;
+    port: number;
+    user: string;
+    privateKey: string;
+    hostKeyFingerprint: string;
+    docroot: string;
+    databases: string[];
+  };
+  /** Extra hosting nodes (tests start node "b"); the default node's ports are the top-level keys. */
+  nodes?: Record<string, { nginx: { http: number; https: number }; imap: number; smtp: number; ftp: number }>;
+  /** Where state lives, so tools can find logs and per-node folders. */
+  home: string;
+  logs: string;
+}

@@ -1,0 +1,66 @@
+import fs from 'node:fs';
+import { Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { loadConfig, ConfigError } from '../config/load';
+import { createLogger } from '../lib/logger';
+import { codecFromConfig } from '../lib/codec';
+import { nodeTaskQueue } from '../common/constants';
+import { createControlActivities, createNodeActivities } from '../activities';
+import { installRuntime } from './runtime';
+import { ensureSearchAttributes } from './search-attributes';
+import { WORKFLOW_BUNDLE_PATH } from './bundle';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger('worker').child({ node: config.node.id });
+  installRuntime(log, config.metrics.workerPort);
+
+  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  await ensureSearchAttributes(clientConnection, config.temporal.namespace, config.temporal.searchAttributes, log);
+  await clientConnection.close();
+
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const dataConverter = { payloadCodecs: [codecFromConfig(config.codec)] };
+  const workflowSource = fs.existsSync(WORKFLOW_BUNDLE_PATH)
+    ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
+    : { workflowsPath: require.resolve('../workflows') };
+
+  const workers: Worker[] = [];
+  if (config.workerRoles.includes('control')) {
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueues.control,
+        dataConverter,
+        ...workflowSource,
+        activities: createControlActivities(config),
+      }),
+    );
+  }
+  if (config.workerRoles.includes('node')) {
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace: config.temporal.namespace,
+        taskQueue: nodeTaskQueue(config.node.id),
+        dataConverter,
+        activities: createNodeActivities(config),
+      }),
+    );
+  }
+  log.info({ queues: workers.map((w) => w.options.taskQueue) }, 'worker polling');
+  // Worker.run handles SIGINT/SIGTERM itself (shutdownSignals): in-flight tasks finish, then run() resolves.
+  await Promise.all(workers.map((w) => w.run()));
+  await connection.close();
+  log.info('worker stopped');
+}
+
+main().catch((err) => {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,140 @@
+import { ApplicationFailure } from '@temporalio/common';
+import mysql from 'mysql2/promise';
+
+/** The node's admin login (npanel_admin), which creates customer databases and users. */
+export interface MysqlAdminConfig {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+}
+
+const DB_NAME = /^[a-z][a-z0-9_]{0,31}$/;
+const USER_NAME = /^[a-z][a-z0-9_]{0,31}$/;
+/** Names a customer may never get: granting ALL on `mysql`.* would hand out the whole server. */
+const RESERVED_DBS = new Set(['mysql', 'information_schema', 'performance_schema', 'sys', 'npanel', 'test']);
+const RESERVED_USERS = new Set(['root', 'mysql', 'npanel', 'npanel_admin', 'mariadb', 'debian_sys_maint']);
+
+function invalidName(message: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, 'MysqlInvalidName');
+}
+
+function checkDatabase(name: unknown): string {
+  if (typeof name !== 'string' || !DB_NAME.test(name) || RESERVED_DBS.has(name)) {
+    throw invalidName(`invalid database name ${JSON.stringify(name)?.slice(0, 60)}: want ^[a-z][a-z0-9_]{0,31}$, not reserved`);
+  }
+  return name;
+}
+
+function checkUser(name: unknown): string {
+  if (typeof name !== 'string' || !USER_NAME.test(name) || RESERVED_USERS.has(name)) {
+    throw invalidName(`invalid user name ${JSON.stringify(name)?.slice(0, 60)}: want ^[a-z][a-z0-9_]{0,31}$, not reserved`);
+  }
+  return name;
+}
+
+/** Identifier quoting on top of validation: belt and braces, so a future looser regex cannot open an injection. */
+function quoteId(name: string): string {
+  return `\`${name.replace(/`/g, '``')}\``;
+}
+
+/**
+ * Runs one statement; on failure, throws a plain (retryable) Error naming the step and MariaDB's error code
+ * but never the SQL or server message, which can echo a password.
+ */
+async function run(pool: mysql.Pool, step: string, sql: string, values: unknown[] = []): Promise<unknown> {
+  try {
+    const [result] = await pool.query(sql, values);
+    return result;
+  } catch (err) {
+    const e = err as { code?: string; errno?: number };
+    throw new Error(`mysql ${step} failed: ${e.code ?? 'error'}${e.errno ? ` (${e.errno})` : ''}`);
+  }
+}
+
+export function createMysqlActivities(config: MysqlAdminConfig) {
+  let pool: mysql.Pool | undefined;
+  // Lazy: a worker that never touches MySQL opens no connection, and a MariaDB that starts later is fine.
+  const getPool = () =>
+    (pool ??= mysql.createPool({
+      host: config.host,
+      port: config.port,
+      user: config.user,
+      password: config.password,
+      // Activities are short; two connections serve a worker's concurrent calls without crowding MariaDB.
+      connectionLimit: 2,
+      maxIdle: 1,
+      idleTimeout: 60_000,
+      connectTimeout: 5_000,
+      enableKeepAlive: true,
+    }));
+
+  // Customers connect over TCP; with skip-name-resolve '%' matches 127.0.0.1 and any remote address alike.
+  const HOST = '%';
+
+  const activities = {
+    /** Database + user with ALL on that database only; re-running sets the same password and grant. */
+    async ensureCustomerDatabase(input: { database: string; user: string; password: string }): Promise<{ database: string; user: string }> {
+      const db = checkDatabase(input.database);
+      const user = checkUser(input.user);
+      if (typeof input.password !== 'string' || input.password.length < 8 || input.password.length > 128) {
+        throw ApplicationFailure.nonRetryable('database password must be 8 to 128 characters', 'MysqlInvalidPassword');
+      }
+      const p = getPool();
+      await run(p, 'create database', `CREATE DATABASE IF NOT EXISTS ${quoteId(db)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+      await run(p, 'create user', 'CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [user, HOST, input.password]);
+      // CREATE ... IF NOT EXISTS keeps an old password: set it explicitly so a retry with a new one wins.
+      await run(p, 'set password', 'ALTER USER ?@? IDENTIFIED BY ?', [user, HOST, input.password]);
+      await run(p, 'grant', `GRANT ALL PRIVILEGES ON ${quoteId(db)}.* TO ?@?`, [user, HOST]);
+      return { database: db, user };
+    },
+
+    /** Drops the database and its user; both absent is success. */
+    async dropCustomerDatabase(input: { database: string; user: string }): Promise<{ database: string; user: string }> {
+      const db = checkDatabase(input.database);
+      const user = checkUser(input.user);
+      const p = getPool();
+      await killConnections(p, user);
+      await run(p, 'drop database', `DROP DATABASE IF EXISTS ${quoteId(db)}`);
+      await run(p, 'drop user', 'DROP USER IF EXISTS ?@?', [user, HOST]);
+      return { database: db, user };
+    },
+
+    /** Suspend/unsuspend: ACCOUNT LOCK refuses new logins; locking also ends the sessions already open. */
+    async setCustomerDatabaseLocked(input: { user: string; locked: boolean }): Promise<{ user: string; locked: boolean; exists: boolean }> {
+      const user = checkUser(input.user);
+      const locked = input.locked === true;
+      const p = getPool();
+      const rows = (await run(p, 'find user', 'SELECT 1 FROM mysql.global_priv WHERE User = ? AND Host = ?', [user, HOST])) as unknown[];
+      // A user that is gone needs no lock (deprovision may have run first); report it rather than fail.
+      if (rows.length === 0) return { user, locked, exists: false };
+      await run(p, locked ? 'lock' : 'unlock', `ALTER USER ?@? ACCOUNT ${locked ? 'LOCK' : 'UNLOCK'}`, [user, HOST]);
+      if (locked) await killConnections(p, user);
+      return { user, locked, exists: true };
+    },
+  };
+
+  async function close(): Promise<void> {
+    const p = pool;
+    pool = undefined;
+    await p?.end();
+  }
+
+  return { activities, close };
+}
+
+/** Ends a user's open sessions; one that ended meanwhile (ER_NO_SUCH_THREAD) is what we wanted anyway. */
+async function killConnections(pool: mysql.Pool, user: string): Promise<void> {
+  const rows = (await run(pool, 'list sessions', 'SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ?', [user])) as {
+    ID: number;
+  }[];
+  for (const { ID } of rows) {
+    try {
+      await pool.query('KILL CONNECTION ?', [Number(ID)]);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ER_NO_SUCH_THREAD') throw new Error(`mysql kill session failed: ${(err as { code?: string }).code}`);
+    }
+  }
+}
+
+export type MysqlActivities = ReturnType<typeof createMysqlActivities>['activities'];

@@ -5,6 +5,7 @@ import type { AppDeps } from './deps';
 import { registerErrorHandler } from './error-handler';
 import { healthPlugin } from './plugins/health';
 import { workflowsPlugin } from './plugins/workflows';
+import { accountsPlugin } from './plugins/accounts';
 
 /**
  * Builds the Fastify app without listening, so tests drive it with `inject`. Plugins in order: error
@@ -23,6 +24,7 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
   await app.register(authPlugin, { verify: deps.verifyToken });
   await app.register(healthPlugin, { deps });
   await app.register(workflowsPlugin, { deps });
+  await app.register(accountsPlugin, { deps });
   return app;
 }
 

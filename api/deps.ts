@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { TokenVerifier } from './auth';
+import type { Repositories } from '../db/repositories';
 
 /** What the API needs from the outside world, injected so tests can build the app with `inject`. */
 export interface AppDeps {
@@ -7,6 +8,9 @@ export interface AppDeps {
   namespace: string;
   temporalUiUrl: string;
   verifyToken: TokenVerifier;
+  repos: Repositories;
+  /** The node an account lands on when the request names none (the embedded default's own node). */
+  defaultNode: string;
   /** Readiness probes; each resolves or throws. */
   checks: Record<string, () => Promise<void>>;
 }

@@ -5,7 +5,7 @@ import { createLogger } from '../lib/logger';
 import { codecFromConfig } from '../lib/codec';
 import { createDb } from '../db/client';
 import { applyMigrations } from '../db/migrate';
-import { createTokensRepository } from '../db/repositories/tokens';
+import { createRepositories } from '../db/repositories';
 import { buildApp } from './app';
 import { sql } from 'drizzle-orm';
 
@@ -14,7 +14,8 @@ async function main(): Promise<void> {
   const log = createLogger('api');
   const { db, close: closeDb } = createDb(config.inventory);
   await applyMigrations(db);
-  const tokens = createTokensRepository(db);
+  const repos = createRepositories(db);
+  const tokens = repos.tokens;
   if (config.api.adminTokenFile && fs.existsSync(config.api.adminTokenFile)) {
     await tokens.ensureBootstrapAdmin(fs.readFileSync(config.api.adminTokenFile, 'utf8').trim());
   }
@@ -30,6 +31,8 @@ async function main(): Promise<void> {
       temporal,
       namespace: config.temporal.namespace,
       temporalUiUrl: config.temporal.uiUrl,
+      repos,
+      defaultNode: config.node.id,
       verifyToken: async (plain) => {
         const found = await tokens.verify(plain);
         return found ? { tokenId: found.id, role: found.role, account: found.account ?? null } : null;

@@ -11,7 +11,7 @@ const USAGE = `usage: npanel <command>
   up [--detach] [--home DIR] [--port-base N] [--with-node-b]   start the embedded stack (foreground; Ctrl-C stops)
   down [--home DIR]                                            stop a stack started with up --detach
   status [--home DIR]                                          each service and whether it answers
-  test [--only SUBSTRING]                                      every test, on a private stack
+  test [--only SUBSTRING] [--home DIR] [--port-base N]         every test, on a private stack (default .npanel-test, 27100)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -37,9 +37,9 @@ async function main(argv: string[]): Promise<number> {
       return (await status(path.resolve((values.home as string) ?? defaultHome()))) ? 0 : 1;
     }
     case 'test': {
-      const { values } = parseArgs(rest, { only: 'string', 'port-base': 'string' });
+      const { values } = parseArgs(rest, { only: 'string', 'port-base': 'string', home: 'string' });
       return test({
-        home: path.join(repoRoot(), '.npanel-test'),
+        home: path.resolve((values.home as string) ?? process.env.NPANEL_TEST_HOME ?? path.join(repoRoot(), '.npanel-test')),
         portBase: portBase(values['port-base'] ?? process.env.NPANEL_TEST_PORT_BASE, TEST_PORT_BASE),
         only: values.only as string | undefined,
       });

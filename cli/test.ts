@@ -34,7 +34,11 @@ export async function test(opts: { home: string; portBase: number; only?: string
   const dist = path.join(root, 'dist', 'test');
   const filter = (files: string[]) => (opts.only ? files.filter((f) => f.includes(opts.only!)) : files);
   const unit = filter(testFiles(path.join(dist, 'unit')));
-  const integration = filter(testFiles(path.join(dist, 'integration')));
+  const all = filter(testFiles(path.join(dist, 'integration')));
+  // `*.serial.test.js` break shared daemons on purpose (stop a service, revoke a privilege): they run alone,
+  // after the rest, one file at a time.
+  const integration = all.filter((f) => !f.endsWith('.serial.test.js'));
+  const serial = all.filter((f) => f.endsWith('.serial.test.js'));
 
   fs.rmSync(opts.home, { recursive: true, force: true }); // each run starts from nothing: no state leaks between runs
   const log = pino({ level: 'warn', base: { service: 'npanel-test' } }, pino.destination(2));
@@ -44,7 +48,9 @@ export async function test(opts: { home: string; portBase: number; only?: string
   process.stdout.write(`test stack ready in ${((performance.now() - started) / 1000).toFixed(1)} s (${opts.home})\n`);
   try {
     const env = { ...process.env, NPANEL_STACK_DIR: opts.home, NPANEL_REPO_ROOT: root };
-    return await runNodeTest([...unit, ...integration], env, 2);
+    const code = await runNodeTest([...unit, ...integration], env, 2);
+    const serialCode = serial.length ? await runNodeTest(serial, env, 1) : 0;
+    return code || serialCode;
   } finally {
     await stack.stop();
   }

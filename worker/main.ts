@@ -9,6 +9,9 @@ import { createControlActivities, createNodeActivities } from '../activities';
 import { installRuntime } from './runtime';
 import { ensureSearchAttributes } from './search-attributes';
 import { WORKFLOW_BUNDLE_PATH } from './bundle';
+import { createDb } from '../db/client';
+import { applyMigrations } from '../db/migrate';
+import { createRepositories } from '../db/repositories';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -18,6 +21,12 @@ async function main(): Promise<void> {
   const clientConnection = await Connection.connect({ address: config.temporal.address });
   await ensureSearchAttributes(clientConnection, config.temporal.namespace, config.temporal.searchAttributes, log);
   await clientConnection.close();
+
+  // Every worker registers its node, so the API can route accounts to it and refuse unknown nodes.
+  const database = createDb(config.inventory);
+  await applyMigrations(database.db);
+  const repos = createRepositories(database.db);
+  await repos.nodes.upsert({ id: config.node.id, ip: config.node.ip });
 
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const dataConverter = { payloadCodecs: [codecFromConfig(config.codec)] };
@@ -34,18 +43,21 @@ async function main(): Promise<void> {
         taskQueue: config.temporal.taskQueues.control,
         dataConverter,
         ...workflowSource,
-        activities: createControlActivities(config),
+        activities: createControlActivities(config, repos),
       }),
     );
   }
+  let closeNode = async () => {};
   if (config.workerRoles.includes('node')) {
+    const node = createNodeActivities(config);
+    closeNode = node.close;
     workers.push(
       await Worker.create({
         connection,
         namespace: config.temporal.namespace,
         taskQueue: nodeTaskQueue(config.node.id),
         dataConverter,
-        activities: createNodeActivities(config),
+        activities: node.activities,
       }),
     );
   }
@@ -53,6 +65,8 @@ async function main(): Promise<void> {
   // Worker.run handles SIGINT/SIGTERM itself (shutdownSignals): in-flight tasks finish, then run() resolves.
   await Promise.all(workers.map((w) => w.run()));
   await connection.close();
+  await closeNode();
+  await database.close();
   log.info('worker stopped');
 }
 

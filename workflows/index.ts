@@ -1,2 +1,6 @@
 /** The barrel the worker bundles: every workflow type NPanel runs. */
 export { waitForTimer } from './wait-for-timer';
+export { provisionAccount } from './provision-account';
+export { deprovisionAccount } from './deprovision-account';
+export { suspendAccount } from './suspend-account';
+export { unsuspendAccount } from './unsuspend-account';

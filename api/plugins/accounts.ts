@@ -1,0 +1,126 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { ulid } from 'ulid';
+import { z } from 'zod';
+import { provisionAccountBody, usernameParam, type ProvisionAccountInput } from '../../common/account-input';
+import { errorBody, workflowStarted } from '../../common/api-schemas';
+import { CONTROL_TASK_QUEUE } from '../../common/constants';
+import { startAttributes } from '../../common/search-attribute-keys';
+import { workflowIds } from '../../common/workflow-ids';
+import { AccountConflictError } from '../../db/repositories';
+import { ApiError } from '../api-error';
+import { accountScope } from '../auth';
+import type { AppDeps } from '../deps';
+
+const accountView = z.object({
+  username: z.string(),
+  domain: z.string(),
+  node: z.string(),
+  status: z.string(),
+  workflowId: z.string(),
+  createdAt: z.string(),
+});
+
+const accountDetail = accountView.extend({
+  mailboxes: z.array(z.string()),
+  ftpUsers: z.array(z.string()),
+  databases: z.array(z.object({ name: z.string(), user: z.string() })),
+  domains: z.array(z.string()),
+});
+
+/** Account lifecycle: provision (POST), list, show, suspend, unsuspend, deprovision (DELETE). */
+export const accountsPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
+  const { temporal, repos } = deps;
+
+  const start = async (type: string, workflowId: string, args: unknown[], attrs: { account: string; domain: string; node: string }) => {
+    await temporal.workflow.start(type, {
+      taskQueue: CONTROL_TASK_QUEUE,
+      workflowId,
+      args,
+      typedSearchAttributes: startAttributes(attrs),
+    });
+  };
+
+  app.post('/api/v1/accounts', {
+    config: { access: 'admin' },
+    schema: { body: provisionAccountBody, response: { 202: workflowStarted, 400: errorBody, 409: errorBody } },
+  }, async (request, reply) => {
+    const body = request.body;
+    if (body.tls) throw new ApiError(400, 'bad_request', 'invalid body.tls: certificates are not available on this version yet', [{ field: 'body.tls', message: 'not available yet' }]);
+    const nodeId = body.node ?? deps.defaultNode;
+    const node = await repos.nodes.get(nodeId);
+    if (!node) throw new ApiError(400, 'bad_request', `invalid body.node: unknown node ${nodeId}`, [{ field: 'body.node', message: 'unknown node' }]);
+    const workflowId = workflowIds.provision(body.username, ulid().toLowerCase());
+    try {
+      // The row is the lock: a unique username/domain makes two concurrent POSTs race safely in MySQL.
+      await repos.accounts.reserve({ username: body.username, domain: body.domain, nodeId, workflowId });
+    } catch (err) {
+      if (err instanceof AccountConflictError) {
+        throw ApiError.conflict(`${err.field} ${err.value} is taken by account ${err.existingUsername}`, err.workflowId, [{ field: `body.${err.field}`, message: 'already taken' }]);
+      }
+      throw err;
+    }
+    const input: ProvisionAccountInput = {
+      username: body.username,
+      domain: body.domain,
+      node: nodeId,
+      nodeIp: node.ip,
+      mailboxes: body.mailboxes,
+      ...(body.ftp ? { ftp: body.ftp } : {}),
+      ...(body.database ? { database: { name: body.database.name, user: body.database.user ?? body.database.name, password: body.database.password } } : {}),
+      tls: body.tls,
+    };
+    try {
+      await start('provisionAccount', workflowId, [input], { account: body.username, domain: body.domain, node: nodeId });
+    } catch (err) {
+      await repos.accounts.remove(body.username).catch(() => undefined);
+      throw err;
+    }
+    reply.header('x-correlation-id', workflowId);
+    return reply.status(202).send({ workflowId });
+  });
+
+  app.get('/api/v1/accounts', {
+    schema: { response: { 200: z.object({ accounts: z.array(accountView) }) } },
+  }, async (request) => {
+    const scope = accountScope(request);
+    const rows = await repos.accounts.list(scope ? { account: scope } : {});
+    return { accounts: rows.map((r) => ({ username: r.username, domain: r.domain, node: r.nodeId, status: r.status, workflowId: r.workflowId, createdAt: new Date(r.createdAt).toISOString() })) };
+  });
+
+  const findAccount = async (request: { principal: unknown }, username: string) => {
+    const scope = accountScope(request as never);
+    const res = await repos.accounts.getResources(username);
+    if (!res || (scope !== undefined && scope !== username)) throw ApiError.notFound(`account ${username}`);
+    return res;
+  };
+
+  app.get('/api/v1/accounts/:username', {
+    schema: { params: usernameParam, response: { 200: accountDetail, 400: errorBody, 404: errorBody } },
+  }, async (request) => {
+    const res = await findAccount(request, request.params.username);
+    const a = res.account;
+    return {
+      username: a.username, domain: a.domain, node: a.nodeId, status: a.status, workflowId: a.workflowId, createdAt: new Date(a.createdAt).toISOString(),
+      mailboxes: res.mailboxes.map((m) => m.address),
+      ftpUsers: res.ftpUsers.map((f) => f.username),
+      databases: res.databases.map((d) => ({ name: d.name, user: d.dbUser })),
+      domains: res.domains.map((d) => d.name),
+    };
+  });
+
+  const lifecycle = (action: 'suspend' | 'unsuspend' | 'deprovision', type: string, allowed: string[]) =>
+    async (request: { params: { username: string }; principal: unknown }, reply: { header: (k: string, v: string) => unknown; status: (n: number) => { send: (b: unknown) => unknown } }) => {
+      const res = await findAccount(request, request.params.username);
+      const a = res.account;
+      if (!allowed.includes(a.status)) throw ApiError.conflict(`account ${a.username} is ${a.status}: cannot ${action}`, a.workflowId);
+      const workflowId = workflowIds[action](a.username, ulid().toLowerCase());
+      await start(type, workflowId, [{ username: a.username }], { account: a.username, domain: a.domain, node: a.nodeId });
+      reply.header('x-correlation-id', workflowId);
+      return reply.status(202).send({ workflowId });
+    };
+
+  const lifecycleSchema = { params: usernameParam, response: { 202: workflowStarted, 400: errorBody, 404: errorBody, 409: errorBody } };
+  app.post('/api/v1/accounts/:username/suspend', { config: { access: 'admin' }, schema: lifecycleSchema }, lifecycle('suspend', 'suspendAccount', ['active']) as never);
+  app.post('/api/v1/accounts/:username/unsuspend', { config: { access: 'admin' }, schema: lifecycleSchema }, lifecycle('unsuspend', 'unsuspendAccount', ['suspended']) as never);
+  app.delete('/api/v1/accounts/:username', { config: { access: 'admin' }, schema: lifecycleSchema }, lifecycle('deprovision', 'deprovisionAccount', ['active', 'suspended', 'failed', 'deprovisioning']) as never);
+};

@@ -1,0 +1,103 @@
+import { domainToASCII } from 'node:url';
+import { z } from 'zod';
+
+/**
+ * The contract of account operations, written once: the API validates bodies with these schemas and the
+ * workflows take `z.infer` of them (workflows import this file with `import type` only: it uses node:url).
+ * Every name is normalised (lowercase, trailing dot dropped, IDN to punycode) and then checked against a
+ * closed pattern, so nothing that reaches a path, a config file or a command line can carry metacharacters.
+ */
+
+/** Names a customer may not take: system users, daemons and NPanel's own. */
+export const RESERVED_USERNAMES = new Set([
+  'root', 'admin', 'administrator', 'daemon', 'bin', 'sys', 'sync', 'games', 'man', 'lp', 'mail', 'news', 'uucp',
+  'proxy', 'www', 'wwwdata', 'backup', 'list', 'irc', 'gnats', 'nobody', 'systemd', 'messagebus', 'sshd', 'mysql',
+  'mariadb', 'postgres', 'nginx', 'apache', 'httpd', 'dovecot', 'dovenull', 'exim', 'debian', 'pdns', 'powerdns',
+  'ftp', 'pureftpd', 'vmail', 'postmaster', 'hostmaster', 'webmaster', 'abuse', 'npanel', 'npanelsrc', 'temporal',
+  'localhost', 'operator',
+]);
+
+export const RESERVED_DATABASES = new Set(['mysql', 'information_schema', 'performance_schema', 'sys', 'npanel', 'test', 'shop']);
+
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export const usernameSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z][a-z0-9]{0,15}$/, 'must be 1-16 lowercase letters and digits, starting with a letter')
+  .refine((v) => !RESERVED_USERNAMES.has(v), 'is a reserved name');
+
+export const domainSchema = z
+  .string()
+  .max(300, 'is too long')
+  .transform((v) => v.trim().toLowerCase().replace(/\.$/, ''))
+  .transform((v) => (/^[\x21-\x7e]*$/.test(v) ? v : domainToASCII(v) || v))
+  .refine((v) => v.length >= 3 && v.length <= 253, 'must be 3-253 characters')
+  .refine((v) => v.split('.').length >= 2 && v.split('.').every((l) => LABEL.test(l)), 'must be a domain name of letters, digits and hyphens (labels of 1-63 characters)')
+  .refine((v) => !/^\d+$/.test(v.split('.').pop()!), 'must not end with a numeric label');
+
+export const passwordSchema = z
+  .string()
+  .min(10, 'must be at least 10 characters')
+  .max(128, 'must be at most 128 characters')
+  .refine((v) => !/[\x00-\x1f\x7f]/.test(v), 'must not contain control characters')
+  .refine((v) => /[A-Za-z]/.test(v) && /[^A-Za-z]/.test(v), 'must mix letters with digits or symbols')
+  .refine((v) => new Set(v).size >= 5, 'is too weak (too few distinct characters)');
+
+export const mailLocalSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$/, 'must be 1-64 of a-z 0-9 . _ - (starting and ending with a letter or digit)')
+  .refine((v) => !v.includes('..'), 'must not contain ".."');
+
+export const databaseNameSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z][a-z0-9_]{0,31}$/, 'must be 1-32 of a-z 0-9 _, starting with a letter')
+  .refine((v) => !RESERVED_DATABASES.has(v), 'is a reserved name');
+
+export const nodeIdSchema = z.string().regex(/^[a-z0-9]{1,32}$/, 'must be a node id (lowercase letters and digits)');
+
+export const provisionAccountBody = z
+  .object({
+    username: usernameSchema,
+    domain: domainSchema,
+    node: nodeIdSchema.optional(),
+    mailboxes: z.array(z.object({ local: mailLocalSchema, password: passwordSchema }).strict()).max(50).default([]),
+    ftp: z.object({ password: passwordSchema }).strict().optional(),
+    database: z.object({ name: databaseNameSchema, user: databaseNameSchema.optional(), password: passwordSchema }).strict().optional(),
+    tls: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    const seen = new Set<string>();
+    body.mailboxes.forEach((m, i) => {
+      if (seen.has(m.local)) ctx.addIssue({ code: 'custom', path: ['mailboxes', i, 'local'], message: `duplicate mailbox ${m.local}` });
+      seen.add(m.local);
+    });
+    const secrets = [...body.mailboxes.map((m) => ['mailboxes', m.password] as const), ['ftp', body.ftp?.password] as const, ['database', body.database?.password] as const];
+    for (const [field, pw] of secrets) {
+      if (pw && (pw.toLowerCase().includes(body.username) || pw.toLowerCase().includes(body.domain))) {
+        ctx.addIssue({ code: 'custom', path: [field], message: 'password must not contain the username or domain' });
+      }
+    }
+  });
+
+export type ProvisionAccountBody = z.infer<typeof provisionAccountBody>;
+
+/** What provisionAccount receives: the validated body with the node resolved and logins derived. */
+export interface ProvisionAccountInput {
+  username: string;
+  domain: string;
+  node: string;
+  nodeIp: string;
+  mailboxes: { local: string; password: string }[];
+  ftp?: { password: string };
+  database?: { name: string; user: string; password: string };
+  tls: boolean;
+}
+
+export const usernameParam = z.object({ username: usernameSchema });

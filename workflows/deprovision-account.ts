@@ -1,0 +1,38 @@
+import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import { controlUndoActivities, nodeUndoActivities } from './activity-proxies';
+import { setPhase } from './phase';
+import { progressQuery, StepTracker } from './steps';
+
+export interface DeprovisionAccountInput {
+  username: string;
+}
+
+const STEPS = ['lookup', 'mark', 'database', 'ftp', 'mail', 'dns', 'vhost', 'docroot', 'inventory'];
+
+/**
+ * Removes an account everywhere. Forward-only: every step is delete-if-present and retried with the long
+ * (undo) profile, so a rerun after any failure finishes the job; the audit trail is kept.
+ */
+export async function deprovisionAccount(input: DeprovisionAccountInput): Promise<{ username: string; removed: true }> {
+  const tracker = new StepTracker(STEPS);
+  setHandler(progressQuery, () => tracker.snapshot());
+  const control = controlUndoActivities();
+  const account = await tracker.run('lookup', () => control.getAccount({ username: input.username }));
+  if (!account) throw ApplicationFailure.nonRetryable(`account ${input.username} not found`, 'AccountNotFound');
+  const { domain, node } = account;
+  const local = nodeUndoActivities(node);
+
+  await tracker.run('mark', () => control.setAccountStatus({ username: account.username, status: 'deprovisioning' }));
+  await Promise.all([
+    tracker.run('database', () => Promise.all(account.databases.map((d) => local.dropCustomerDatabase({ database: d.name, user: d.user })))),
+    tracker.run('ftp', () => local.removeFtpUser({ username: account.username })),
+    tracker.run('mail', () => local.removeMailDomain({ domain })),
+    tracker.run('dns', () => control.deleteDnsZone({ domain })),
+    tracker.run('vhost', () => local.removeVhost({ domain })),
+  ]);
+  await tracker.run('docroot', () => local.removeDocroot({ account: account.username, domain }));
+  await tracker.run('inventory', () => control.removeAccountRecords({ username: account.username }));
+  setPhase(tracker, 'completed');
+  await control.appendAudit({ workflowType: 'deprovisionAccount', account: account.username, domain, entries: tracker.audit });
+  return { username: account.username, removed: true };
+}

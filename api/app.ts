@@ -6,6 +6,7 @@ import { registerErrorHandler } from './error-handler';
 import { healthPlugin } from './plugins/health';
 import { workflowsPlugin } from './plugins/workflows';
 import { accountsPlugin } from './plugins/accounts';
+import { codecPlugin } from './plugins/codec';
 
 /**
  * Builds the Fastify app without listening, so tests drive it with `inject`. Plugins in order: error
@@ -25,6 +26,7 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
   await app.register(healthPlugin, { deps });
   await app.register(workflowsPlugin, { deps });
   await app.register(accountsPlugin, { deps });
+  await app.register(codecPlugin, { codec: deps.codec, temporalUiUrl: deps.temporalUiUrl });
   return app;
 }
 

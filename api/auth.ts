@@ -37,7 +37,7 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { verify: TokenV
   app.addHook('onRequest', async (request: FastifyRequest) => {
     const access: Access = request.routeOptions.config?.access ?? 'any';
     if (access === 'public' || !request.routeOptions.url) return;
-    const header = request.headers.authorization;
+    const header = request.headers.authorization ?? bearerFromCookie(request.headers.cookie);
     const match = typeof header === 'string' ? BEARER.exec(header) : null;
     if (!match) throw new ApiError(401, 'unauthorized', 'a bearer token is required (Authorization: Bearer <token>)');
     const principal = await opts.verify(match[1]!);
@@ -46,6 +46,15 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { verify: TokenV
     if (access === 'admin' && principal.role !== 'admin') throw ApiError.forbidden('this route is for administrators');
   });
 });
+
+/**
+ * The web UI also keeps the token in a `npanel_token` cookie (SameSite=Strict) so that Temporal Web, on another
+ * port of the same host, can call the codec endpoint with the operator's credentials.
+ */
+function bearerFromCookie(cookie: string | undefined): string | undefined {
+  const match = cookie ? /(?:^|;\s*)npanel_token=([A-Za-z0-9_-]{8,200})(?:;|$)/.exec(cookie) : null;
+  return match ? `Bearer ${match[1]}` : undefined;
+}
 
 /** For handlers: the account a customer is bound to, or undefined for an admin (who sees everything). */
 export function accountScope(request: FastifyRequest): string | undefined {

@@ -20,10 +20,11 @@ async function main(): Promise<void> {
     await tokens.ensureBootstrapAdmin(fs.readFileSync(config.api.adminTokenFile, 'utf8').trim());
   }
   const connection = await Connection.connect({ address: config.temporal.address });
+  const codec = codecFromConfig(config.codec);
   const temporal = new Client({
     connection,
     namespace: config.temporal.namespace,
-    dataConverter: { payloadCodecs: [codecFromConfig(config.codec)] },
+    dataConverter: { payloadCodecs: [codec] },
   });
 
   const app = await buildApp(
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
       temporalUiUrl: config.temporal.uiUrl,
       repos,
+      codec,
       defaultNode: config.node.id,
       verifyToken: async (plain) => {
         const found = await tokens.verify(plain);

@@ -71,7 +71,7 @@ export async function startStack(ctx: StackContext, opts: StackOptions = {}): Pr
   try {
     const started = performance.now();
     const results = await Promise.allSettled([
-      track(startTemporal(ctx)),
+      track(startTemporal(ctx, { codecEndpoint: `http://127.0.0.1:${ctx.ports.api}/codec` })),
       track(startMariadb(ctx)).then(() => seedSampleSource(ctx)),
       track(startPowerdns(ctx)),
       track(startPebble(ctx)),

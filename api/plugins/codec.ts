@@ -1,0 +1,48 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import { errorBody } from '../../common/api-schemas';
+
+const jsonPayload = z.object({ metadata: z.record(z.string(), z.string()).default({}), data: z.string().default('') });
+const payloadsBody = z.object({ payloads: z.array(jsonPayload).max(1000) });
+
+const fromJson = (p: z.infer<typeof jsonPayload>): Payload => ({
+  metadata: Object.fromEntries(Object.entries(p.metadata).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
+  data: Buffer.from(p.data, 'base64'),
+});
+
+const toJson = (p: Payload) => ({
+  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? []).toString('base64')])),
+  data: Buffer.from(p.data ?? []).toString('base64'),
+});
+
+/**
+ * The codec endpoint Temporal Web and the `temporal` CLI (`--codec-endpoint … --codec-auth "Bearer <token>"`)
+ * call to show encrypted payloads in clear. Admins only: decoding reveals secrets. CORS admits only the
+ * configured Temporal Web origin, with credentials, so the browser may send the operator's token.
+ */
+export const codecPlugin: FastifyPluginAsyncZod<{ codec: PayloadCodec; temporalUiUrl: string }> = async (app, { codec, temporalUiUrl }) => {
+  const uiOrigin = new URL(temporalUiUrl).origin;
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/codec/')) return;
+    if (request.headers.origin === uiOrigin) {
+      reply.header('access-control-allow-origin', uiOrigin);
+      reply.header('access-control-allow-credentials', 'true');
+      reply.header('access-control-allow-headers', 'authorization, content-type, x-namespace');
+      reply.header('access-control-allow-methods', 'POST, OPTIONS');
+      reply.header('vary', 'origin');
+    }
+  });
+  app.options('/codec/:op', { config: { access: 'public' } }, async (_request, reply) => reply.status(204).send());
+
+  for (const op of ['decode', 'encode'] as const) {
+    app.post(`/codec/${op}`, {
+      config: { access: 'admin' },
+      schema: { body: payloadsBody, response: { 200: z.object({ payloads: z.array(jsonPayload) }), 400: errorBody } },
+    }, async (request) => {
+      const payloads = request.body.payloads.map(fromJson);
+      const out = op === 'decode' ? await codec.decode(payloads) : await codec.encode(payloads);
+      return { payloads: out.map(toJson) };
+    });
+  }
+};

@@ -1,0 +1,179 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import type { MailLayout } from '../stack/services/mail-layout';
+import { sha512Crypt, sha512CryptMatches } from './crypt-hash';
+import { mkdirOwned, readIfExists, removeIfExists, serialised, writeAtomic } from './mail-files';
+import { isDomain } from './web-names';
+
+/**
+ * Mail domains and mailboxes of one hosting node, kept as one small file each in the database folders that
+ * Dovecot (dict `fs:posix`, read per login) and Exim (`dsearch`, read per recipient) look up: every change is
+ * live the moment its file is renamed into place, with no reload and no one-second cache window.
+ */
+export interface MailConfig extends Pick<MailLayout, 'dbDir' | 'usersDir' | 'domainsDir' | 'suspendedDir' | 'vmailDir'> {
+  /** Owner of the maildirs (Dovecot's mail_uid/mail_gid). */
+  vmailUid: number;
+  vmailGid: number;
+  /** Group of Dovecot's auth process, the only reader of the records (default: the `dovecot` group). */
+  authGid?: number;
+  /** Dovecot's config, for `doveadm -c` (ending the open sessions of a removed or suspended mailbox). */
+  doveConf: string;
+  doveadmBin?: string;
+}
+
+const LOCAL_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+function checkDomain(domain: unknown): string {
+  if (!isDomain(domain)) throw ApplicationFailure.nonRetryable(`invalid mail domain ${JSON.stringify(domain)}: want lowercase LDH like example.com`, 'MailInvalidName');
+  return domain;
+}
+
+function checkLocal(local: unknown): string {
+  if (typeof local !== 'string' || !LOCAL_RE.test(local)) {
+    throw ApplicationFailure.nonRetryable(`invalid mailbox name ${JSON.stringify(local)}: want ^[a-z0-9][a-z0-9._-]{0,63}$`, 'MailInvalidName');
+  }
+  return local;
+}
+
+function checkPassword(password: unknown): string {
+  // No line breaks or NUL: the hash is made by `openssl passwd -stdin`, which reads one line.
+  if (typeof password !== 'string' || password.length < 1 || password.length > 1024 || /[\r\n\0]/.test(password)) {
+    throw ApplicationFailure.nonRetryable('invalid mailbox password: 1-1024 characters, no line breaks', 'MailInvalidPassword');
+  }
+  return password;
+}
+
+/** What Dovecot reads for a login (passdb) and for delivery and IMAP sessions (userdb). */
+interface MailboxRecord {
+  password: string;
+  home: string;
+}
+
+async function groupId(name: string): Promise<number> {
+  const line = (await fs.readFile('/etc/group', 'utf8')).split('\n').find((l) => l.startsWith(`${name}:`));
+  const gid = line ? Number(line.split(':')[2]) : NaN;
+  if (!Number.isInteger(gid)) throw new Error(`group "${name}" not found`);
+  return gid;
+}
+
+export function createMailActivities(config: MailConfig) {
+  const doveadm = config.doveadmBin ?? 'doveadm';
+  const tmpDir = path.join(config.dbDir, '.tmp');
+  let authGid: Promise<number> | undefined = config.authGid === undefined ? undefined : Promise.resolve(config.authGid);
+  const recordOwner = async () => ({ uid: 0, gid: await (authGid ??= groupId('dovecot')) });
+  const owned = { mode: 0o700, uid: config.vmailUid, gid: config.vmailGid };
+
+  const userFile = (domain: string, local: string) => path.join(config.usersDir, `${local}@${domain}`);
+  const domainFile = (domain: string) => path.join(config.domainsDir, domain);
+  const suspendedFile = (domain: string) => path.join(config.suspendedDir, domain);
+  const home = (domain: string, local: string) => path.join(config.vmailDir, domain, local);
+
+  async function writeRecord(file: string, value: unknown): Promise<void> {
+    await writeAtomic(file, `${JSON.stringify(value)}\n`, { tmpDir, mode: 0o640, ...(await recordOwner()) });
+  }
+
+  /**
+   * Ends open IMAP sessions (a suspended or removed mailbox must not keep reading mail). Best effort: with
+   * Dovecot down there is no session to end; exit 68 means "nobody was logged in".
+   */
+  function kick(mask: string): Promise<void> {
+    return new Promise((resolve) => {
+      execFile(doveadm, ['-c', config.doveConf, 'kick', mask], { timeout: 10_000 }, () => resolve());
+    });
+  }
+
+  async function mailboxesOf(domain: string): Promise<string[]> {
+    const names = await fs.readdir(config.usersDir);
+    return names.filter((n) => n.endsWith(`@${domain}`)).map((n) => n.slice(0, -domain.length - 1));
+  }
+
+  return {
+    /** Makes `domain` a mail domain of this node: Exim accepts mail for its mailboxes from now on. */
+    async ensureMailDomain(input: { domain: string }) {
+      const domain = checkDomain(input.domain);
+      return serialised(`mail:${domain}`, async () => {
+        await mkdirOwned(config.vmailDir, [domain], owned);
+        if ((await readIfExists(domainFile(domain))) !== undefined) return { domain, created: false };
+        await writeRecord(domainFile(domain), { domain });
+        return { domain, created: true };
+      });
+    },
+
+    /** Removes the domain, all its mailboxes and their mail. Mail for it is refused at RCPT from the first step. */
+    async removeMailDomain(input: { domain: string }) {
+      const domain = checkDomain(input.domain);
+      return serialised(`mail:${domain}`, async () => {
+        const removed = await removeIfExists(domainFile(domain));
+        const locals = await mailboxesOf(domain);
+        for (const local of locals) await removeIfExists(userFile(domain, local));
+        await removeIfExists(suspendedFile(domain));
+        await kick(`*@${domain}`);
+        await fs.rm(path.join(config.vmailDir, domain), { recursive: true, force: true });
+        return { domain, removed, mailboxesRemoved: locals.length };
+      });
+    },
+
+    /**
+     * Creates the mailbox, or sets its password when it exists. Its maildir is made first and its record
+     * last, so the first login or delivery already finds a complete mailbox. The password only ever exists
+     * here and in the hash; a retry with the same password changes nothing (not even the salt).
+     */
+    async ensureMailbox(input: { domain: string; local: string; password: string }) {
+      const domain = checkDomain(input.domain);
+      const local = checkLocal(input.local);
+      const password = checkPassword(input.password);
+      const address = `${local}@${domain}`;
+      return serialised(`mail:${domain}`, async () => {
+        if ((await readIfExists(domainFile(domain))) === undefined) {
+          throw ApplicationFailure.nonRetryable(`${domain} is not a mail domain of this node: run ensureMailDomain first`, 'MailDomainNotFound');
+        }
+        const existing = await readIfExists(userFile(domain, local));
+        const record = existing === undefined ? undefined : (JSON.parse(existing) as Partial<MailboxRecord>);
+        const want = home(domain, local);
+        // Cheap when present (a few EEXIST), and repairs a maildir someone deleted by hand.
+        await mkdirOwned(config.vmailDir, [domain, local, 'Maildir'], owned);
+        for (const sub of ['cur', 'new', 'tmp']) await mkdirOwned(path.join(want, 'Maildir'), [sub], owned);
+        if (record && record.home === want && typeof record.password === 'string' && (await sha512CryptMatches(password, record.password))) {
+          return { address, created: false, changed: false };
+        }
+        const next: MailboxRecord = { password: await sha512Crypt(password), home: want };
+        await writeRecord(userFile(domain, local), next);
+        return { address, created: record === undefined, changed: true };
+      });
+    },
+
+    /** Deletes the mailbox and its mail: logins fail and mail to it is refused at once. */
+    async removeMailbox(input: { domain: string; local: string }) {
+      const domain = checkDomain(input.domain);
+      const local = checkLocal(input.local);
+      const address = `${local}@${domain}`;
+      return serialised(`mail:${domain}`, async () => {
+        const removed = await removeIfExists(userFile(domain, local));
+        await kick(address);
+        await fs.rm(home(domain, local), { recursive: true, force: true });
+        return { address, removed };
+      });
+    },
+
+    /**
+     * Refuses (or restores) IMAP logins of every mailbox of the domain, present and future, without touching
+     * passwords; mail keeps arriving. A domain without mail is fine (suspend runs for every account).
+     */
+    async setMailDomainSuspended(input: { domain: string; suspended: boolean }) {
+      const domain = checkDomain(input.domain);
+      if (typeof input.suspended !== 'boolean') throw ApplicationFailure.nonRetryable('suspended must be a boolean', 'MailInvalidInput');
+      const suspended = input.suspended;
+      return serialised(`mail:${domain}`, async () => {
+        const was = (await readIfExists(suspendedFile(domain))) !== undefined;
+        if (suspended && !was) await writeRecord(suspendedFile(domain), { reason: 'suspended' });
+        if (!suspended && was) await removeIfExists(suspendedFile(domain));
+        if (suspended) await kick(`*@${domain}`);
+        return { domain, suspended, changed: was !== suspended };
+      });
+    },
+  };
+}
+
+export type MailActivities = ReturnType<typeof createMailActivities>;

@@ -1,0 +1,103 @@
+import { execFile } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { sha512Crypt } from '../../activities/crypt-hash';
+import type { HostingNode, StackContext } from '../context';
+import { startDaemon, type RunningDaemon } from '../daemon';
+import { assertPortsFree, canConnect } from '../ports';
+import { renderDenyDict, renderDovecotConfig, renderUsersDict } from './dovecot-config';
+import { dovecotGid, initMailLayout, mailLayout, VMAIL_GID, VMAIL_UID } from './mail-layout';
+
+const run = promisify(execFile);
+
+/** Only used by the readiness check; `.invalid` can never be a customer domain. */
+export const DOVECOT_PROBE_USER = 'npanel-probe@probe.invalid';
+
+/** Unique per stack and node (two stacks on one machine must not share doveadm sockets or log prefixes). */
+function instanceName(node: HostingNode): string {
+  return `npanel-${node.id}-${crypto.createHash('sha256').update(node.dir).digest('hex').slice(0, 8)}`;
+}
+
+/** Writes a file only when its content changed, so a restart does not touch mtimes needlessly. */
+function writeIfChanged(file: string, content: string, mode: number): void {
+  if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === content) return;
+  fs.writeFileSync(file, content, { mode });
+  fs.chmodSync(file, mode);
+}
+
+/**
+ * Dovecot refuses to start while `master.pid` names a live process. After a SIGKILL the file stays, and its
+ * PID may since belong to something else: drop it unless that process is a Dovecot master.
+ */
+function removeStalePidFile(baseDir: string): void {
+  const pidFile = path.join(baseDir, 'master.pid');
+  try {
+    const pid = fs.readFileSync(pidFile, 'utf8').trim();
+    if (!/^\d+$/.test(pid) || fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'dovecot') fs.rmSync(pidFile, { force: true });
+  } catch {
+    fs.rmSync(pidFile, { force: true });
+  }
+}
+
+/** True when Dovecot's auth answers a real password check (an open port alone says nothing about auth). */
+async function authWorks(conf: string, user: string, password: string): Promise<boolean> {
+  try {
+    await run('doveadm', ['-c', conf, 'auth', 'test', user, password], { timeout: 5_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts Dovecot (IMAP + LMTP) for one hosting node in the foreground (`-F`), with a config of its own.
+ * Ready = `doveadm auth test` of a probe user whose random password is made at each start (so no known
+ * password ever exists; it is in doveadm's argv for a few ms, which is harmless for a per-start secret),
+ * plus both listeners accepting connections.
+ */
+export async function startDovecot(ctx: StackContext, node: HostingNode): Promise<RunningDaemon> {
+  const layout = mailLayout(node);
+  const name = node.id === ctx.nodeId ? 'dovecot' : `dovecot-${node.id}`;
+  await assertPortsFree(name, [node.ports.imap, node.ports.lmtp]);
+  initMailLayout(layout);
+
+  writeIfChanged(
+    layout.dovecotConf,
+    renderDovecotConfig({
+      layout,
+      instanceName: instanceName(node),
+      hostname: `mail-${node.id}.npanel.test`,
+      imapPort: node.ports.imap,
+      lmtpPort: node.ports.lmtp,
+      vmailUid: VMAIL_UID,
+      vmailGid: VMAIL_GID,
+      bruteForceDelays: false,
+    }),
+    0o644,
+  );
+  // Dovecot never removes its sockets. With penalties off (mode 0) the anvil-auth-penalty socket is not made,
+  // but a stale one from an older config would make auth retry connecting to it for 5 s at every start.
+  fs.rmSync(path.join(layout.dovecotBaseDir, 'anvil-auth-penalty'), { force: true });
+  removeStalePidFile(layout.dovecotBaseDir);
+  writeIfChanged(layout.dovecotUsersDict, renderUsersDict(layout), 0o644);
+  writeIfChanged(layout.dovecotDenyDict, renderDenyDict(layout), 0o644);
+
+  const probePassword = crypto.randomBytes(24).toString('base64url');
+  fs.writeFileSync(layout.dovecotProbePasswd, `${DOVECOT_PROBE_USER}:${await sha512Crypt(probePassword)}\n`, { mode: 0o640 });
+  fs.chownSync(layout.dovecotProbePasswd, 0, dovecotGid());
+
+  return startDaemon({
+    name,
+    command: 'dovecot',
+    args: ['-F', '-c', layout.dovecotConf],
+    logDir: ctx.logDir,
+    ready: async () =>
+      (await authWorks(layout.dovecotConf, DOVECOT_PROBE_USER, probePassword)) &&
+      (await canConnect(node.ports.imap)) &&
+      (await canConnect(node.ports.lmtp)),
+    readyTimeoutMs: 15_000,
+    stopTimeoutMs: 5_000,
+  });
+}

@@ -1,0 +1,121 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { HostingNode } from '../context';
+
+/**
+ * Every path of one hosting node's mail service, under `<node.dir>/mail/`. Dovecot, Exim and the mail
+ * activities all read this one map, so a path is named once.
+ *
+ * The mailbox database is a folder of small files, one per mailbox, domain or suspension (`db/`), not one
+ * shared list: Dovecot reads a user's file on every login (dict `fs:posix`, no cache) and Exim checks a
+ * recipient with `dsearch` (does a file of that name exist?), so a change is visible to both at once, and
+ * concurrent activities on different mailboxes never rewrite the same file.
+ */
+export interface MailLayout {
+  dir: string;
+  /** Dovecot's own folder: config files, base_dir, state_dir. */
+  dovecotDir: string;
+  dovecotConf: string;
+  /** dict config that maps a login to `db/users/<user>` (passdb + userdb). */
+  dovecotUsersDict: string;
+  /** dict config of the deny passdb: a login is refused while `db/suspended/<domain>` exists. */
+  dovecotDenyDict: string;
+  /** passwd-file holding only the readiness probe user (random password per start). */
+  dovecotProbePasswd: string;
+  dovecotBaseDir: string;
+  dovecotStateDir: string;
+  /** Root of the mailbox database (readable by the `dovecot` group; Exim only needs to traverse it). */
+  dbDir: string;
+  /** `<local>@<domain>`: JSON `{ password, home, uid, gid }`, the passdb and userdb record. */
+  usersDir: string;
+  /** `<domain>`: exists while the domain is a virtual mail domain (Exim's domain list). */
+  domainsDir: string;
+  /** `<domain>`: exists while the domain's mailboxes are suspended (deny passdb). */
+  suspendedDir: string;
+  /** Maildirs: `<vmailDir>/<domain>/<local>/Maildir`, owned by the virtual mail uid. */
+  vmailDir: string;
+  eximDir: string;
+  eximConf: string;
+  eximSpool: string;
+  eximLogDir: string;
+  eximPidFile: string;
+  /** Self-signed pair made once; only there so Exim does not make a throwaway one at each start (see exim.ts). */
+  eximTlsCert: string;
+  eximTlsKey: string;
+}
+
+export function mailLayout(node: Pick<HostingNode, 'dir'>): MailLayout {
+  const dir = path.join(node.dir, 'mail');
+  const dovecotDir = path.join(dir, 'dovecot');
+  const dbDir = path.join(dir, 'db');
+  const eximDir = path.join(dir, 'exim');
+  return {
+    dir,
+    dovecotDir,
+    dovecotConf: path.join(dovecotDir, 'dovecot.conf'),
+    dovecotUsersDict: path.join(dovecotDir, 'users-dict.conf.ext'),
+    dovecotDenyDict: path.join(dovecotDir, 'deny-dict.conf.ext'),
+    dovecotProbePasswd: path.join(dovecotDir, 'probe.passwd'),
+    dovecotBaseDir: path.join(dovecotDir, 'run'),
+    dovecotStateDir: path.join(dovecotDir, 'state'),
+    dbDir,
+    usersDir: path.join(dbDir, 'users'),
+    domainsDir: path.join(dbDir, 'domains'),
+    suspendedDir: path.join(dbDir, 'suspended'),
+    vmailDir: path.join(dir, 'vmail'),
+    eximDir,
+    eximConf: path.join(eximDir, 'exim.conf'),
+    eximSpool: path.join(eximDir, 'spool'),
+    eximLogDir: path.join(eximDir, 'log'),
+    eximPidFile: path.join(eximDir, 'exim.pid'),
+    eximTlsCert: path.join(eximDir, 'tls-cert.pem'),
+    eximTlsKey: path.join(eximDir, 'tls-key.pem'),
+  };
+}
+
+/** Numeric owner of every maildir (no system account needed: Dovecot accepts a bare uid >= first_valid_uid). */
+export const VMAIL_UID = 5000;
+export const VMAIL_GID = 5000;
+
+/** A system group's id (`dovecot`, `Debian-exim`), read from /etc/group: the daemons' packages create them. */
+export function groupId(name: string): number {
+  const line = fs.readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  const gid = line ? Number(line.split(':')[2]) : NaN;
+  if (!Number.isInteger(gid)) throw new Error(`group "${name}" not found (is its package installed?)`);
+  return gid;
+}
+
+/** A system user's id, read from /etc/passwd. */
+export function userId(name: string): number {
+  const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  const uid = line ? Number(line.split(':')[2]) : NaN;
+  if (!Number.isInteger(uid)) throw new Error(`user "${name}" not found (is its package installed?)`);
+  return uid;
+}
+
+/** Dovecot's auth process runs as `dovecot`: it reads the user records. */
+export const dovecotGid = () => groupId('dovecot');
+/** Exim gives up root under `-C` and runs as `Debian-exim`: it lists the database folders (dsearch). */
+export const eximGid = () => groupId('Debian-exim');
+export const eximUid = () => userId('Debian-exim');
+
+/**
+ * Creates what is absent and keeps what exists (mailboxes, maildirs, suspensions survive restarts).
+ * Who may see what: the database folders are root:Debian-exim 0751 (Exim lists them to check recipients,
+ * everyone else may only traverse them) and each record inside is root:dovecot 0640 (only Dovecot's auth
+ * reads password hashes). Users of the machine can thus neither list mailboxes nor read a hash.
+ */
+export function initMailLayout(layout: MailLayout): void {
+  const eximGroup = eximGid();
+  fs.mkdirSync(layout.dir, { recursive: true, mode: 0o755 });
+  fs.mkdirSync(layout.dovecotDir, { recursive: true, mode: 0o755 });
+  // Dovecot fixes the modes of base_dir itself; state_dir holds only its own small state files.
+  fs.mkdirSync(layout.dovecotBaseDir, { recursive: true, mode: 0o755 });
+  fs.mkdirSync(layout.dovecotStateDir, { recursive: true, mode: 0o750 });
+  for (const dir of [layout.dbDir, layout.usersDir, layout.domainsDir, layout.suspendedDir]) {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o751 });
+    fs.chownSync(dir, 0, eximGroup);
+    fs.chmodSync(dir, 0o751);
+  }
+  fs.mkdirSync(layout.vmailDir, { recursive: true, mode: 0o755 });
+}

@@ -73,3 +73,27 @@ export async function assertPortsFree(service: string, ports: number[]): Promise
     }
   }
 }
+
+/**
+ * Ready = the server sends its `220` greeting: a bound port says nothing about a privilege-separated child
+ * that answers. SMTP and FTP greet alike; the greeting may be multi-line (`220-…`), the last line is `220 …`.
+ */
+export function greets220(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    let buffer = '';
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('error', () => done(false));
+    socket.on('data', (chunk) => {
+      buffer += chunk.toString('latin1');
+      if (/(^|\n)220 /.test(buffer)) {
+        socket.end('QUIT\r\n');
+        done(true);
+      } else if (/(^|\n)[45]\d\d /.test(buffer)) done(false);
+    });
+  });
+}

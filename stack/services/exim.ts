@@ -1,10 +1,9 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import { promisify } from 'node:util';
 import type { HostingNode, StackContext } from '../context';
 import { startDaemon, type RunningDaemon } from '../daemon';
-import { assertPortsFree } from '../ports';
+import { assertPortsFree, greets220 } from '../ports';
 import { renderEximConfig } from './exim-config';
 import { eximGid, eximUid, initMailLayout, mailLayout, type MailLayout } from './mail-layout';
 
@@ -25,26 +24,6 @@ async function ensureTlsPair(layout: MailLayout, hostname: string): Promise<void
   fs.chmodSync(layout.eximTlsCert, 0o644);
 }
 
-/** Ready = the server sends its `220` greeting (the listener is bound before the daemon can answer). */
-export function smtpGreets(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host });
-    let buffer = '';
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('error', () => done(false));
-    socket.on('data', (chunk) => {
-      buffer += chunk.toString('latin1');
-      if (/(^|\n)220 /.test(buffer)) {
-        socket.end('QUIT\r\n');
-        done(true);
-      } else if (/(^|\n)[45]\d\d /.test(buffer)) done(false);
-    });
-  });
-}
 
 /**
  * Starts Exim for one hosting node in the foreground (`-bdf`: daemon, no fork to background) with a private
@@ -75,7 +54,7 @@ export async function startExim(ctx: StackContext, node: HostingNode): Promise<R
     command: 'exim4',
     args: ['-C', layout.eximConf, '-bdf', '-q1m'],
     logDir: ctx.logDir,
-    ready: () => smtpGreets(node.ports.smtp),
+    ready: () => greets220(node.ports.smtp),
     readyTimeoutMs: 10_000,
     stopTimeoutMs: 5_000,
   });

@@ -1,11 +1,10 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { HostingNode, StackContext } from '../context';
 import { startDaemon, type RunningDaemon } from '../daemon';
-import { assertPortsFree } from '../ports';
+import { assertPortsFree, greets220 } from '../ports';
 
 const run = promisify(execFile);
 
@@ -45,27 +44,6 @@ async function initLayout(layout: FtpLayout): Promise<void> {
   }
 }
 
-/** Ready = the server answers with its `220` greeting (a bound port alone says nothing about the privsep child). */
-export function ftpGreets(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host });
-    let buffer = '';
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('error', () => done(false));
-    socket.on('data', (chunk) => {
-      buffer += chunk.toString('latin1');
-      // The greeting may be multi-line (`220-...`); the last line is `220 ...`.
-      if (/(^|\n)220 /.test(buffer)) {
-        socket.end('QUIT\r\n');
-        done(true);
-      } else if (/(^|\n)[45]\d\d /.test(buffer)) done(false);
-    });
-  });
-}
 
 /**
  * Starts Pure-FTPd for one hosting node. It runs as root because it chroots each virtual user into the
@@ -94,7 +72,7 @@ export async function startPureftpd(ctx: StackContext, node: HostingNode): Promi
     command: 'pure-ftpd',
     args,
     logDir: ctx.logDir,
-    ready: () => ftpGreets(ftp),
+    ready: () => greets220(ftp),
     readyTimeoutMs: 10_000,
     stopTimeoutMs: 5_000,
   });

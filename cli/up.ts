@@ -4,7 +4,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { repoRoot } from '../config/load';
 import { createStackContext } from '../stack/context';
-import { startStack } from '../stack/stack';
+import { assertStackPortsFree, startStack } from '../stack/stack';
 import { isAlive, pidFilePath, readPidFile } from './pids';
 
 export interface UpOptions {
@@ -39,6 +39,9 @@ function refuseIfRunning(home: string): void {
 
 /** `up --detach`: the same command in a background process; we return once it reports ready (or died). */
 async function upDetached(opts: UpOptions): Promise<void> {
+  // Check ports here too, so a busy port is one clear line from this process, not a relayed log tail.
+  const probe = createStackContext({ root: repoRoot(), home: opts.home, portBase: opts.portBase, log: pino({ level: 'silent' }) });
+  await assertStackPortsFree(probe, opts.withNodeB);
   fs.mkdirSync(path.join(opts.home, 'logs'), { recursive: true });
   const logFile = path.join(opts.home, 'logs', 'npanel-up.log');
   const out = fs.openSync(logFile, 'a');

@@ -50,9 +50,14 @@ function allPorts(ctx: StackContext, nodes: HostingNode[]): [string, number[]][]
  * Starts the whole embedded stack. Independent daemons start side by side (the slowest, Temporal, sets the
  * pace); on any failure everything already started is stopped again, so nothing is left half-running.
  */
+/** Fails with one line naming the first busy port and its service, before anything starts. */
+export async function assertStackPortsFree(ctx: StackContext, withNodeB: boolean): Promise<void> {
+  for (const [service, ports] of allPorts(ctx, hostingNodes(ctx, withNodeB))) await assertPortsFree(service, ports);
+}
+
 export async function startStack(ctx: StackContext, opts: StackOptions = {}): Promise<RunningStack> {
   const nodes = hostingNodes(ctx, opts.withNodeB ?? false);
-  for (const [service, ports] of allPorts(ctx, nodes)) await assertPortsFree(service, ports);
+  await assertStackPortsFree(ctx, opts.withNodeB ?? false);
   const [nodeA] = nodes as [HostingNode, ...HostingNode[]];
 
   const daemons: RunningDaemon[] = [];
@@ -90,11 +95,12 @@ export async function startStack(ctx: StackContext, opts: StackOptions = {}): Pr
       // The API stores this token's hash as the bootstrap admin at start (only the hash reaches MySQL).
       const tokenFile = path.join(ctx.home, 'admin-token');
       if (!fs.existsSync(tokenFile)) fs.writeFileSync(tokenFile, ctx.secrets.adminToken + '\n', { mode: 0o600 });
+      // The API needs only MariaDB and Temporal: it starts beside the workers, not after them.
       await Promise.all([
         track(startWorker(ctx, nodeA, ['control', 'node'])),
         ...nodes.slice(1).map((n) => track(startWorker(ctx, n, ['node']))),
+        track(startApi(ctx, nodeA)),
       ]);
-      await track(startApi(ctx, nodeA));
     }
   } catch (err) {
     await stopAll();
@@ -124,6 +130,10 @@ function writeStackFile(ctx: StackContext, nodes: HostingNode[]): StackFile {
     nodes: Object.fromEntries(
       nodes.map((n) => [n.id, { nginx: { http: n.ports.nginxHttp, https: n.ports.nginxHttps }, imap: n.ports.imap, smtp: n.ports.smtp, ftp: n.ports.ftp }]),
     ),
+    metrics: {
+      api: `http://127.0.0.1:${p.api}/metrics`,
+      workers: Object.fromEntries(nodes.map((n) => [n.id, `http://127.0.0.1:${n.ports.workerMetrics}/metrics`])),
+    },
     home: ctx.home,
     logs: ctx.logDir,
   };

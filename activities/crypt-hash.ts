@@ -29,3 +29,25 @@ export async function sha512CryptMatches(password: string, hash: string): Promis
   if (!m) return false;
   return (await sha512Crypt(password, m[1])) === hash;
 }
+
+/**
+ * Several hashes (each with its own random salt) from one `openssl passwd -6 -stdin`, which reads one password
+ * per line: a fork of the worker costs more than the hashing, so callers with many passwords spawn once.
+ */
+export async function sha512CryptMany(passwords: string[]): Promise<string[]> {
+  if (passwords.length === 0) return [];
+  for (const p of passwords) {
+    if (/[\r\n\0]/.test(p)) throw new Error('password may not contain line breaks or NUL');
+    if (p.length === 0) throw new Error('password may not be empty');
+  }
+  return new Promise((resolve, reject) => {
+    const child = execFile('openssl', ['passwd', '-6', '-stdin'], { timeout: 10_000 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`openssl passwd failed: ${stderr.trim() || err.message}`));
+      const hashes = stdout.trim().split('\n');
+      const ok = hashes.length === passwords.length && hashes.every((h) => /^\$6\$[./0-9A-Za-z]{1,16}\$[./0-9A-Za-z]{86}$/.test(h));
+      if (!ok) return reject(new Error('openssl passwd gave unexpected hashes'));
+      resolve(hashes);
+    });
+    child.stdin!.end(passwords.map((p) => `${p}\n`).join(''));
+  });
+}

@@ -1,11 +1,16 @@
 import type { NpanelConfig } from '../config/schema';
 import type { Repositories } from '../db/repositories';
 import { mailLayout } from '../stack/services/mail-layout';
+import { createAcmeActivities } from './acme';
+import { createCertificateInventoryActivities } from './acme-inventory';
+import { createAuditRetentionActivities } from './audit-retention';
 import { createDnsActivities } from './dns';
 import { createFilesActivities } from './files';
 import { createFtpActivities } from './ftp';
 import { createInventoryActivities } from './inventory';
 import { createMailActivities } from './mail';
+import { createMigrationActivities } from './migration';
+import { createMigrationInventoryActivities } from './migration-inventory';
 import { createMysqlActivities } from './mysql';
 import { createNginxActivities } from './nginx';
 
@@ -16,6 +21,9 @@ import { createNginxActivities } from './nginx';
 export function createControlActivities(config: NpanelConfig, repos: Repositories) {
   return {
     ...createInventoryActivities(repos),
+    ...createAuditRetentionActivities(repos),
+    ...createMigrationInventoryActivities(repos),
+    ...createCertificateInventoryActivities(repos),
     ...createDnsActivities({
       apiUrl: config.dns.apiUrl,
       apiKey: config.dns.apiKey,
@@ -32,6 +40,7 @@ export function createNodeActivities(config: NpanelConfig) {
   const activities = {
     ...createFilesActivities(config.files),
     ...createNginxActivities(config.nginx),
+    ...createAcmeActivities({ nginx: config.nginx, acme: config.acme, codecKey: config.codec.key }),
     ...createMailActivities({
       dbDir: layout.dbDir,
       usersDir: layout.usersDir,
@@ -44,6 +53,13 @@ export function createNodeActivities(config: NpanelConfig) {
     }),
     ...createFtpActivities({ passwdFile: config.ftp.passwdFile, pdbFile: config.ftp.pdbFile, uid: config.files.ownerUid, gid: config.files.ownerGid }),
     ...mysql.activities,
+    ...createMigrationActivities({
+      webRoot: config.files.webRoot,
+      web: { uid: config.files.ownerUid, gid: config.files.ownerGid },
+      vmail: { dir: layout.vmailDir, uid: config.mail.vmailUid, gid: config.mail.vmailGid },
+      mysqlAdmin: config.mysqlAdmin,
+      nginx: { listenIp: config.nginx.listenIp, httpPort: config.nginx.httpPort },
+    }),
   };
   return { activities, close: mysql.close };
 }

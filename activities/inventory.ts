@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import type { Repositories } from '../db/repositories';
 import type { AccountStatus } from '../db/schema';
-import { sha512Crypt } from './crypt-hash';
+import { sha512CryptMany } from './crypt-hash';
 
 /** One audit row as a workflow records it; the workflow ID is taken from the activity context. */
 export interface AuditEntry {
@@ -53,23 +53,28 @@ export function createInventoryActivities(repos: Repositories) {
     async recordAccount(record: AccountRecord): Promise<void> {
       const u = record.username;
       if (record.docroot) await repos.accounts.recordDomain(u, { name: record.domain, docroot: record.docroot });
-      const hashes = await Promise.all(record.mailboxes.map((m) => sha512Crypt(m.password)));
+      // One openssl for every password: under a burst of accounts, forking the worker costs more than hashing.
+      const hashes = await sha512CryptMany([...record.mailboxes.map((m) => m.password), ...(record.ftp ? [record.ftp.password] : [])]);
       for (const [i, m] of record.mailboxes.entries()) {
         await repos.accounts.recordMailbox(u, { address: `${m.local}@${record.domain}`, passwordHash: hashes[i]! });
       }
       if (record.ftp) {
-        await repos.accounts.recordFtpUser(u, { username: u, homeDir: record.ftp.homeDir, passwordHash: await sha512Crypt(record.ftp.password) });
+        await repos.accounts.recordFtpUser(u, { username: u, homeDir: record.ftp.homeDir, passwordHash: hashes[record.mailboxes.length]! });
       }
       if (record.database) await repos.accounts.recordDatabase(u, { name: record.database.name, dbUser: record.database.user });
     },
 
     /**
-     * Undo of `reserveAccount`: marks the row rolled back (or failed) only if THIS workflow owns it, so a
-     * provisioning that lost a race never touches the account another workflow made.
+     * Undo of `reserveAccount`, only if THIS workflow owns the row, so a provisioning that lost a race never
+     * touches the account another workflow made. `rolled_back` (every undo succeeded) deletes the row and any
+     * resource rows a partly done `recordAccount` left: nothing exists, so the API answers 404 for the
+     * username and the audit trail alone tells the story. `failed` (some undo failed, things may be left on
+     * the node) keeps the row in that status, so operators see it and can deprovision it.
      */
     async releaseAccount(input: { username: string; status: 'rolled_back' | 'failed' }): Promise<boolean> {
       const row = await repos.accounts.get(input.username);
       if (!row || row.workflowId !== workflowId()) return false;
+      if (input.status === 'rolled_back') return repos.accounts.remove(input.username);
       return repos.accounts.setStatus(input.username, input.status, workflowId());
     },
 

@@ -4,9 +4,18 @@ import { authPlugin } from './auth';
 import type { AppDeps } from './deps';
 import { registerErrorHandler } from './error-handler';
 import { healthPlugin } from './plugins/health';
+import { metricsPlugin } from './plugins/metrics';
 import { workflowsPlugin } from './plugins/workflows';
 import { accountsPlugin } from './plugins/accounts';
+import { migrationsPlugin } from './plugins/migrations';
+import { certificatesPlugin } from './plugins/certificates';
 import { codecPlugin } from './plugins/codec';
+import { securityPlugin } from './plugins/security';
+import { docsPlugin } from './plugins/docs';
+import { eventsPlugin } from './plugins/events';
+import { retryPlugin } from './plugins/retry';
+import { tokensPlugin } from './plugins/tokens';
+import { webPlugin } from './plugins/web';
 
 /**
  * Builds the Fastify app without listening, so tests drive it with `inject`. Plugins in order: error
@@ -17,16 +26,28 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
     bodyLimit: 256 * 1024,
     // Our own request IDs are the workflow IDs; Fastify's are only for lines without a workflow.
     requestIdHeader: false,
+    // nginx on the same host proxies every port to the API: trust its X-Forwarded-For (it overwrites the client's).
+    trustProxy: ['127.0.0.1', '::1'],
     ...options,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);
+  // First: its onResponse hook must see every route, including 404s and auth refusals.
+  await app.register(metricsPlugin, { deps });
+  await app.register(securityPlugin);
   await app.register(authPlugin, { verify: deps.verifyToken });
+  await app.register(docsPlugin);
   await app.register(healthPlugin, { deps });
   await app.register(workflowsPlugin, { deps });
   await app.register(accountsPlugin, { deps });
+  await app.register(migrationsPlugin, { deps });
+  await app.register(certificatesPlugin, { deps });
   await app.register(codecPlugin, { codec: deps.codec, temporalUiUrl: deps.temporalUiUrl });
+  await app.register(eventsPlugin, { deps });
+  await app.register(retryPlugin, { deps });
+  await app.register(tokensPlugin, { deps });
+  await app.register(webPlugin, {});
   return app;
 }
 

@@ -7,7 +7,8 @@ import { createDb } from '../db/client';
 import { applyMigrations } from '../db/migrate';
 import { createRepositories } from '../db/repositories';
 import { buildApp } from './app';
-import { sql } from 'drizzle-orm';
+import { createHealthChecks } from './health-checks';
+import { createInventoryReadings } from '../lib/metrics-inventory';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -39,14 +40,10 @@ async function main(): Promise<void> {
         const found = await tokens.verify(plain);
         return found ? { tokenId: found.id, role: found.role, account: found.account ?? null } : null;
       },
-      checks: {
-        database: async () => {
-          await db.execute(sql`SELECT 1`);
-        },
-        temporal: async () => {
-          await connection.workflowService.describeNamespace({ namespace: config.temporal.namespace });
-        },
-      },
+      checks: createHealthChecks({ config, db, connection, repos }),
+      inventoryReadings: createInventoryReadings(db),
+      healthDiskPaths: config.api.healthDiskPaths,
+      healthProbeIntervalMs: 30_000,
     },
     { loggerInstance: log },
   );

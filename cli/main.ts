@@ -5,6 +5,7 @@ import { down } from './down';
 import { DEV_PORT_BASE, TEST_PORT_BASE, defaultHome, portBase } from './paths';
 import { status } from './status';
 import { test } from './test';
+import { token } from './token';
 import { up } from './up';
 
 const USAGE = `usage: npanel <command>
@@ -12,6 +13,7 @@ const USAGE = `usage: npanel <command>
   down [--home DIR]                                            stop a stack started with up --detach
   status [--home DIR]                                          each service and whether it answers
   test [--only SUBSTRING] [--home DIR] [--port-base N]         every test, on a private stack (default .npanel-test, 27100)
+  token create --role admin|customer [--account NAME] | token revoke ID | token list   [--home DIR]
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -44,6 +46,8 @@ async function main(argv: string[]): Promise<number> {
         only: values.only as string | undefined,
       });
     }
+    case 'token':
+      return token(rest, defaultHome());
     default:
       process.stderr.write(USAGE);
       return command ? 2 : 0;

@@ -39,6 +39,8 @@ export async function test(opts: { home: string; portBase: number; only?: string
   // after the rest, one file at a time.
   const integration = all.filter((f) => !f.endsWith('.serial.test.js'));
   const serial = all.filter((f) => f.endsWith('.serial.test.js'));
+  // Browser tests (real Chromium) run last, one file at a time: they are the heaviest on a small machine.
+  const e2e = filter(testFiles(path.join(dist, 'e2e')));
 
   fs.rmSync(opts.home, { recursive: true, force: true }); // each run starts from nothing: no state leaks between runs
   const log = pino({ level: 'warn', base: { service: 'npanel-test' } }, pino.destination(2));
@@ -50,7 +52,8 @@ export async function test(opts: { home: string; portBase: number; only?: string
     const env = { ...process.env, NPANEL_STACK_DIR: opts.home, NPANEL_REPO_ROOT: root };
     const code = await runNodeTest([...unit, ...integration], env, 2);
     const serialCode = serial.length ? await runNodeTest(serial, env, 1) : 0;
-    return code || serialCode;
+    const e2eCode = e2e.length ? await runNodeTest(e2e, env, 1) : 0;
+    return code || serialCode || e2eCode;
   } finally {
     await stack.stop();
   }

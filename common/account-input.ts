@@ -19,6 +19,9 @@ export const RESERVED_USERNAMES = new Set([
 
 export const RESERVED_DATABASES = new Set(['mysql', 'information_schema', 'performance_schema', 'sys', 'npanel', 'test', 'shop']);
 
+/** MariaDB logins a customer may not take: the server's own and NPanel's (the mysql activities refuse them too). */
+export const RESERVED_DATABASE_USERS = new Set(['root', 'mysql', 'mariadb', 'npanel', 'npanel_admin', 'debian_sys_maint', 'mariadb_sys']);
+
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export const usernameSchema = z
@@ -59,20 +62,39 @@ export const databaseNameSchema = z
   .regex(/^[a-z][a-z0-9_]{0,31}$/, 'must be 1-32 of a-z 0-9 _, starting with a letter')
   .refine((v) => !RESERVED_DATABASES.has(v), 'is a reserved name');
 
+export const databaseUserSchema = databaseNameSchema.refine((v) => !RESERVED_DATABASE_USERS.has(v), 'is a reserved name');
+
+/**
+ * A closed object: an unknown key is an error named by its own path (`body.foo`, `body.ftp.user`), where
+ * zod's `.strict()` would name only the parent object. The unknown keys are dropped before the strict parse,
+ * so each is reported once.
+ */
+function closed<T extends z.ZodRawShape>(shape: T) {
+  const known = new Set(Object.keys(shape));
+  return z.preprocess((value, ctx) => {
+    if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+    const unknown = Object.keys(value).filter((k) => !known.has(k));
+    for (const key of unknown) ctx.addIssue({ code: 'custom', path: [key], message: 'is not a known field' });
+    return unknown.length ? Object.fromEntries(Object.entries(value).filter(([k]) => known.has(k))) : value;
+  }, z.object(shape).strict());
+}
+
 export const nodeIdSchema = z.string().regex(/^[a-z0-9]{1,32}$/, 'must be a node id (lowercase letters and digits)');
 
-export const provisionAccountBody = z
-  .object({
-    username: usernameSchema,
-    domain: domainSchema,
-    node: nodeIdSchema.optional(),
-    mailboxes: z.array(z.object({ local: mailLocalSchema, password: passwordSchema }).strict()).max(50).default([]),
-    ftp: z.object({ password: passwordSchema }).strict().optional(),
-    database: z.object({ name: databaseNameSchema, user: databaseNameSchema.optional(), password: passwordSchema }).strict().optional(),
-    tls: z.boolean().default(false),
-  })
-  .strict()
+export const provisionAccountBody = closed({
+  username: usernameSchema,
+  domain: domainSchema,
+  node: nodeIdSchema.optional(),
+  mailboxes: z.array(closed({ local: mailLocalSchema, password: passwordSchema })).max(50).default([]),
+  ftp: closed({ password: passwordSchema }).optional(),
+  database: closed({ name: databaseNameSchema, user: databaseUserSchema.optional(), password: passwordSchema }).optional(),
+  tls: z.boolean().default(false),
+})
   .superRefine((body, ctx) => {
+    // The login defaults to the database name: that derived name must not be a reserved login either.
+    if (body.database && !body.database.user && RESERVED_DATABASE_USERS.has(body.database.name)) {
+      ctx.addIssue({ code: 'custom', path: ['database', 'name'], message: 'is a reserved login name (set database.user)' });
+    }
     const seen = new Set<string>();
     body.mailboxes.forEach((m, i) => {
       if (seen.has(m.local)) ctx.addIssue({ code: 'custom', path: ['mailboxes', i, 'local'], message: `duplicate mailbox ${m.local}` });

@@ -49,3 +49,7 @@ export const WORKFLOW_TYPES = [
   'waitForTimer',
 ] as const;
 export type WorkflowType = (typeof WORKFLOW_TYPES)[number];
+
+/** What an operator may answer at an operator gate (`resolve` update, `POST /api/v1/migrations/:id/resolve`). */
+export const RESOLVE_ACTIONS = ['retry', 'skip', 'rollback', 'abort'] as const;
+export type ResolveAction = (typeof RESOLVE_ACTIONS)[number];

@@ -19,7 +19,7 @@ export const temporalYamlSchema = z.object({
   taskQueues: z.object({ control: z.string().min(1), nodePrefix: z.string().min(1) }),
   searchAttributes: z.record(z.string(), z.enum(['Keyword', 'Text', 'Int', 'Datetime', 'Bool', 'Double', 'KeywordList'])),
   schedules: z.object({
-    certificateRenewalSweep: scheduleBase.extend({ renewWithinDays: z.number().int().min(1), maxConcurrent: z.number().int().min(1).max(100) }),
+    certificateRenewalSweep: scheduleBase.extend({ renewWithinDays: z.number().int().min(1), maxConcurrent: z.number().int().min(1).max(100), paceMs: z.number().int().min(0).max(60_000).default(0) }),
     auditRetention: scheduleBase.extend({ keepDays: z.number().int().min(1), batchSize: z.number().int().min(1).max(100_000) }),
   }),
 });
@@ -35,8 +35,22 @@ export const configSchema = z.object({
     keyId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a key id of letters, digits, . _ -'),
   }),
   inventory: z.object({ host: z.string(), port, user: z.string(), password: z.string(), database: z.string() }),
-  api: z.object({ host: z.string(), port, publicUrl: url.optional(), adminTokenFile: absPath.optional() }),
-  metrics: z.object({ workerPort: port }),
+  api: z.object({
+    host: z.string(), port, publicUrl: url.optional(), adminTokenFile: absPath.optional(),
+    // What `/health/ready` probes beyond the database and Temporal: folders whose disk must keep a free share,
+    // the memory ceiling, SSH endpoints that must answer with a banner (migration sources, nodes) and the DNS
+    // server that serves the zones (queried for a zone the PowerDNS API lists). All host:port.
+    healthDiskPaths: z.array(absPath).default(['/']),
+    healthDiskMinFreePercent: z.coerce.number().min(0).max(100).default(10),
+    healthMemoryMaxUsedPercent: z.coerce.number().min(0).max(100).default(90),
+    healthSshTargets: z.array(z.string().regex(/^[^:\s]+:\d+$/, 'host:port')).default([]),
+    healthDnsServer: z.string().regex(/^[^:\s]+:\d+$/, 'host:port').optional(),
+  }),
+  /**
+   * workerPort: the worker's one scrape target (its own metrics + the SDK's, merged). sdkPort: the private
+   * loopback port of the SDK's exporter; unset = a free port picked at start (fine for the embedded stack).
+   */
+  metrics: z.object({ workerPort: port, sdkPort: port.optional() }),
   dns: z.object({
     apiUrl: url,
     apiKey: z.string().min(8),

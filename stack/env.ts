@@ -36,6 +36,10 @@ export function processEnv(ctx: StackContext, node: HostingNode, roles: ('contro
     NPANEL_API_HOST: '127.0.0.1',
     NPANEL_API_PORT: String(ctx.ports.api),
     NPANEL_API_ADMIN_TOKEN_FILE: path.join(ctx.home, 'admin-token'),
+    // Readiness probes the stack's own disk, its migration source (SSH) and its PowerDNS DNS port.
+    NPANEL_API_HEALTH_DISK_PATHS: ctx.home,
+    NPANEL_API_HEALTH_SSH_TARGETS: `127.0.0.1:${ctx.ports.ssh}`,
+    NPANEL_API_HEALTH_DNS_SERVER: `127.0.0.1:${ctx.ports.dns}`,
     NPANEL_METRICS_WORKER_PORT: String(node.ports.workerMetrics),
     NPANEL_DNS_API_URL: `http://127.0.0.1:${ctx.ports.dnsApi}`,
     NPANEL_DNS_API_KEY: ctx.secrets.pdnsApiKey,

@@ -8,9 +8,13 @@ import { bundleWorkflowCode } from '@temporalio/worker';
  */
 export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..', 'workflow-bundle.js');
 
+/** Counts every workflow run's start and outcome through the `metrics` sink (worker/metrics.ts). */
+export const OUTCOME_INTERCEPTOR_MODULE = require.resolve('../workflows/outcome-interceptor');
+
 export async function buildWorkflowBundle(): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
+    workflowInterceptorModules: [OUTCOME_INTERCEPTOR_MODULE],
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
   });
   fs.writeFileSync(WORKFLOW_BUNDLE_PATH, code);

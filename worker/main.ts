@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { loadConfig, ConfigError } from '../config/load';
 import { createLogger } from '../lib/logger';
@@ -7,8 +7,11 @@ import { codecFromConfig } from '../lib/codec';
 import { nodeTaskQueue } from '../common/constants';
 import { createControlActivities, createNodeActivities } from '../activities';
 import { installRuntime } from './runtime';
+import { createWorkerTelemetry } from './metrics';
+import { freeLoopbackPort, startWorkerMetricsServer } from './metrics-server';
 import { ensureSearchAttributes } from './search-attributes';
-import { WORKFLOW_BUNDLE_PATH } from './bundle';
+import { ensureSchedules } from './schedules';
+import { OUTCOME_INTERCEPTOR_MODULE, WORKFLOW_BUNDLE_PATH } from './bundle';
 import { createDb } from '../db/client';
 import { applyMigrations } from '../db/migrate';
 import { createRepositories } from '../db/repositories';
@@ -16,10 +19,19 @@ import { createRepositories } from '../db/repositories';
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger('worker').child({ node: config.node.id });
-  installRuntime(log, config.metrics.workerPort);
+  // The SDK's exporter listens privately; workerPort serves it merged with our own metrics (worker/metrics-server.ts).
+  const sdkPort = config.metrics.sdkPort ?? (await freeLoopbackPort());
+  installRuntime(log, sdkPort);
+  const telemetry = createWorkerTelemetry({ node: config.node.id, nginxConf: config.workerRoles.includes('node') ? config.nginx.conf : undefined });
+  const metricsServer = await startWorkerMetricsServer({ port: config.metrics.workerPort, sdkPort, telemetry, log });
 
   const clientConnection = await Connection.connect({ address: config.temporal.address });
   await ensureSearchAttributes(clientConnection, config.temporal.namespace, config.temporal.searchAttributes, log);
+  if (config.workerRoles.includes('control')) {
+    // The certificate sweep's Schedule, created or updated from temporal.yaml (its args go through the codec).
+    const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, dataConverter: { payloadCodecs: [codecFromConfig(config.codec)] } });
+    await ensureSchedules(client, config, log);
+  }
   await clientConnection.close();
 
   // Every worker registers its node, so the API can route accounts to it and refuse unknown nodes.
@@ -33,6 +45,8 @@ async function main(): Promise<void> {
   const workflowSource = fs.existsSync(WORKFLOW_BUNDLE_PATH)
     ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
     : { workflowsPath: require.resolve('../workflows') };
+  // A prebuilt bundle carries the workflow interceptor already (worker/bundle.ts); bundling here must add it.
+  const workflowModules = 'workflowBundle' in workflowSource ? [] : [OUTCOME_INTERCEPTOR_MODULE];
 
   const workers: Worker[] = [];
   if (config.workerRoles.includes('control')) {
@@ -43,6 +57,8 @@ async function main(): Promise<void> {
         taskQueue: config.temporal.taskQueues.control,
         dataConverter,
         ...workflowSource,
+        sinks: telemetry.sinks,
+        interceptors: { activity: telemetry.activityInterceptors, workflowModules },
         activities: createControlActivities(config, repos),
       }),
     );
@@ -57,6 +73,7 @@ async function main(): Promise<void> {
         namespace: config.temporal.namespace,
         taskQueue: nodeTaskQueue(config.node.id),
         dataConverter,
+        interceptors: { activity: telemetry.activityInterceptors },
         activities: node.activities,
       }),
     );
@@ -67,6 +84,7 @@ async function main(): Promise<void> {
   await connection.close();
   await closeNode();
   await database.close();
+  metricsServer.close();
   log.info('worker stopped');
 }
 

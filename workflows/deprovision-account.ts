@@ -1,4 +1,4 @@
-import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, setHandler } from '@temporalio/workflow';
 import { controlUndoActivities, nodeUndoActivities } from './activity-proxies';
 import { setPhase } from './phase';
 import { progressQuery, StepTracker } from './steps';
@@ -22,17 +22,28 @@ export async function deprovisionAccount(input: DeprovisionAccountInput): Promis
   const { domain, node } = account;
   const local = nodeUndoActivities(node);
 
-  await tracker.run('mark', () => control.setAccountStatus({ username: account.username, status: 'deprovisioning' }));
-  await Promise.all([
-    tracker.run('database', () => Promise.all(account.databases.map((d) => local.dropCustomerDatabase({ database: d.name, user: d.user })))),
-    tracker.run('ftp', () => local.removeFtpUser({ username: account.username })),
-    tracker.run('mail', () => local.removeMailDomain({ domain })),
-    tracker.run('dns', () => control.deleteDnsZone({ domain })),
-    tracker.run('vhost', () => local.removeVhost({ domain })),
-  ]);
-  await tracker.run('docroot', () => local.removeDocroot({ account: account.username, domain }));
-  await tracker.run('inventory', () => control.removeAccountRecords({ username: account.username }));
+  const flushAudit = () => control.appendAudit({ workflowType: 'deprovisionAccount', account: account.username, domain, entries: tracker.audit });
+  try {
+    await tracker.run('mark', () => control.setAccountStatus({ username: account.username, status: 'deprovisioning' }));
+    // allSettled: every removal gets its chance even when one gives up, so a rerun has less left to do.
+    const settled = await Promise.allSettled([
+      tracker.run('database', () => Promise.all(account.databases.map((d) => local.dropCustomerDatabase({ database: d.name, user: d.user })))),
+      tracker.run('ftp', () => local.removeFtpUser({ username: account.username })),
+      tracker.run('mail', () => local.removeMailDomain({ domain })),
+      tracker.run('dns', () => control.deleteDnsZone({ domain })),
+      tracker.run('vhost', () => local.removeVhost({ domain })),
+    ]);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    await tracker.run('docroot', () => local.removeDocroot({ account: account.username, domain }));
+    await tracker.run('inventory', () => control.removeAccountRecords({ username: account.username }));
+  } catch (err) {
+    // The account stays `deprovisioning` (DELETE may be sent again); the audit trail records how far it got.
+    setPhase(tracker, 'failed');
+    await CancellationScope.nonCancellable(flushAudit);
+    throw err;
+  }
   setPhase(tracker, 'completed');
-  await control.appendAudit({ workflowType: 'deprovisionAccount', account: account.username, domain, entries: tracker.audit });
+  await flushAudit();
   return { username: account.username, removed: true };
 }

@@ -4,3 +4,7 @@ export { provisionAccount } from './provision-account';
 export { deprovisionAccount } from './deprovision-account';
 export { suspendAccount } from './suspend-account';
 export { unsuspendAccount } from './unsuspend-account';
+export { renewCertificate } from './renew-certificate';
+export { certificateRenewalSweep } from './certificate-renewal-sweep';
+export { migrateSite } from './migrate-site';
+export { pruneAuditEvents } from './prune-audit-events';

@@ -1,7 +1,10 @@
-import { ApplicationFailure, CancellationScope, isCancellation, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, executeChild, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ProvisionAccountInput } from '../common/account-input';
+import { CONTROL_TASK_QUEUE } from '../common/constants';
+import { workflowIds } from '../common/workflow-ids';
 import { controlActivities, controlUndoActivities, nodeActivities, nodeUndoActivities } from './activity-proxies';
 import { setPhase } from './phase';
+import { renewCertificate } from './renew-certificate';
 import { Saga } from './saga';
 import { errorMessage, progressQuery, StepTracker } from './steps';
 
@@ -15,7 +18,7 @@ export interface ProvisionAccountResult {
   database: { name: string; user: string } | null;
 }
 
-const STEPS = ['reserve', 'docroot', 'vhost', 'dns', 'mail', 'ftp', 'database', 'record', 'activate'];
+const STEPS = ['reserve', 'docroot', 'vhost', 'dns', 'mail', 'ftp', 'database', 'record', 'certificate', 'activate'];
 
 /**
  * Creates a hosting account on one node: all or nothing. Steps after the docroot are independent of each
@@ -34,12 +37,16 @@ export async function provisionAccount(input: ProvisionAccountInput): Promise<Pr
   if (!input.ftp) tracker.skip('ftp');
   if (!input.database) tracker.skip('database');
   if (input.mailboxes.length === 0) tracker.skip('mail');
+  if (!input.tls) tracker.skip('certificate');
 
   try {
-    saga.add('reserve', () => controlUndo.releaseAccount({ username: account, status: 'rolled_back' }));
+    // Registered first, so it runs last: by then every other undo has run, and the account row says whether
+    // the rollback left the node clean (row deleted) or not (row kept as `failed` for an operator).
+    const undoFailed = () => tracker.steps.some((s) => s.status === 'undo_failed');
+    saga.add('reserve', () => controlUndo.releaseAccount({ username: account, status: undoFailed() ? 'failed' : 'rolled_back' }));
     await tracker.run('reserve', () => control.reserveAccount({ username: account, domain, node: input.node }));
 
-    saga.add('docroot', () => nodeUndo.removeDocroot({ account, domain }));
+    saga.add('docroot', () => nodeUndo.removeDocroot({ account, domain }).catch(ignoreUnsafeDocroot));
     const { path: docroot } = await tracker.run('docroot', () => node.ensureDocroot({ account, domain }));
 
     const branches: Promise<unknown>[] = [];
@@ -81,6 +88,16 @@ export async function provisionAccount(input: ProvisionAccountInput): Promise<Pr
         ...(input.database ? { database: { name: input.database.name, user: input.database.user } } : {}),
       }),
     );
+    if (input.tls) {
+      // After DNS (the CA resolves the name) and the vhost (it serves the challenge): a child renewCertificate
+      // orders the certificate and adds the HTTPS server block. Its undo drops the block, files and row.
+      saga.add('certificate', async () => {
+        await nodeUndo.removeCertificates({ domain });
+        await controlUndo.forgetCertificate({ domain });
+      });
+      const unique = workflowInfo().workflowId.split('-').pop()!;
+      await tracker.run('certificate', () => executeChild(renewCertificate, { workflowId: workflowIds.renew(domain, unique), taskQueue: CONTROL_TASK_QUEUE, args: [{ domain }] }));
+    }
     await tracker.run('activate', () => control.setAccountStatus({ username: account, status: 'active' }));
     setPhase(tracker, 'completed');
     await flushAudit(tracker, account, domain);
@@ -99,7 +116,6 @@ export async function provisionAccount(input: ProvisionAccountInput): Promise<Pr
     const undoFailures = await saga.compensate();
     await CancellationScope.nonCancellable(async () => {
       setPhase(tracker, undoFailures.length ? 'failed' : 'rolled_back');
-      await controlUndo.releaseAccount({ username: account, status: undoFailures.length ? 'failed' : 'rolled_back' }).catch(() => undefined);
       await flushAudit(tracker, account, domain);
     });
     if (cancelled) throw err;
@@ -107,6 +123,17 @@ export async function provisionAccount(input: ProvisionAccountInput): Promise<Pr
     const leftovers = undoFailures.length ? `; undo failed for ${undoFailures.join('; ')}` : '';
     throw ApplicationFailure.nonRetryable(`provisioning of ${account} rolled back: ${reason}${leftovers}`, undoFailures.length ? 'ProvisionUndoFailed' : 'ProvisionRolledBack');
   }
+}
+
+/**
+ * removeDocroot refuses (DocrootUnsafe) when the account folder is a symlink or a file. ensureDocroot only
+ * ever makes real folders and refuses at that same level, so such a path was never ours: there is nothing of
+ * this workflow's to remove, and following the link would delete someone else's files.
+ */
+function ignoreUnsafeDocroot(err: unknown): void {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  if (cause instanceof ApplicationFailure && cause.type === 'DocrootUnsafe') return;
+  throw err;
 }
 
 function flushAudit(tracker: StepTracker, account: string, domain: string): Promise<void> {

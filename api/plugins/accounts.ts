@@ -6,10 +6,10 @@ import { errorBody, workflowStarted } from '../../common/api-schemas';
 import { CONTROL_TASK_QUEUE } from '../../common/constants';
 import { startAttributes } from '../../common/search-attribute-keys';
 import { workflowIds } from '../../common/workflow-ids';
-import { AccountConflictError } from '../../db/repositories';
 import { ApiError } from '../api-error';
 import { accountScope } from '../auth';
 import type { AppDeps } from '../deps';
+import { reserveAndStartProvision } from '../provision-start';
 
 const accountView = z.object({
   username: z.string(),
@@ -45,20 +45,11 @@ export const accountsPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (a
     schema: { body: provisionAccountBody, response: { 202: workflowStarted, 400: errorBody, 409: errorBody } },
   }, async (request, reply) => {
     const body = request.body;
-    if (body.tls) throw new ApiError(400, 'bad_request', 'invalid body.tls: certificates are not available on this version yet', [{ field: 'body.tls', message: 'not available yet' }]);
     const nodeId = body.node ?? deps.defaultNode;
     const node = await repos.nodes.get(nodeId);
     if (!node) throw new ApiError(400, 'bad_request', `invalid body.node: unknown node ${nodeId}`, [{ field: 'body.node', message: 'unknown node' }]);
     const workflowId = workflowIds.provision(body.username, ulid().toLowerCase());
-    try {
-      // The row is the lock: a unique username/domain makes two concurrent POSTs race safely in MySQL.
-      await repos.accounts.reserve({ username: body.username, domain: body.domain, nodeId, workflowId });
-    } catch (err) {
-      if (err instanceof AccountConflictError) {
-        throw ApiError.conflict(`${err.field} ${err.value} is taken by account ${err.existingUsername}`, err.workflowId, [{ field: `body.${err.field}`, message: 'already taken' }]);
-      }
-      throw err;
-    }
+    const dbUser = body.database ? (body.database.user ?? body.database.name) : undefined;
     const input: ProvisionAccountInput = {
       username: body.username,
       domain: body.domain,
@@ -66,15 +57,10 @@ export const accountsPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (a
       nodeIp: node.ip,
       mailboxes: body.mailboxes,
       ...(body.ftp ? { ftp: body.ftp } : {}),
-      ...(body.database ? { database: { name: body.database.name, user: body.database.user ?? body.database.name, password: body.database.password } } : {}),
+      ...(body.database && dbUser ? { database: { name: body.database.name, user: dbUser, password: body.database.password } } : {}),
       tls: body.tls,
     };
-    try {
-      await start('provisionAccount', workflowId, [input], { account: body.username, domain: body.domain, node: nodeId });
-    } catch (err) {
-      await repos.accounts.remove(body.username).catch(() => undefined);
-      throw err;
-    }
+    await reserveAndStartProvision(deps, input, workflowId);
     reply.header('x-correlation-id', workflowId);
     return reply.status(202).send({ workflowId });
   });

@@ -7,10 +7,13 @@ import { accountScope } from '../auth';
 import type { AppDeps } from '../deps';
 import { statusQuery } from '../workflow-status';
 import { describeWorkflow, summarize } from '../workflow-view';
+import { createListCache } from '../list-cache';
 
 /** Generic workflow routes: list with filters, describe (status, progress, result or error), cancel. */
 export const workflowsPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
   const { temporal, temporalUiUrl, namespace } = deps;
+  // 250 ms: a burst of identical list requests costs one visibility query (see list-cache.ts).
+  const listCache = createListCache<ReturnType<typeof summarize>[]>(250);
 
   app.get('/api/v1/workflows', {
     schema: { querystring: workflowListQuery, response: { 200: z.object({ workflows: z.array(workflowSummary) }), 400: errorBody } },
@@ -25,11 +28,15 @@ export const workflowsPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (
     if (scope !== undefined) clauses.push(`${SEARCH_ATTRIBUTES.account} = '${scope.replace(/[^a-z0-9]/g, '')}'`);
     if (q.domain) clauses.push(`${SEARCH_ATTRIBUTES.domain} = '${q.domain}'`);
     if (q.id) clauses.push(`WorkflowId STARTS_WITH '${q.id}'`);
-    const workflows = [];
-    for await (const info of temporal.workflow.list({ query: clauses.join(' AND ') || undefined, pageSize: q.limit })) {
-      workflows.push(summarize(info));
-      if (workflows.length >= q.limit) break;
-    }
+    const query = clauses.join(' AND ') || undefined;
+    const workflows = await listCache(`${query ?? ''}|${q.limit}`, async () => {
+      const rows = [];
+      for await (const info of temporal.workflow.list({ query, pageSize: q.limit })) {
+        rows.push(summarize(info));
+        if (rows.length >= q.limit) break;
+      }
+      return rows;
+    });
     return { workflows };
   });
 

@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, isNull, lt, or, type SQL } from 'drizzle-orm';
 import type { Db } from '../client';
-import { certificates, type CertificateRow } from '../schema';
+import { accounts, certificates, domains, type CertificateRow } from '../schema';
 import { isDuplicateKey } from './errors';
 
 export interface IssuedCertificate {
@@ -87,6 +87,18 @@ export function createCertificatesRepository(db: Db) {
       if (result.affectedRows === 0) {
         await insertOrUpdate(input.domain, { domain: input.domain, accountId: input.accountId ?? null, ...fields }, fields);
       }
+    },
+
+    /**
+     * The account (and so the node) that serves `domain`, as its main domain or an extra one; null if no
+     * account has it. Renewals are routed to this node's queue.
+     */
+    async owner(domain: string): Promise<{ accountId: number; username: string; nodeId: string; status: string } | null> {
+      const cols = { accountId: accounts.id, username: accounts.username, nodeId: accounts.nodeId, status: accounts.status };
+      const [main] = await db.select(cols).from(accounts).where(eq(accounts.domain, domain)).limit(1);
+      if (main) return main;
+      const [extra] = await db.select(cols).from(domains).innerJoin(accounts, eq(domains.accountId, accounts.id)).where(eq(domains.name, domain)).limit(1);
+      return extra ?? null;
     },
 
     async remove(domain: string): Promise<boolean> {

@@ -1,0 +1,71 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Repositories } from '../db/repositories';
+import { domainSchema } from './web-names';
+
+/** Certificate rows as renewals and the sweep see them (control queue: they need the inventory database). */
+
+function workflowId(): string {
+  return Context.current().info.workflowExecution!.workflowId;
+}
+
+function parseDomain(value: unknown): string {
+  const r = domainSchema.safeParse(value);
+  if (!r.success) throw ApplicationFailure.nonRetryable(`invalid domain ${JSON.stringify(value)}`, 'InvalidInput');
+  return r.data;
+}
+
+export interface IssuedCertificateRecord {
+  domain: string;
+  accountId: number | null;
+  serial: string;
+  issuer: string;
+  notBefore: string;
+  notAfter: string;
+  certPath: string;
+  keyPath: string;
+}
+
+export function createCertificateInventoryActivities(repos: Repositories) {
+  return {
+    /** Which account and node serve `domain`: a domain no account has cannot get a certificate. */
+    async certificateTarget(input: { domain: string }) {
+      const domain = parseDomain(input.domain);
+      const owner = await repos.certificates.owner(domain);
+      if (!owner) throw ApplicationFailure.nonRetryable(`domain ${domain} belongs to no account`, 'CertificateDomainUnknown');
+      return { domain, account: owner.username, accountId: owner.accountId, node: owner.nodeId };
+    },
+
+    async recordCertificateIssued(input: IssuedCertificateRecord): Promise<{ outcome: string | null }> {
+      const row = await repos.certificates.recordIssued({
+        ...input,
+        domain: parseDomain(input.domain),
+        notBefore: new Date(input.notBefore),
+        notAfter: new Date(input.notAfter),
+        workflowId: workflowId(),
+      });
+      return { outcome: row.lastOutcome };
+    },
+
+    /** A failed (nothing changed) or rolled-back (previous pair served again) attempt, with the reason. */
+    async recordCertificateFailure(input: { domain: string; accountId: number | null; outcome: 'failed' | 'rolled_back'; error: string }): Promise<void> {
+      await repos.certificates.recordFailure({ ...input, domain: parseDomain(input.domain), workflowId: workflowId() });
+    },
+
+    /** Undo of a first issuance: the row goes (the audit trail keeps its history). */
+    async forgetCertificate(input: { domain: string }): Promise<boolean> {
+      return repos.certificates.remove(parseDomain(input.domain));
+    },
+
+    /**
+     * One page of due certificates (expiring before `before`, or never issued), only id and domain: a page of
+     * 500 stays a few KB in history, which is what keeps a 10,000-record sweep's runs small.
+     */
+    async listDueCertificates(input: { before: string; afterId: number; limit: number }): Promise<{ items: { id: number; domain: string }[] }> {
+      const rows = await repos.certificates.listExpiring(new Date(input.before), Math.min(Math.max(input.limit, 1), 1000), input.afterId);
+      return { items: rows.map((r) => ({ id: r.id, domain: r.domain })) };
+    },
+  };
+}
+
+export type CertificateInventoryActivities = ReturnType<typeof createCertificateInventoryActivities>;

@@ -1,0 +1,125 @@
+import fs from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
+import * as acme from 'acme-client';
+import { readAccount, writeAccount } from './acme-account';
+
+/**
+ * One HTTP-01 order with acme-client: account (per directory, encrypted on disk), order for the domain and
+ * www, challenge files in the node's challenge folder (served by nginx for every host, even a vhost that
+ * redirects to HTTPS or is suspended), CSR from a fresh key, certificate. Errors keep the CA's problem detail.
+ */
+
+export interface AcmeSettings {
+  directory: string;
+  caFile?: string;
+  accountEmail?: string;
+  /** Where the sealed account files live (node-local, 0700). */
+  accountDir: string;
+  challengeDir: string;
+  codecKey: string;
+}
+
+/** The CA answered 429: its Retry-After (seconds) is what the sweep waits before ordering again. */
+export class AcmeRateLimitError extends Error {
+  override name = 'AcmeRateLimitError';
+  constructor(readonly retryAfterSeconds: number, detail: string) {
+    super(`CA rate limit: ${detail} (retry after ${retryAfterSeconds} s)`);
+  }
+}
+
+/** The CA's 5xx: transient, the activity retry policy handles it. */
+export class AcmeServerError extends Error {
+  override name = 'AcmeServerError';
+}
+
+const DEFAULT_RETRY_AFTER_S = 3600;
+
+function retryAfterSeconds(header: unknown): number {
+  if (typeof header !== 'string' || header.trim() === '') return DEFAULT_RETRY_AFTER_S;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim());
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? DEFAULT_RETRY_AFTER_S : Math.max(1, Math.ceil((at - Date.now()) / 1000));
+}
+
+let configuredCa: string | undefined | null = null;
+
+/**
+ * acme-client's HTTP settings are process-wide (its axios instance). Two choices here, made once:
+ * - its own retry loop is OFF: it would sleep on a 429 Retry-After inside the activity (up to 5 times), which
+ *   hides the rate limit from the sweep and keeps hammering the CA. A 429 becomes AcmeRateLimitError instead;
+ *   a 5xx becomes AcmeServerError, which Temporal's activity retry (with backoff) handles.
+ * - the CA file (Pebble's) is trusted through an https.Agent on its axios defaults: a Client `httpsAgent`
+ *   option is silently ignored.
+ */
+function configureHttp(caFile: string | undefined): void {
+  if (configuredCa === (caFile ?? undefined)) return;
+  const ax = acme.axios as unknown as {
+    defaults: { acmeSettings: { retryMaxAttempts: number }; httpsAgent?: https.Agent };
+    interceptors: { response: { use: (ok: (r: { status: number; headers: Record<string, unknown>; data: unknown }) => unknown) => void } };
+  };
+  if (configuredCa === null) {
+    ax.defaults.acmeSettings.retryMaxAttempts = 0;
+    ax.interceptors.response.use((resp) => {
+      const detail = (resp.data as { detail?: string } | undefined)?.detail ?? `HTTP ${resp.status}`;
+      if (resp.status === 429) throw new AcmeRateLimitError(retryAfterSeconds(resp.headers['retry-after']), detail);
+      if (resp.status >= 500) throw new AcmeServerError(`CA answered ${resp.status}: ${detail}`);
+      return resp;
+    });
+  }
+  ax.defaults.httpsAgent = caFile ? new https.Agent({ ca: fs.readFileSync(caFile), keepAlive: true }) : undefined;
+  configuredCa = caFile ?? undefined;
+}
+
+/** The registered client of this node at `s.directory`; registers (and stores the URL) on first use. */
+export async function acmeClient(s: AcmeSettings): Promise<acme.Client> {
+  configureHttp(s.caFile);
+  let account = readAccount(s.accountDir, s.directory, s.codecKey);
+  if (!account) {
+    account = { directory: s.directory, keyPem: (await acme.crypto.createPrivateEcdsaKey('P-256')).toString() };
+    writeAccount(s.accountDir, account, s.codecKey);
+  }
+  const client = new acme.Client({ directoryUrl: s.directory, accountKey: account.keyPem, ...(account.accountUrl ? { accountUrl: account.accountUrl } : {}) });
+  if (!account.accountUrl) {
+    // newAccount with an existing key returns that account: a crash before the write below is harmless.
+    await client.createAccount({ termsOfServiceAgreed: true, ...(s.accountEmail ? { contact: [`mailto:${s.accountEmail}`] } : {}) });
+    writeAccount(s.accountDir, { ...account, accountUrl: client.getAccountUrl() }, s.codecKey);
+  }
+  return client;
+}
+
+const TOKEN_RE = /^[A-Za-z0-9_-]{16,256}$/;
+
+/** Orders a certificate for `domain` and `www.domain`; returns the PEM chain and its fresh private key. */
+export async function orderHttp01(s: AcmeSettings, domain: string): Promise<{ certPem: string; keyPem: string }> {
+  const client = await acmeClient(s);
+  const names = [domain, `www.${domain}`];
+  const order = await client.createOrder({ identifiers: names.map((value) => ({ type: 'dns', value })) });
+  const authzs = await client.getAuthorizations(order);
+  const written: string[] = [];
+  try {
+    const pending = [];
+    for (const authz of authzs) {
+      if (authz.status === 'valid') continue; // an authorization the CA still remembers: nothing to prove
+      const challenge = authz.challenges.find((c) => c.type === 'http-01');
+      if (!challenge) throw new Error(`the CA offers no http-01 challenge for ${authz.identifier.value}`);
+      // The token becomes a file name: the CA chooses it, so it is checked like any other outside input.
+      if (!TOKEN_RE.test(challenge.token)) throw new Error(`the CA sent an unusable challenge token ${JSON.stringify(challenge.token)}`);
+      const file = path.join(s.challengeDir, challenge.token);
+      fs.writeFileSync(file, await client.getChallengeKeyAuthorization(challenge), { mode: 0o644 });
+      written.push(file);
+      pending.push(challenge);
+    }
+    // acme-client's own pre-check (skipChallengeVerification in auto()) is not used: it fetches port 80.
+    await Promise.all(pending.map(async (challenge) => {
+      await client.completeChallenge(challenge);
+      await client.waitForValidStatus(challenge);
+    }));
+  } finally {
+    for (const file of written) fs.rmSync(file, { force: true });
+  }
+  const [keyBuf, csr] = await acme.crypto.createCsr({ commonName: domain, altNames: names }, await acme.crypto.createPrivateEcdsaKey('P-256'));
+  const finalized = await client.finalizeOrder(order, csr);
+  const certPem = await client.getCertificate(finalized);
+  return { certPem, keyPem: keyBuf.toString() };
+}

@@ -1,0 +1,95 @@
+import path from 'node:path';
+import { remoteCommand } from './remote-quote';
+
+/**
+ * The list of what a migration copies, made on the source by `find -printf` with NUL-separated fields (names
+ * may hold spaces, newlines, any UTF-8), then judged HERE: the source is not trusted. An entry whose name
+ * could leave the docroot (`..`, absolute, empty), a symlink pointing outside it (absolute or climbing out),
+ * and special files are refused and reported; only accepted entries are ever handed to the copier.
+ */
+
+export interface ManifestEntry {
+  type: 'f' | 'd' | 'l';
+  size: number;
+  mtime: number;
+  name: string;
+  link?: string;
+}
+
+export interface Refused {
+  name: string;
+  reason: string;
+}
+
+export interface Manifest {
+  entries: ManifestEntry[];
+  refused: Refused[];
+  files: number;
+  bytes: number;
+}
+
+const FIELDS = 5;
+
+/** `find DOCROOT -mindepth 1 -printf 'type\0size\0mtime\0relative name\0link target\0'`. */
+export function manifestCommand(docroot: string): string {
+  return remoteCommand(['find', docroot, '-mindepth', '1', '-printf', '%y\\0%s\\0%T@\\0%P\\0%l\\0']);
+}
+
+/** Where a relative symlink lands, relative to the docroot; null when it escapes (or is absolute). */
+export function symlinkInside(name: string, target: string): boolean {
+  if (target === '' || target.startsWith('/')) return false;
+  const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(name), target));
+  return resolved !== '..' && !resolved.startsWith('../') && !path.posix.isAbsolute(resolved);
+}
+
+export function nameProblem(name: string): string | null {
+  if (name === '' || name === '.') return 'empty name';
+  if (name.startsWith('/')) return 'absolute path';
+  if (name.split('/').some((p) => p === '..')) return "'..' component";
+  if (name.split('/').some((p) => p === '' || p === '.')) return 'non-canonical path';
+  return null;
+}
+
+export function parseManifest(raw: Buffer): Manifest {
+  const fields = raw.toString('utf8').split('\0');
+  fields.pop(); // after the last NUL
+  const entries: ManifestEntry[] = [];
+  const refused: Refused[] = [];
+  let files = 0;
+  let bytes = 0;
+  for (let i = 0; i + FIELDS <= fields.length; i += FIELDS) {
+    const [type, size, mtime, name, link] = fields.slice(i, i + FIELDS) as [string, string, string, string, string];
+    const problem = nameProblem(name);
+    if (problem) {
+      refused.push({ name, reason: problem });
+      continue;
+    }
+    if (type === 'l') {
+      if (!symlinkInside(name, link)) {
+        refused.push({ name, reason: `symlink to ${link} points outside the docroot` });
+        continue;
+      }
+      entries.push({ type: 'l', size: 0, mtime: Number(mtime), name, link });
+    } else if (type === 'f' || type === 'd') {
+      const n = Number(size);
+      if (!Number.isSafeInteger(n) || n < 0) {
+        refused.push({ name, reason: 'unreadable size' });
+        continue;
+      }
+      entries.push({ type, size: type === 'f' ? n : 0, mtime: Number(mtime), name });
+      if (type === 'f') {
+        files += 1;
+        bytes += n;
+      }
+    } else {
+      refused.push({ name, reason: `special file (type ${type})` });
+    }
+  }
+  if (fields.length % FIELDS !== 0) refused.push({ name: '(truncated listing)', reason: 'the source sent an incomplete entry' });
+  return { entries, refused, files, bytes };
+}
+
+/** What rsync's `--files-from --from0` reads: accepted names only, NUL-terminated. */
+export function filesFromList(m: Manifest): Buffer {
+  return Buffer.from(m.entries.map((e) => `${e.name}\0`).join(''), 'utf8');
+}

@@ -1,0 +1,81 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { ulid } from 'ulid';
+import { z } from 'zod';
+import { domainSchema } from '../../common/account-input';
+import { errorBody, workflowStarted } from '../../common/api-schemas';
+import { CONTROL_TASK_QUEUE } from '../../common/constants';
+import { startAttributes } from '../../common/search-attribute-keys';
+import { workflowIds } from '../../common/workflow-ids';
+import { ApiError } from '../api-error';
+import { accountScope } from '../auth';
+import type { AppDeps } from '../deps';
+
+const DAY_MS = 86_400_000;
+
+const certificateView = z.object({
+  domain: z.string(),
+  account: z.string().nullable(),
+  serial: z.string().nullable(),
+  issuer: z.string().nullable(),
+  notBefore: z.string().nullable(),
+  notAfter: z.string().nullable(),
+  /** Whole days until notAfter (negative once expired); null before the first issuance. */
+  daysLeft: z.number().nullable(),
+  lastOutcome: z.enum(['issued', 'renewed', 'failed', 'rolled_back']).nullable(),
+  /** The reason of the last failed or rolled-back attempt (the CA's problem detail when it refused). */
+  lastError: z.string().nullable(),
+  lastWorkflowId: z.string().nullable(),
+  lastRenewedAt: z.string().nullable(),
+});
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+
+/** Certificates: list with expiry and last renewal outcome; renew one now (a renewCertificate workflow). */
+export const certificatesPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
+  const { temporal, repos } = deps;
+
+  app.get('/api/v1/certificates', {
+    schema: { response: { 200: z.object({ certificates: z.array(certificateView) }) } },
+  }, async (request) => {
+    const scope = accountScope(request);
+    const accounts = new Map((await repos.accounts.list(scope ? { account: scope } : {})).map((a) => [a.id, a.username]));
+    const rows = await repos.certificates.list();
+    const now = Date.now();
+    return {
+      certificates: rows
+        .filter((r) => scope === undefined || (r.accountId !== null && accounts.has(r.accountId)))
+        .map((r) => ({
+          domain: r.domain,
+          account: r.accountId !== null ? accounts.get(r.accountId) ?? null : null,
+          serial: r.serial,
+          issuer: r.issuer,
+          notBefore: iso(r.notBefore),
+          notAfter: iso(r.notAfter),
+          daysLeft: r.notAfter ? Math.floor((new Date(r.notAfter).getTime() - now) / DAY_MS) : null,
+          lastOutcome: r.lastOutcome,
+          lastError: r.lastError,
+          lastWorkflowId: r.lastWorkflowId,
+          lastRenewedAt: iso(r.lastRenewedAt),
+        })),
+    };
+  });
+
+  app.post('/api/v1/certificates/:domain/renew', {
+    schema: { params: z.object({ domain: domainSchema }), response: { 202: workflowStarted, 400: errorBody, 404: errorBody } },
+  }, async (request, reply) => {
+    const { domain } = request.params;
+    const scope = accountScope(request);
+    const owner = await repos.certificates.owner(domain);
+    // A customer asking about someone else's domain gets the same answer as for an unknown one.
+    if (!owner || (scope !== undefined && owner.username !== scope)) throw ApiError.notFound(`domain ${domain}`);
+    const workflowId = workflowIds.renew(domain, ulid().toLowerCase());
+    await temporal.workflow.start('renewCertificate', {
+      taskQueue: CONTROL_TASK_QUEUE,
+      workflowId,
+      args: [{ domain }],
+      typedSearchAttributes: startAttributes({ account: owner.username, domain, node: owner.nodeId }),
+    });
+    reply.header('x-correlation-id', workflowId);
+    return reply.status(202).send({ workflowId });
+  });
+};

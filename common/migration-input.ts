@@ -1,0 +1,71 @@
+import net from 'node:net';
+import { z } from 'zod';
+import { domainSchema, mailLocalSchema, nodeIdSchema, usernameSchema } from './account-input';
+import { RESOLVE_ACTIONS } from './constants';
+
+/**
+ * The contract of site migrations, written once: `POST /api/v1/migrations` validates with these schemas and
+ * migrateSite takes the derived input (workflows import this file with `import type` only: it uses node:net).
+ */
+
+const absolutePath = z
+  .string()
+  .max(4096)
+  .refine((v) => v.startsWith('/'), 'must be an absolute path')
+  .refine((v) => !/[\x00-\x1f\x7f]/.test(v), 'must not contain control characters')
+  .refine((v) => !v.split('/').includes('..'), "must not contain '..'");
+
+export const migrationSourceSchema = z
+  .object({
+    host: z.string().regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/, 'must be a host name or IPv4 address'),
+    port: z.number().int().min(1).max(65535).default(22),
+    user: z.string().regex(/^[a-z_][a-z0-9_.-]{0,31}$/, 'must be a POSIX user name'),
+    privateKey: z.string().min(64).max(16_384).optional(),
+    password: z.string().min(1).max(256).optional(),
+    hostKeyFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must be SHA256:<43 base64 characters> as ssh-keygen -lf prints it'),
+    docroot: absolutePath,
+    ip: z.string().refine((v) => net.isIPv4(v), 'must be an IPv4 address'),
+    databases: z.array(z.object({ name: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be a database name of letters, digits and _') }).strict()).max(20).default([]),
+    mailboxes: z.array(z.object({ local: mailLocalSchema, maildir: absolutePath }).strict()).max(200).default([]),
+  })
+  .strict()
+  .refine((s) => Boolean(s.privateKey) !== Boolean(s.password), { message: 'give exactly one of privateKey or password', path: ['privateKey'] });
+
+export const migrateSiteBody = z
+  .object({
+    domain: domainSchema,
+    account: usernameSchema,
+    node: nodeIdSchema.optional(),
+    cutover: z.enum(['auto', 'manual']).default('auto'),
+    source: migrationSourceSchema,
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    body.source.databases.forEach((d, i) => {
+      const target = targetDatabaseName(body.account, d.name);
+      if (!/^[a-z][a-z0-9_]{0,31}$/.test(target)) {
+        ctx.addIssue({ code: 'custom', path: ['source', 'databases', i, 'name'], message: `target name ${target} would exceed 32 characters` });
+      }
+    });
+  });
+
+export type MigrateSiteBody = z.infer<typeof migrateSiteBody>;
+export type MigrationSource = z.infer<typeof migrationSourceSchema>;
+
+/** Target databases are prefixed with the account (cPanel's habit): two sites' `wordpress` never collide. */
+export function targetDatabaseName(account: string, source: string): string {
+  return `${account}_${source.toLowerCase()}`;
+}
+
+export interface MigrateSiteInput {
+  domain: string;
+  account: string;
+  node: string;
+  nodeIp: string;
+  cutover: 'auto' | 'manual';
+  source: MigrationSource;
+  /** TTL set ahead of cut-over so resolvers pick up the change quickly (seconds). */
+  lowTtl?: number;
+}
+
+export const resolveBody = z.object({ action: z.enum(RESOLVE_ACTIONS) }).strict();

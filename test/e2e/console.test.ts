@@ -1,0 +1,136 @@
+import crypto from 'node:crypto';
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/browser';
+import { adminToken, apiCall, createToken, until } from '../support/http';
+import { loadStack } from '../support/stack';
+
+/**
+ * The web console in a real Chromium against the test stack: what an operator and a customer do by hand.
+ */
+
+const stack = loadStack();
+const admin = adminToken(stack);
+const base = stack.file.api;
+let browser: Browser;
+
+before(async () => {
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+});
+
+const rand = () => crypto.randomBytes(3).toString('hex');
+
+async function signIn(token: string): Promise<Page> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  // A refused request (404, 403) is logged by Chromium as a console error: that is the API answering, not a bug.
+  page.on('console', (msg) => { if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) errors.push(msg.text()); });
+  (page as Page & { jsErrors: string[] }).jsErrors = errors;
+  await page.goto(`${base}/`);
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  return page;
+}
+
+const jsErrors = (page: Page) => (page as Page & { jsErrors: string[] }).jsErrors;
+
+async function provisionByApi(username: string): Promise<string> {
+  const res = await apiCall(base, '/api/v1/accounts', { method: 'POST', token: admin, body: { username, domain: `${username}.test` } });
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  await until(`${username} provisioned`, async () => {
+    const wf = await apiCall(base, `/api/v1/workflows/${res.body.workflowId}`, { token: admin });
+    if (wf.body.status === 'failed') throw new Error(`provisioning failed: ${wf.body.error?.message}`);
+    return wf.body.status === 'completed' ? true : undefined;
+  });
+  return res.body.workflowId as string;
+}
+
+test('an admin provisions an account from the form, sees field errors, and watches it finish live', async () => {
+  const page = await signIn(admin);
+  await page.getByRole('link', { name: 'New account' }).click();
+  await page.getByLabel('Username').fill('Root');
+  await page.getByLabel('Domain').fill('not a domain');
+  await page.getByRole('button', { name: 'Provision' }).click();
+  // The API's field errors appear next to their fields, and the inputs are marked invalid.
+  const usernameError = page.locator('[data-field="username"] > .field-error');
+  await usernameError.waitFor();
+  assert.match(await usernameError.innerText(), /reserved/);
+  assert.match(await page.locator('[data-field="domain"] > .field-error').innerText(), /domain/);
+  assert.equal(await page.getByLabel('Username').getAttribute('aria-invalid'), 'true');
+
+  const user = `ui${rand()}`;
+  await page.getByLabel('Username').fill(user);
+  await page.getByLabel('Domain').fill(`${user}.test`);
+  await page.getByRole('button', { name: 'Add mailbox' }).click();
+  const mailbox = page.getByRole('group', { name: 'Mailbox 1' });
+  await mailbox.getByLabel('Local').fill('info');
+  await mailbox.getByLabel('Password').fill('Tr0ub4dor-&-3x');
+  let navigations = 0;
+  await page.getByRole('button', { name: 'Provision' }).click();
+  await page.waitForURL(/#\/workflow\/provision-/);
+  page.on('framenavigated', () => navigations++);
+
+  // Live: the status goes from running to completed on the same page, steps filling in as they finish.
+  const seen = new Set<string>();
+  const stepsDone = new Set<number>();
+  await until('the status badge to say completed', async () => {
+    const status = (await page.locator('#wf-status').innerText()).trim();
+    seen.add(status);
+    stepsDone.add(await page.locator('.timeline li .badge', { hasText: /^done$/ }).count());
+    return status === 'completed' ? status : undefined;
+  }, 30_000, 50);
+  assert.ok(seen.has('running'), `saw only ${[...seen].join(', ')}`);
+  assert.ok(stepsDone.size >= 3, `the timeline filled in live (done counts seen: ${[...stepsDone].join(', ')})`);
+  assert.equal(navigations, 0, 'no reload: the page was updated by the event stream');
+  const id = decodeURIComponent(page.url().split('#/workflow/')[1]!);
+  assert.equal(await page.locator('#wf-id').innerText(), id);
+  const statuses = await page.locator('.timeline li .badge').allInnerTexts();
+  assert.ok(statuses.every((s) => s === 'done' || s === 'skipped'), statuses.join(','));
+  const temporalLink = page.getByRole('link', { name: 'Open in Temporal Web' });
+  assert.equal(await temporalLink.getAttribute('href'), `${stack.file.temporal.ui}/namespaces/${stack.file.temporal.namespace}/workflows/${id}`);
+
+  // The list finds it by ID search and by account filter.
+  await page.getByRole('link', { name: 'Workflows' }).click();
+  await page.getByLabel('Workflow ID').fill(id);
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.getByRole('link', { name: id }).waitFor();
+  await page.getByRole('link', { name: 'Accounts' }).click();
+  await page.getByRole('cell', { name: user, exact: true }).waitFor();
+  assert.deepEqual(jsErrors(page), []);
+  await page.close();
+});
+
+test('a customer signs in and sees only its own account and workflows', async () => {
+  const mine = `cu${rand()}`;
+  const other = `ot${rand()}`;
+  const [myWorkflow, otherWorkflow] = await Promise.all([provisionByApi(mine), provisionByApi(other)]);
+  const token = await createToken(stack, 'customer', mine);
+  const page = await signIn(token);
+  assert.equal((await page.locator('.who').innerText()).trim(), `customer ${mine}`);
+  assert.equal(await page.getByRole('link', { name: 'New account' }).count(), 0, 'no admin forms for a customer');
+
+  await page.getByRole('link', { name: 'Accounts' }).click();
+  await page.getByRole('cell', { name: mine, exact: true }).waitFor();
+  const accounts = await page.locator('tbody tr td:first-child').allInnerTexts();
+  assert.deepEqual(accounts, [mine]);
+
+  await page.getByRole('link', { name: 'Workflows' }).click();
+  await page.getByRole('link', { name: myWorkflow }).waitFor();
+  const listed = await page.locator('tbody tr td:first-child').allInnerTexts();
+  assert.ok(listed.length >= 1 && listed.every((id) => id.includes(`-${mine}-`)), listed.join(', '));
+
+  // Another account's workflow by its URL: not found, and no operator actions anywhere.
+  await page.goto(`${base}/#/workflow/${otherWorkflow}`);
+  await page.getByText(/not found/).waitFor();
+  await page.goto(`${base}/#/workflow/${myWorkflow}`);
+  await page.locator('#wf-status', { hasText: 'completed' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: /Retry|Cancel/ }).count(), 0);
+  assert.deepEqual(jsErrors(page), []);
+  await page.close();
+});

@@ -1,0 +1,139 @@
+import { execFile } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { LoadedStack } from '../support/stack';
+
+/** Shared by the migration integration tests (not a test file itself: no `.test` in the name). */
+
+const run = promisify(execFile);
+
+export function apiClient(stack: LoadedStack) {
+  const token = fs.readFileSync(path.join(stack.home, 'admin-token'), 'utf8').trim();
+  return async (pathname: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: any }> => {
+    const res = await fetch(`${stack.file.api}${pathname}`, {
+      method: init.method ?? 'GET',
+      headers: { Authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}) },
+      body: init.body ? JSON.stringify(init.body) : undefined,
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+}
+
+export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000, everyMs = 300): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export const rand = () => crypto.randomBytes(4).toString('hex');
+
+/** The API body for the stack's SSH source, with overrides. */
+export function migrationBody(stack: LoadedStack, o: { account: string; domain: string; docroot?: string; port?: number; fingerprint?: string; cutover?: 'auto' | 'manual'; databases?: string[]; node?: string }) {
+  const s = stack.file.migrationSource;
+  return {
+    domain: o.domain,
+    account: o.account,
+    node: o.node ?? 'a',
+    cutover: o.cutover ?? 'auto',
+    source: {
+      host: s.host,
+      port: o.port ?? s.port,
+      user: s.user,
+      privateKey: fs.readFileSync(s.privateKey, 'utf8'),
+      hostKeyFingerprint: o.fingerprint ?? s.hostKeyFingerprint,
+      docroot: o.docroot ?? s.docroot,
+      ip: '192.0.2.10',
+      databases: (o.databases ?? []).map((name) => ({ name })),
+    },
+  };
+}
+
+export async function digA(stack: LoadedStack, name: string): Promise<{ ip: string; ttl: number }[]> {
+  const { stdout } = await run('dig', ['+noall', '+answer', `@${stack.file.dns.host}`, '-p', String(stack.file.dns.port), name, 'A']);
+  return stdout.trim().split('\n').filter(Boolean).map((l) => {
+    const f = l.split(/\s+/);
+    return { ip: f[4]!, ttl: Number(f[1]) };
+  });
+}
+
+export async function workflow(api: ReturnType<typeof apiClient>, id: string) {
+  return (await api(`/api/v1/workflows/${id}`)).body;
+}
+
+export async function finished(api: ReturnType<typeof apiClient>, id: string, timeoutMs = 180_000) {
+  return until(`${id} to finish`, async () => {
+    const w = await workflow(api, id);
+    return w.closedAt ? w : undefined;
+  }, timeoutMs);
+}
+
+export function sha256File(file: string): string {
+  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+/** sha256 of every regular file below root, by relative name. */
+export function treeHashes(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (e.isFile()) out.set(path.relative(root, full), sha256File(full));
+    }
+  };
+  walk(root);
+  return out;
+}
+
+export function targetDocroot(stack: LoadedStack, account: string, domain: string): string {
+  return path.join(stack.home, 'nodes', 'a', 'www', account, domain, 'public_html');
+}
+
+/** A TCP forwarder to the source's sshd that a test can cut and restore ("the source is unreachable"). */
+export async function cuttableProxy(targetPort: number) {
+  let server: net.Server | null = null;
+  const sockets = new Set<net.Socket>();
+  const listen = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      server = net.createServer((c) => {
+        const up = net.connect(targetPort, '127.0.0.1');
+        sockets.add(c).add(up);
+        c.pipe(up).pipe(c);
+        const drop = () => (c.destroy(), up.destroy());
+        c.on('error', drop).on('close', drop);
+        up.on('error', drop).on('close', drop);
+      });
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve((server!.address() as net.AddressInfo).port));
+    });
+  const port = await listen(0);
+  return {
+    port,
+    async cut() {
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+      await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+      server = null;
+    },
+    async restore() {
+      await listen(port);
+    },
+    close() {
+      return this.cut();
+    },
+  };
+}

@@ -1,0 +1,184 @@
+import { ApplicationFailure, CancellationScope, defineUpdate, executeChild, isCancellation, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import type { DnsRecordSet } from '../activities/dns';
+import type { MigrateSiteInput } from '../common/migration-input';
+import { controlActivities, controlUndoActivities, migrationActivities, migrationShortActivities, nodeActivities, nodeUndoActivities } from './activity-proxies';
+import { OperatorDecision, OperatorGate } from './operator-gate';
+import { setPhase } from './phase';
+import { provisionAccount } from './provision-account';
+import { Saga } from './saga';
+import { errorMessage, progressQuery, StepTracker } from './steps';
+
+/** Manual cut-over: the operator's go. Valid only while the workflow waits at the cut-over step. */
+export const cutoverUpdate = defineUpdate<{ step: string }, []>('cutover');
+
+export interface MigrateSiteResult {
+  domain: string;
+  account: string;
+  files: number;
+  bytes: number;
+  databases: { source: string; target: string; tables: number }[];
+  mailboxes: string[];
+  refused: { name: string; reason: string }[];
+}
+
+const STEPS = ['record', 'preflight', 'account', 'dns-ttl', 'files', 'databases', 'mail', 'verify', 'cutover', 'delta', 'finish'];
+/** Failures no operator action can fix: the workflow rolls back at once. */
+const FATAL = ['HostKeyMismatch', 'RemoteCommandInvalid', 'MigrationSourceInvalid', 'InvalidInput', 'SourceAuthFailed', 'AccountConflict'];
+const ATTRS = (r: DnsRecordSet[], ttl: number | null, ip: string | null) => r.map((x) => ({ ...x, ttl: ttl ?? x.ttl, contents: ip && x.type === 'A' ? [ip] : x.contents }));
+
+/**
+ * Moves a site from another server onto a node: preflight over SSH → target account (child provisionAccount,
+ * its zone still pointing at the source) → lower TTL → files → databases → mail → verify over HTTP on the
+ * target → DNS cut-over (auto, or the operator's go) → final delta sync → TTL back up. Any step that exhausts
+ * its retries waits at the operator gate. Rollback puts DNS back first (traffic to the source), then removes
+ * what this migration made on the target; the source is only ever read.
+ */
+export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteResult> {
+  const tracker = new StepTracker(STEPS);
+  const gate = new OperatorGate(tracker, FATAL);
+  let transfer: Record<string, unknown> | null = null;
+  setHandler(progressQuery, () => Object.assign(tracker.snapshot(), { operator: gate.waiting, transfer }));
+  let go = false;
+  setHandler(cutoverUpdate, () => ((go = true), { step: 'cutover' }), {
+    validator: () => {
+      if (gate.waiting?.step !== 'cutover') throw new Error('the migration is not waiting for a cut-over go');
+    },
+  });
+  const control = controlActivities();
+  const controlUndo = controlUndoActivities();
+  const node = nodeActivities(input.node);
+  const nodeUndo = nodeUndoActivities(input.node);
+  const long = migrationActivities(input.node);
+  const short = migrationShortActivities(input.node);
+  const saga = new Saga(tracker);
+  const { domain, account, source: s } = input;
+  const src = { host: s.host, port: s.port, user: s.user, privateKey: s.privateKey, password: s.password, hostKeyFingerprint: s.hostKeyFingerprint };
+  const lowTtl = input.lowTtl ?? 60;
+  let dnsBefore: DnsRecordSet[] | null = null;
+  let zoneOurs = false;
+  if (s.mailboxes.length === 0) tracker.skip('mail');
+  if (s.databases.length === 0) tracker.skip('databases');
+
+  const restoreDns = async () => {
+    if (zoneOurs) await controlUndo.deleteDnsZone({ domain });
+    else if (dnsBefore && dnsBefore.length) await controlUndo.setDnsRecords({ domain, records: dnsBefore });
+  };
+
+  try {
+    await gate.run('record', () => control.recordMigration({ domain, account, node: input.node, sourceHost: s.host }));
+    const pre = await gate.run('preflight', () => short.migrationPreflight({ source: src, docroot: s.docroot, databases: s.databases.map((d) => d.name) }));
+
+    await gate.run('account', async () => {
+      const existing = await control.getAccount({ username: account });
+      dnsBefore ??= await control.getDnsRecords({ domain });
+      if (existing) {
+        if (existing.domain !== domain || existing.node !== input.node) {
+          throw ApplicationFailure.nonRetryable(`account ${account} exists for ${existing.domain} on node ${existing.node}`, 'AccountConflict');
+        }
+      } else {
+        zoneOurs = dnsBefore === null;
+        saga.add('account', () => removeAccount(input));
+        // The child's zone points at the SOURCE: DNS moves only at cut-over.
+        await executeChild(provisionAccount, {
+          workflowId: `${workflowInfo().workflowId}-account-${uuid4().slice(0, 8)}`,
+          args: [{ username: account, domain, node: input.node, nodeIp: s.ip, mailboxes: [], tls: false }],
+        });
+      }
+      if (!(await control.getDnsRecords({ domain }))) {
+        zoneOurs = true;
+        await control.ensureDnsZone({ domain, ip: s.ip });
+      }
+    });
+
+    const current = (await control.getDnsRecords({ domain })) ?? [];
+    dnsBefore = dnsBefore ?? current;
+    await gate.run('dns-ttl', () => control.setDnsRecords({ domain, records: ATTRS(current, lowTtl, null) }));
+
+    const { path: docroot } = await node.ensureDocroot({ account, domain });
+    const files = await gate.run('files', () => long.migrationSyncFiles({ source: src, sourceDocroot: s.docroot, docroot, pass: 'initial' }));
+    if (files) {
+      transfer = { files: files.totalFiles, bytes: files.totalBytes, copiedBytes: files.copiedBytes, literalBytes: files.literalBytes, alreadyPresentBytes: files.alreadyPresentBytes, attempt: files.attempt, resumedFrom: files.resumedFrom, refused: files.refused, refusedCount: files.refusedCount };
+      await control.updateMigration({ filesCopied: files.totalFiles, bytesCopied: files.totalBytes });
+    }
+
+    const databases: MigrateSiteResult['databases'] = [];
+    const created = { databases: [] as { name: string; user: string }[], mailboxes: [] as { local: string; password: string }[] };
+    for (const d of s.databases) {
+      const target = `${account}_${d.name.toLowerCase()}`;
+      saga.add('databases', () => nodeUndo.dropCustomerDatabase({ database: target, user: target }));
+      const copied = await gate.run('databases', async () => {
+        await node.ensureCustomerDatabase({ database: target, user: target, password: `Mg-${uuid4()}` });
+        return long.migrationCopyDatabase({ source: src, database: d.name, targetDatabase: target });
+      });
+      if (copied) {
+        databases.push({ source: d.name, target, tables: copied.tables.length });
+        created.databases.push({ name: target, user: target });
+      }
+    }
+
+    for (const m of s.mailboxes) {
+      saga.add('mail', () => nodeUndo.removeMailbox({ domain, local: m.local }));
+      const password = `Mb-${uuid4()}`;
+      const done = await gate.run('mail', async () => {
+        await node.ensureMailDomain({ domain });
+        await node.ensureMailbox({ domain, local: m.local, password });
+        return long.migrationSyncMaildir({ source: src, maildir: m.maildir, domain, local: m.local });
+      }, { skippable: true });
+      if (done) created.mailboxes.push({ local: m.local, password });
+    }
+    if (created.databases.length || created.mailboxes.length) await control.recordMigratedResources({ account, domain, ...created });
+
+    await gate.run('verify', () => short.migrationVerifySite({ domain, expectedSha256: files?.index?.sha256 ?? null }));
+
+    if (input.cutover === 'manual') await gate.hold('cutover', 'manual cut-over: waiting for the operator\'s go', ['rollback', 'abort'], () => go);
+    await gate.run('cutover', () => control.setDnsRecords({ domain, records: ATTRS(current, lowTtl, input.nodeIp) }));
+    await gate.run('delta', () => long.migrationSyncFiles({ source: src, sourceDocroot: s.docroot, docroot, pass: 'delta' }), { skippable: true });
+    await gate.run('finish', async () => {
+      await control.setDnsRecords({ domain, records: ATTRS(current, null, input.nodeIp) });
+      await control.updateMigration({ status: 'completed' });
+    });
+    gate.closed = true;
+    setPhase(tracker, 'completed');
+    await flushAudit(tracker, input);
+    return { domain, account, files: pre?.files ?? 0, bytes: pre?.bytes ?? 0, databases, mailboxes: created.mailboxes.map((m) => `${m.local}@${domain}`), refused: files?.refused ?? [] };
+  } catch (err) {
+    gate.closed = true;
+    if (err instanceof OperatorDecision && err.action === 'abort') {
+      // Abort: stop here, leave everything as it is for a human to inspect (DNS included).
+      await CancellationScope.nonCancellable(async () => {
+        setPhase(tracker, 'failed');
+        await controlUndo.updateMigration({ status: 'aborted' }).catch(() => undefined);
+        await flushAudit(tracker, input);
+      });
+      throw ApplicationFailure.nonRetryable(`migration of ${domain} aborted by the operator`, 'MigrationAborted');
+    }
+    setPhase(tracker, 'rolling_back');
+    const failures: string[] = [];
+    await CancellationScope.nonCancellable(() => restoreDns().catch((e) => failures.push(`dns: ${errorMessage(e)}`)));
+    failures.push(...(await saga.compensate()));
+    await CancellationScope.nonCancellable(async () => {
+      setPhase(tracker, failures.length ? 'failed' : 'rolled_back');
+      await controlUndo.updateMigration({ status: failures.length ? 'failed' : 'rolled_back' }).catch(() => undefined);
+      await flushAudit(tracker, input);
+    });
+    if (isCancellation(err)) throw err;
+    const why = err instanceof OperatorDecision ? "at the operator's request" : errorMessage(err);
+    const left = failures.length ? `; undo failed for ${failures.join('; ')}` : '';
+    throw ApplicationFailure.nonRetryable(`migration of ${domain} rolled back: ${why}${left}`, failures.length ? 'MigrationUndoFailed' : 'MigrationRolledBack');
+  }
+}
+
+/** The account this migration provisioned, everywhere (its zone is handled by the DNS restore). */
+async function removeAccount(input: MigrateSiteInput): Promise<void> {
+  const local = nodeUndoActivities(input.node);
+  const control = controlUndoActivities();
+  await local.removeMailDomain({ domain: input.domain });
+  await local.removeFtpUser({ username: input.account });
+  await local.removeVhost({ domain: input.domain });
+  await local.removeDocroot({ account: input.account, domain: input.domain });
+  await control.removeAccountRecords({ username: input.account });
+}
+
+function flushAudit(tracker: StepTracker, input: MigrateSiteInput): Promise<void> {
+  return controlUndoActivities().appendAudit({ workflowType: 'migrateSite', account: input.account, domain: input.domain, entries: tracker.audit });
+}

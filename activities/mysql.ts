@@ -39,6 +39,14 @@ function quoteId(name: string): string {
 }
 
 /**
+ * A database name as a GRANT target: `_` and `%` are wildcards there, so `acme_wp` unescaped would also grant
+ * `acmeXwp`. Escaped, mysql.db stores exactly this form, which the ownership checks compare against.
+ */
+function grantTarget(name: string): string {
+  return name.replace(/[_%]/g, '\\$&');
+}
+
+/**
  * Runs one statement; on failure, throws a plain (retryable) Error naming the step and MariaDB's error code
  * but never the SQL or server message, which can echo a password.
  */
@@ -50,6 +58,12 @@ async function run(pool: mysql.Pool, step: string, sql: string, values: unknown[
     const e = err as { code?: string; errno?: number };
     throw new Error(`mysql ${step} failed: ${e.code ?? 'error'}${e.errno ? ` (${e.errno})` : ''}`);
   }
+}
+
+/** Databases other than `db` on which `user` holds privileges (both escaped and plain forms count as `db`). */
+async function grantsElsewhere(pool: mysql.Pool, user: string, db: string): Promise<string[]> {
+  const rows = (await run(pool, 'read grants', 'SELECT Db FROM mysql.db WHERE User = ? AND Host = ?', [user, '%'])) as { Db: string }[];
+  return rows.map((r) => r.Db).filter((name) => name !== db && name !== grantTarget(db));
 }
 
 export function createMysqlActivities(config: MysqlAdminConfig) {
@@ -81,11 +95,15 @@ export function createMysqlActivities(config: MysqlAdminConfig) {
         throw ApplicationFailure.nonRetryable('database password must be 8 to 128 characters', 'MysqlInvalidPassword');
       }
       const p = getPool();
+      // A login that already holds another database belongs to someone else: taking it over would hand its
+      // password and data to this account. Refuse, permanently.
+      const others = await grantsElsewhere(p, user, db);
+      if (others.length) throw ApplicationFailure.nonRetryable(`database user ${user} already holds another database`, 'MysqlUserTaken');
       await run(p, 'create database', `CREATE DATABASE IF NOT EXISTS ${quoteId(db)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
       await run(p, 'create user', 'CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [user, HOST, input.password]);
       // CREATE ... IF NOT EXISTS keeps an old password: set it explicitly so a retry with a new one wins.
       await run(p, 'set password', 'ALTER USER ?@? IDENTIFIED BY ?', [user, HOST, input.password]);
-      await run(p, 'grant', `GRANT ALL PRIVILEGES ON ${quoteId(db)}.* TO ?@?`, [user, HOST]);
+      await run(p, 'grant', `GRANT ALL PRIVILEGES ON ${quoteId(grantTarget(db))}.* TO ?@?`, [user, HOST]);
       return { database: db, user };
     },
 
@@ -96,7 +114,10 @@ export function createMysqlActivities(config: MysqlAdminConfig) {
       const p = getPool();
       await killConnections(p, user);
       await run(p, 'drop database', `DROP DATABASE IF EXISTS ${quoteId(db)}`);
-      await run(p, 'drop user', 'DROP USER IF EXISTS ?@?', [user, HOST]);
+      // The undo of a refused ensure (MysqlUserTaken) lands here too: a login that still holds another
+      // database is not ours to drop.
+      if ((await grantsElsewhere(p, user, db)).length === 0) await run(p, 'drop user', 'DROP USER IF EXISTS ?@?', [user, HOST]);
+      else await run(p, 'revoke', 'DELETE FROM mysql.db WHERE User = ? AND Host = ? AND Db IN (?, ?)', [user, HOST, db, grantTarget(db)]).then(() => run(p, 'flush', 'FLUSH PRIVILEGES'));
       return { database: db, user };
     },
 

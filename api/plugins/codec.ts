@@ -4,7 +4,8 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import { errorBody } from '../../common/api-schemas';
 
 const jsonPayload = z.object({ metadata: z.record(z.string(), z.string()).default({}), data: z.string().default('') });
-const payloadsBody = z.object({ payloads: z.array(jsonPayload).max(1000) });
+// `temporal workflow query --codec-endpoint` sends {} when it has nothing to decode: treat it as no payloads.
+const payloadsBody = z.object({ payloads: z.array(jsonPayload).max(1000).default([]) });
 
 const fromJson = (p: z.infer<typeof jsonPayload>): Payload => ({
   metadata: Object.fromEntries(Object.entries(p.metadata).map(([k, v]) => [k, Buffer.from(v, 'base64')])),

@@ -119,3 +119,26 @@ test('invalid or reserved names fail for good before any SQL runs', async () => 
   const users = await adminQuery('SELECT User FROM mysql.global_priv WHERE User = ?', [`u${run}_ok`]);
   assert.equal(users.length, 0);
 });
+
+test('a login that already holds another database is never taken over, and its undo leaves that login alone', async () => {
+  const first = names('own');
+  await db.ensureCustomerDatabase(first);
+  const intruder = { database: `t${run}_grab`, user: first.user, password: crypto.randomBytes(12).toString('base64url') };
+  made.push({ database: intruder.database, user: `u${run}_none` });
+  await assert.rejects(db.ensureCustomerDatabase(intruder), (err: unknown) => err instanceof ApplicationFailure && err.type === 'MysqlUserTaken' && err.nonRetryable === true);
+  // The saga's undo of the refused step runs dropCustomerDatabase with the same names.
+  await db.dropCustomerDatabase({ database: intruder.database, user: intruder.user });
+  assert.deepEqual(await showDatabases(first.user, first.password), [first.database, 'information_schema'].sort());
+});
+
+test('underscores in a database name are not wildcards: the user of a_b gets no access to aXb', async () => {
+  const n = names('wild');
+  await db.ensureCustomerDatabase(n);
+  const lookalike = n.database.replace(/_wild$/, 'xwild');
+  await adminQuery(`CREATE DATABASE IF NOT EXISTS \`${lookalike}\``);
+  try {
+    assert.deepEqual(await showDatabases(n.user, n.password), [n.database, 'information_schema'].sort());
+  } finally {
+    await adminQuery(`DROP DATABASE IF EXISTS \`${lookalike}\``);
+  }
+});

@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, patched, setHandler } from '@temporalio/workflow';
 import { controlUndoActivities, nodeUndoActivities } from './activity-proxies';
 import { setPhase } from './phase';
 import { progressQuery, StepTracker } from './steps';
@@ -7,7 +7,7 @@ export interface DeprovisionAccountInput {
   username: string;
 }
 
-const STEPS = ['lookup', 'mark', 'database', 'ftp', 'mail', 'dns', 'vhost', 'docroot', 'inventory'];
+const STEPS = ['lookup', 'mark', 'database', 'ftp', 'mail', 'dns', 'vhost', 'certificates', 'docroot', 'inventory'];
 
 /**
  * Removes an account everywhere. Forward-only: every step is delete-if-present and retried with the long
@@ -35,6 +35,14 @@ export async function deprovisionAccount(input: DeprovisionAccountInput): Promis
     ]);
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
+    // Certificates came later than the first deprovisions: `patched` keeps older histories replayable.
+    // After the vhost is gone, so removing the files never races the vhost's own TLS switch.
+    if (patched('deprovision-removes-certificates')) {
+      await tracker.run('certificates', async () => {
+        await local.removeCertificates({ domain });
+        await control.forgetCertificate({ domain });
+      });
+    }
     await tracker.run('docroot', () => local.removeDocroot({ account: account.username, domain }));
     await tracker.run('inventory', () => control.removeAccountRecords({ username: account.username }));
   } catch (err) {

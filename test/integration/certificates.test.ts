@@ -159,3 +159,20 @@ test('a domain that does not resolve to this node: failed renewal with the CA re
   assert.ok(log.split('\n').some((l) => l.includes(workflowId) && l.includes('ACME order failed') && /could not resolve|NXDOMAIN|DNS problem|SERVFAIL/i.test(l)), 'worker log names the reason');
   assert.deepEqual(snapshot(domain), before, 'nothing changed on disk');
 });
+
+test('deprovisioning an account with a certificate removes its key and certificate files and its inventory row', async () => {
+  const { username, domain } = await provision(true);
+  assert.ok(snapshot(domain).certs?.length, 'certificate files exist before');
+  const before = served(domain);
+  assert.ok(before.verified);
+  const res = await api('DELETE', `/api/v1/accounts/${username}`);
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  const done = await waitClosed(res.body.workflowId, 120_000);
+  assert.equal(done.status, 'completed', JSON.stringify(done.error ?? done.progress));
+  assert.equal(snapshot(domain).certs, null, 'no certificate folder left for the domain');
+  assert.equal(await certificate(domain), undefined, 'no certificate row left');
+  // Only the default server's self-signed certificate answers now: not Pebble's, not valid for the name.
+  const after = served(domain);
+  assert.notEqual(after.serial, before.serial);
+  assert.equal(after.verified, false);
+});

@@ -81,6 +81,7 @@ export class NginxReloader {
   private running = false;
   /** The window of the next batch: WINDOW_MS, or longer while changes keep arriving during batches. */
   private window = WINDOW_MS;
+  private lastBatchEnd = 0;
   private timer: NodeJS.Timeout | null = null;
   /**
    * False until this process has completed one reload. A worker that crashed between writing a file and
@@ -110,6 +111,8 @@ export class NginxReloader {
 
   private schedule(): void {
     if (this.running || this.timer || this.queue.length === 0) return;
+    // Quiet for longer than any burst window: this change is not part of a burst.
+    if (this.queue[0].arrived - this.lastBatchEnd > MAX_BUSY_WINDOW_MS) this.window = WINDOW_MS;
     const wait = Math.max(0, this.queue[0].arrived + this.window - Date.now());
     this.timer = setTimeout(() => void this.run(), wait);
   }
@@ -126,8 +129,12 @@ export class NginxReloader {
       for (const c of batch) c.reject(err as Error);
     } finally {
       this.running = false;
+      this.lastBatchEnd = Date.now();
+      // Grow while changes arrive during batches; shrink by half (not at once) when one stays quiet, so a
+      // burst whose changes trickle in keeps batching; a node that went quiet is back to WINDOW_MS in a few batches.
       const busy = this.queue.length > 0;
-      this.window = busy ? Math.min(MAX_BUSY_WINDOW_MS, Math.max(BUSY_WINDOW_MS, this.window * 2)) : WINDOW_MS;
+      const next = busy ? Math.max(BUSY_WINDOW_MS, this.window * 2) : this.window / 2;
+      this.window = next < BUSY_WINDOW_MS ? WINDOW_MS : Math.min(MAX_BUSY_WINDOW_MS, next);
       this.schedule();
     }
   }

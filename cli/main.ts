@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { repoRoot } from '../config/load';
 import { parseArgs } from './args';
+import { bench } from './bench';
 import { down } from './down';
 import { DEV_PORT_BASE, TEST_PORT_BASE, defaultHome, portBase } from './paths';
 import { status } from './status';
@@ -14,6 +15,7 @@ const USAGE = `usage: npanel <command>
   status [--home DIR]                                          each service and whether it answers
   test [--only SUBSTRING] [--home DIR] [--port-base N]         every test, on a private stack (default .npanel-test, 27100)
   token create --role admin|customer [--account NAME] | token revoke ID | token list   [--home DIR]
+  bench [--only SUBSTRING] [--port-base N]                     every bench/ script, one table + bench/results/all.json (ports from 45100)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -48,6 +50,10 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'token':
       return token(rest, defaultHome());
+    case 'bench': {
+      const { values } = parseArgs(rest, { only: 'string', 'port-base': 'string' });
+      return bench({ portBase: portBase(values['port-base'], 45100), only: values.only as string | undefined });
+    }
     default:
       process.stderr.write(USAGE);
       return command ? 2 : 0;

@@ -14,9 +14,13 @@ export interface UpOptions {
   withNodeB: boolean;
 }
 
+/** Set for the background process of `up --detach`: its output goes to a log file, where no token belongs. */
+const DETACHED_CHILD = 'NPANEL_UP_DETACHED_CHILD';
+
 function printSummary(home: string): void {
   const stack = JSON.parse(fs.readFileSync(path.join(home, 'stack.json'), 'utf8'));
-  const token = fs.readFileSync(path.join(home, 'admin-token'), 'utf8').trim();
+  const tokenFile = path.join(home, 'admin-token');
+  const token = process.env[DETACHED_CHILD] ? `(in ${tokenFile})` : fs.readFileSync(tokenFile, 'utf8').trim();
   process.stdout.write(
     [
       `NPanel is up (state in ${home})`,
@@ -44,12 +48,13 @@ async function upDetached(opts: UpOptions): Promise<void> {
   await assertStackPortsFree(probe, opts.withNodeB);
   fs.mkdirSync(path.join(opts.home, 'logs'), { recursive: true });
   const logFile = path.join(opts.home, 'logs', 'npanel-up.log');
-  const out = fs.openSync(logFile, 'a');
+  const out = fs.openSync(logFile, 'a', 0o600);
+  fs.chmodSync(logFile, 0o600); // an older log may have been made readable; it can hold paths and errors
   const args = [process.argv[1]!, 'up', '--home', opts.home, '--port-base', String(opts.portBase)];
   if (opts.withNodeB) args.push('--with-node-b');
   const readyMarker = path.join(opts.home, 'up.ready');
   fs.rmSync(readyMarker, { force: true });
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: process.env });
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: { ...process.env, [DETACHED_CHILD]: '1' } });
   child.unref();
   let exited = false;
   child.once('exit', () => (exited = true));

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { errorBody } from '../../common/api-schemas';
+import { ApiError } from '../api-error';
 
 const jsonPayload = z.object({ metadata: z.record(z.string(), z.string()).default({}), data: z.string().default('') });
 // `temporal workflow query --codec-endpoint` sends {} when it has nothing to decode: treat it as no payloads.
@@ -42,7 +43,13 @@ export const codecPlugin: FastifyPluginAsyncZod<{ codec: PayloadCodec; temporalU
       schema: { body: payloadsBody, response: { 200: z.object({ payloads: z.array(jsonPayload) }), 400: errorBody } },
     }, async (request) => {
       const payloads = request.body.payloads.map(fromJson);
-      const out = op === 'decode' ? await codec.decode(payloads) : await codec.encode(payloads);
+      let out: Payload[];
+      try {
+        out = op === 'decode' ? await codec.decode(payloads) : await codec.encode(payloads);
+      } catch (err) {
+        // A forged, truncated or foreign-key payload is the caller's input error, never a 500.
+        throw new ApiError(400, 'bad_request', `invalid body.payloads: cannot ${op}: ${(err as Error).message.slice(0, 200)}`, [{ field: 'body.payloads', message: `cannot ${op}` }]);
+      }
       return { payloads: out.map(toJson) };
     });
   }

@@ -1,4 +1,4 @@
-import { proxyActivities, type ActivityInterfaceFor } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, type ActivityInterfaceFor } from '@temporalio/workflow';
 import type { ControlActivities, NodeActivities } from '../activities';
 import { CONTROL_TASK_QUEUE, nodeTaskQueue } from '../common/constants';
 
@@ -32,6 +32,22 @@ export function controlActivities(): ActivityInterfaceFor<ControlActivities> {
 
 export function controlUndoActivities() {
   return proxyActivities<ControlActivities>({ taskQueue: CONTROL_TASK_QUEUE, startToCloseTimeout: '30s', retry: undoRetry });
+}
+
+/**
+ * The inventory steps of a workflow as LOCAL activities: they run in the worker that runs the workflow (the
+ * control worker, which has the inventory database), with no task queue round trip, and each leaves one marker
+ * event instead of three events and a workflow task. Measured on provisioning (bench/provision.ts): reserve,
+ * record+activate and the audit flush as local activities took the history from 66 to ~40 events and the
+ * Temporal server's CPU per account down by about a third. Same retry profiles as the queued versions.
+ * Only for activities that need nothing but the inventory: a node worker never runs these.
+ */
+export function controlLocalActivities() {
+  return proxyLocalActivities<ControlActivities>({ startToCloseTimeout: '30s', retry: inventoryRetry });
+}
+
+export function controlLocalUndoActivities() {
+  return proxyLocalActivities<ControlActivities>({ startToCloseTimeout: '30s', retry: undoRetry });
 }
 
 export function nodeActivities(node: string) {

@@ -71,9 +71,10 @@ export async function decodeHistoryJson(json: unknown, codec: PayloadCodec): Pro
         data: Buffer.from(p.data ?? '', 'base64'),
       };
       const [decoded] = await codec.decode([payload]);
+      const data = redactKeys(Buffer.from(decoded!.data ?? []));
       return {
         metadata: Object.fromEntries(Object.entries(decoded!.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v!).toString('base64')])),
-        ...(decoded!.data && decoded!.data.length ? { data: Buffer.from(decoded!.data).toString('base64') } : {}),
+        ...(data.length ? { data: data.toString('base64') } : {}),
       };
     }
     const out: Record<string, unknown> = {};
@@ -89,6 +90,16 @@ export async function showHistory(address: string, workflowId: string): Promise<
     maxBuffer: 64 * 1024 * 1024,
   });
   return JSON.parse(stdout);
+}
+
+/**
+ * Private keys (a migration's SSH key) are replaced by a marker: workflow code only passes them on to
+ * activities, so replay does not depend on them, and no key, even a throwaway one, gets committed.
+ */
+function redactKeys(data: Buffer): Buffer {
+  const text = data.toString('utf8');
+  if (!text.includes('PRIVATE KEY')) return data;
+  return Buffer.from(text.replace(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----(\\n|\n)?/g, '<redacted private key>'));
 }
 
 export async function writeFixture(name: string, workflowId: string, json: unknown, codec: PayloadCodec): Promise<string> {

@@ -4,6 +4,7 @@ import { workflowIds } from '../../common/workflow-ids';
 import { codecFromConfig } from '../../lib/codec';
 import { apiClient, uniqueName } from '../support/accounts';
 import { loadStack } from '../support/stack';
+import { migrationBody } from '../integration/migration-helpers';
 import { showHistory, writeFixture } from './history-file';
 
 /**
@@ -84,6 +85,11 @@ async function main(): Promise<void> {
       for await (const child of children) await save('renewCertificate-completed', child.workflowId);
       await save('renewCertificate-renewed', await post(`/api/v1/certificates/${a.domain}/renew`));
       if (wf.status === 'completed') await post(`/api/v1/accounts/${a.username}`, undefined, 'DELETE').then((id) => waitClosed(id));
+    },
+    async migrate() {
+      const account = uniqueName('rpm');
+      await save('migrateSite-completed', await post('/api/v1/migrations', migrationBody(stack, { account, domain: `${account}.example`, databases: ['shop'] })));
+      await post(`/api/v1/accounts/${account}`, undefined, 'DELETE').then((id) => waitClosed(id));
     },
     async sweep() {
       const id = `sweep-replay-${Date.now()}`;

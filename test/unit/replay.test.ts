@@ -17,6 +17,12 @@ const fixtures = loadFixtures();
 // Only problems: a replay worker otherwise logs every state change.
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
+const REPLAY_OPTIONS = {
+  workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH },
+  // The bundle's outcome interceptor calls the worker's `metrics` sink; a replay records nothing.
+  sinks: { metrics: { workflowStarted: { fn: () => undefined }, workflowClosed: { fn: () => undefined } } },
+};
+
 /** Every type the worker registers (the barrel's exports). */
 function workflowTypes(): string[] {
   const barrel = fs.readFileSync(path.join(repoRoot(), 'workflows', 'index.ts'), 'utf8');
@@ -26,22 +32,14 @@ function workflowTypes(): string[] {
 test('every workflow type has at least one recorded history', () => {
   const recorded = new Set(fixtures.map((f) => f.workflowType));
   const missing = workflowTypes().filter((t) => !recorded.has(t));
-  // migrateSite has no fixture yet: see test/replay/README.md (recorded once its workflow settles).
-  assert.deepEqual(missing.filter((t) => !PENDING.has(t)), [], `no replay fixture for ${missing.join(', ')}`);
+  assert.deepEqual(missing, [], `no replay fixture for ${missing.join(', ')}: record one with test/replay/record.ts`);
 });
-
-/** Types whose fixture is not recorded yet, each with the reason; the list must only shrink. */
-const PENDING = new Map<string, string>([['migrateSite', 'its workflow was still changing when the fixtures were recorded']]);
 
 test('recorded histories replay against the current workflow bundle', { timeout: 120_000 }, async (t) => {
   assert.ok(fixtures.length >= 10, `only ${fixtures.length} fixtures`);
   assert.ok(fs.existsSync(WORKFLOW_BUNDLE_PATH), `no workflow bundle at ${WORKFLOW_BUNDLE_PATH}: run npm run build`);
   const results = Worker.runReplayHistories(
-    {
-      workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH },
-      // The bundle's outcome interceptor calls the worker's `metrics` sink; a replay records nothing.
-      sinks: { metrics: { workflowStarted: { fn: () => undefined }, workflowClosed: { fn: () => undefined } } },
-    },
+    REPLAY_OPTIONS,
     fixtures.map((f) => ({ workflowId: f.workflowId, history: f.history })),
   );
   const failures: string[] = [];
@@ -62,11 +60,8 @@ test('a history the current code did not produce fails the replay (the check can
   const tampered = structuredClone(original.history);
   const scheduled = tampered.events!.find((e) => e.activityTaskScheduledEventAttributes)!.activityTaskScheduledEventAttributes!;
   scheduled.activityType = { name: 'reserveAccountV0' };
-  const [result] = await Array.fromAsync(
-    Worker.runReplayHistories(
-      { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH }, sinks: { metrics: { workflowStarted: { fn: () => undefined }, workflowClosed: { fn: () => undefined } } } },
-      [{ workflowId: original.workflowId, history: tampered }],
-    ),
-  );
-  assert.equal(result?.error?.name, 'DeterminismViolationError', String(result?.error));
+  const errors: (Error | undefined)[] = [];
+  for await (const r of Worker.runReplayHistories(REPLAY_OPTIONS, [{ workflowId: original.workflowId, history: tampered }])) errors.push(r.error);
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0]?.name, 'DeterminismViolationError', String(errors[0]));
 });

@@ -13,6 +13,7 @@ import { createMigrationActivities } from './migration';
 import { createMigrationInventoryActivities } from './migration-inventory';
 import { createMysqlActivities } from './mysql';
 import { createNginxActivities } from './nginx';
+import { createSiteActivities } from './site';
 
 /**
  * Wires every activity module with its injected config. Control activities run on the shared `npanel` queue
@@ -37,9 +38,12 @@ export function createControlActivities(config: NpanelConfig, repos: Repositorie
 export function createNodeActivities(config: NpanelConfig) {
   const mysql = createMysqlActivities(config.mysqlAdmin);
   const layout = mailLayout({ dir: config.mail.layoutRoot });
+  const files = createFilesActivities(config.files);
+  const nginx = createNginxActivities(config.nginx);
   const activities = {
-    ...createFilesActivities(config.files),
-    ...createNginxActivities(config.nginx),
+    ...files,
+    ...nginx,
+    ...createSiteActivities(files, nginx),
     ...createAcmeActivities({ nginx: config.nginx, acme: config.acme, codecKey: config.codec.key }),
     ...createMailActivities({
       dbDir: layout.dbDir,

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import type { Repositories } from '../db/repositories';
 import type { AccountStatus } from '../db/schema';
-import { sha512CryptMany } from './crypt-hash';
+import { sha512Crypt } from './crypt-hash';
 
 /** One audit row as a workflow records it; the workflow ID is taken from the activity context. */
 export interface AuditEntry {
@@ -13,13 +13,25 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
+/**
+ * A secret as the record step gets it: the SHA512-crypt hash the service already made (what provisioning
+ * passes now: no second hashing), or the password itself (workflows started before that still pass it).
+ */
+type Secret = { passwordHash: string; password?: undefined } | { password: string; passwordHash?: undefined };
+
 export interface AccountRecord {
   username: string;
   domain: string;
   docroot: string | null;
-  mailboxes: { local: string; password: string }[];
-  ftp?: { password: string; homeDir: string };
+  mailboxes: ({ local: string } & Secret)[];
+  ftp?: { homeDir: string } & Secret;
   database?: { name: string; user: string };
+  /** Also sets the account's status (provisioning without TLS activates in the same step: one round trip less). */
+  status?: AccountStatus;
+}
+
+function hashOf(secret: Secret): Promise<string> {
+  return secret.passwordHash !== undefined ? Promise.resolve(secret.passwordHash) : sha512Crypt(secret.password);
 }
 
 function workflowId(): string {
@@ -52,16 +64,19 @@ export function createInventoryActivities(repos: Repositories) {
     /** Records what the account owns once every service has it (passwords stored only as SHA512-crypt hashes). */
     async recordAccount(record: AccountRecord): Promise<void> {
       const u = record.username;
-      if (record.docroot) await repos.accounts.recordDomain(u, { name: record.domain, docroot: record.docroot });
-      // One openssl for every password: under a burst of accounts, forking the worker costs more than hashing.
-      const hashes = await sha512CryptMany([...record.mailboxes.map((m) => m.password), ...(record.ftp ? [record.ftp.password] : [])]);
-      for (const [i, m] of record.mailboxes.entries()) {
-        await repos.accounts.recordMailbox(u, { address: `${m.local}@${record.domain}`, passwordHash: hashes[i]! });
-      }
-      if (record.ftp) {
-        await repos.accounts.recordFtpUser(u, { username: u, homeDir: record.ftp.homeDir, passwordHash: hashes[record.mailboxes.length]! });
-      }
-      if (record.database) await repos.accounts.recordDatabase(u, { name: record.database.name, dbUser: record.database.user });
+      const { docroot, ftp, database } = record;
+      // The rows are independent (each its own unique name): written side by side, ~3 round trips, not ~3 per row.
+      // All or nothing still holds: a failure fails the step, and the rollback's releaseAccount removes the rest.
+      const writes = await Promise.allSettled([
+        docroot ? repos.accounts.recordDomain(u, { name: record.domain, docroot }) : undefined,
+        ...record.mailboxes.map(async (m) => repos.accounts.recordMailbox(u, { address: `${m.local}@${record.domain}`, passwordHash: await hashOf(m) })),
+        ftp ? hashOf(ftp).then((passwordHash) => repos.accounts.recordFtpUser(u, { username: u, homeDir: ftp.homeDir, passwordHash })) : undefined,
+        database ? repos.accounts.recordDatabase(u, { name: database.name, dbUser: database.user }) : undefined,
+      ]);
+      const failed = writes.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+      if (failed) throw failed.reason;
+      // Last, so an account is never `active` with part of its rows missing (a retry re-writes them first).
+      if (record.status) await repos.accounts.setStatus(u, record.status, workflowId());
     },
 
     /**
@@ -103,22 +118,13 @@ export function createInventoryActivities(repos: Repositories) {
     async appendAudit(input: { workflowType: string; account: string; domain: string; entries: AuditEntry[] }): Promise<void> {
       const id = workflowId();
       const already = new Set((await repos.audit.listByWorkflow(id)).map((e) => `${e.step}|${e.action}|${e.outcome}|${new Date(e.at).toISOString()}`));
-      for (const e of input.entries) {
-        const at = new Date(e.at);
-        if (already.has(`${e.step}|${e.action}|${e.outcome}|${at.toISOString()}`)) continue; // a retried flush adds nothing twice
-        await repos.audit.append({
-          workflowId: id,
-          workflowType: input.workflowType,
-          step: e.step,
-          action: e.action,
-          outcome: e.outcome,
-          actor: 'workflow',
-          account: input.account,
-          domain: input.domain,
-          details: e.details ?? null,
-          at,
-        });
-      }
+      const rows = input.entries
+        .map((e) => ({ ...e, at: new Date(e.at) }))
+        // A retried flush adds nothing twice.
+        .filter((e) => !already.has(`${e.step}|${e.action}|${e.outcome}|${e.at.toISOString()}`))
+        .map((e) => ({ workflowId: id, workflowType: input.workflowType, step: e.step, action: e.action, outcome: e.outcome, actor: 'workflow', account: input.account, domain: input.domain, details: e.details ?? null, at: e.at }));
+      // One multi-row INSERT: all rows or none, and one round trip instead of one per step.
+      await repos.audit.appendMany(rows);
     },
   };
 }

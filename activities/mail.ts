@@ -38,7 +38,7 @@ function checkLocal(local: unknown): string {
 }
 
 function checkPassword(password: unknown): string {
-  // No line breaks or NUL: the hash is made by `openssl passwd -stdin`, which reads one line.
+  // No line breaks or NUL: the crypt helper (crypt-hash.ts) reads one password per line.
   if (typeof password !== 'string' || password.length < 1 || password.length > 1024 || /[\r\n\0]/.test(password)) {
     throw ApplicationFailure.nonRetryable('invalid mailbox password: 1-1024 characters, no line breaks', 'MailInvalidPassword');
   }
@@ -89,15 +89,57 @@ export function createMailActivities(config: MailConfig) {
     return names.filter((n) => n.endsWith(`@${domain}`)).map((n) => n.slice(0, -domain.length - 1));
   }
 
+  /** Makes `domain` a mail domain; the caller holds the domain's lock. */
+  async function ensureDomainHeld(domain: string): Promise<{ domain: string; created: boolean }> {
+    await mkdirOwned(config.vmailDir, [domain], owned);
+    if ((await readIfExists(domainFile(domain))) !== undefined) return { domain, created: false };
+    await writeRecord(domainFile(domain), { domain });
+    return { domain, created: true };
+  }
+
+  /**
+   * Creates the mailbox or sets its password; the caller holds the domain's lock and made the domain. Its
+   * maildir is made first and its record last, so the first login or delivery already finds a complete
+   * mailbox. A retry with the same password changes nothing (not even the salt).
+   */
+  async function ensureMailboxHeld(domain: string, local: string, password: string) {
+    const address = `${local}@${domain}`;
+    const existing = await readIfExists(userFile(domain, local));
+    const record = existing === undefined ? undefined : (JSON.parse(existing) as Partial<MailboxRecord>);
+    const want = home(domain, local);
+    // Cheap when present (a few EEXIST), and repairs a maildir someone deleted by hand.
+    await mkdirOwned(config.vmailDir, [domain, local, 'Maildir'], owned);
+    for (const sub of ['cur', 'new', 'tmp']) await mkdirOwned(path.join(want, 'Maildir'), [sub], owned);
+    if (record && record.home === want && typeof record.password === 'string' && (await sha512CryptMatches(password, record.password))) {
+      return { address, created: false, changed: false, passwordHash: record.password };
+    }
+    const next: MailboxRecord = { password: await sha512Crypt(password), home: want };
+    await writeRecord(userFile(domain, local), next);
+    return { address, created: record === undefined, changed: true, passwordHash: next.password };
+  }
+
   return {
     /** Makes `domain` a mail domain of this node: Exim accepts mail for its mailboxes from now on. */
     async ensureMailDomain(input: { domain: string }) {
       const domain = checkDomain(input.domain);
+      return serialised(`mail:${domain}`, () => ensureDomainHeld(domain));
+    },
+
+    /**
+     * The domain and all its mailboxes in one activity, as provisioning needs them: one task round trip
+     * instead of 1 + N. Returns each mailbox's SHA512-crypt hash (the password itself is never returned), so
+     * the inventory records the very hash Dovecot checks instead of hashing again; activity results are
+     * encrypted in history by the payload codec.
+     */
+    async ensureMailboxes(input: { domain: string; mailboxes: { local: string; password: string }[] }) {
+      const domain = checkDomain(input.domain);
+      if (!Array.isArray(input.mailboxes)) throw ApplicationFailure.nonRetryable('mailboxes must be a list', 'MailInvalidInput');
+      const wanted = input.mailboxes.map((m) => ({ local: checkLocal(m.local), password: checkPassword(m.password) }));
       return serialised(`mail:${domain}`, async () => {
-        await mkdirOwned(config.vmailDir, [domain], owned);
-        if ((await readIfExists(domainFile(domain))) !== undefined) return { domain, created: false };
-        await writeRecord(domainFile(domain), { domain });
-        return { domain, created: true };
+        const created = (await ensureDomainHeld(domain)).created;
+        const mailboxes = [];
+        for (const m of wanted) mailboxes.push(await ensureMailboxHeld(domain, m.local, m.password));
+        return { domain, created, mailboxes };
       });
     },
 
@@ -116,31 +158,19 @@ export function createMailActivities(config: MailConfig) {
     },
 
     /**
-     * Creates the mailbox, or sets its password when it exists. Its maildir is made first and its record
-     * last, so the first login or delivery already finds a complete mailbox. The password only ever exists
-     * here and in the hash; a retry with the same password changes nothing (not even the salt).
+     * Creates the mailbox, or sets its password when it exists (ensureMailboxHeld). The password only ever
+     * exists here and in the hash.
      */
     async ensureMailbox(input: { domain: string; local: string; password: string }) {
       const domain = checkDomain(input.domain);
       const local = checkLocal(input.local);
       const password = checkPassword(input.password);
-      const address = `${local}@${domain}`;
       return serialised(`mail:${domain}`, async () => {
         if ((await readIfExists(domainFile(domain))) === undefined) {
           throw ApplicationFailure.nonRetryable(`${domain} is not a mail domain of this node: run ensureMailDomain first`, 'MailDomainNotFound');
         }
-        const existing = await readIfExists(userFile(domain, local));
-        const record = existing === undefined ? undefined : (JSON.parse(existing) as Partial<MailboxRecord>);
-        const want = home(domain, local);
-        // Cheap when present (a few EEXIST), and repairs a maildir someone deleted by hand.
-        await mkdirOwned(config.vmailDir, [domain, local, 'Maildir'], owned);
-        for (const sub of ['cur', 'new', 'tmp']) await mkdirOwned(path.join(want, 'Maildir'), [sub], owned);
-        if (record && record.home === want && typeof record.password === 'string' && (await sha512CryptMatches(password, record.password))) {
-          return { address, created: false, changed: false };
-        }
-        const next: MailboxRecord = { password: await sha512Crypt(password), home: want };
-        await writeRecord(userFile(domain, local), next);
-        return { address, created: record === undefined, changed: true };
+        const { address, created, changed } = await ensureMailboxHeld(domain, local, password);
+        return { address, created, changed };
       });
     },
 

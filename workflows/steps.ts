@@ -76,6 +76,16 @@ export class StepTracker {
     }
   }
 
+  /** `name` was done by the activity of step `within` (e.g. activate inside record): done when that one was. */
+  doneWithin(name: string, within: string): void {
+    const s = this.state(name);
+    const by = this.state(within);
+    s.status = 'done';
+    s.startedAt = by.startedAt;
+    s.finishedAt = by.finishedAt;
+    this.audit.push({ step: name, action: 'do', outcome: 'ok', at: s.finishedAt ?? new Date(Date.now()).toISOString(), details: { within } });
+  }
+
   skip(name: string): void {
     const s = this.state(name);
     s.status = 'skipped';

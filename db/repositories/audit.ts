@@ -29,6 +29,12 @@ export function createAuditRepository(db: Db) {
       return row!.id;
     },
 
+    /** Several rows in one multi-row INSERT (a workflow's audit flush: one round trip, not one per step). */
+    async appendMany(events: AuditEventInput[]): Promise<void> {
+      if (events.length === 0) return;
+      await db.insert(auditEvents).values(events.map((e) => ({ ...e, account: e.account ?? null, domain: e.domain ?? null, details: e.details ?? null })));
+    },
+
     /** Everything one workflow (one correlation ID) did, in order. */
     listByWorkflow(workflowId: string): Promise<AuditEvent[]> {
       return db.select().from(auditEvents).where(eq(auditEvents.workflowId, workflowId)).orderBy(asc(auditEvents.id));

@@ -8,8 +8,11 @@ import { CONTROL_TASK_QUEUE, nodeTaskQueue } from '../../common/constants';
 
 const { TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY } = temporal.api.enums.v1.TaskQueueType;
 
-/** True once some worker polls the queue: the same check `/health/ready` and operators use. */
-export async function queueHasPollers(address: string, queue: string, type: 'workflow' | 'activity'): Promise<boolean> {
+/**
+ * True once some worker polls the queue: the same check `/health/ready` and operators use. With `pid`, only
+ * that process counts (SDK identity `<pid>@<host>`): Temporal lists a dead worker's poller for a while.
+ */
+export async function queueHasPollers(address: string, queue: string, type: 'workflow' | 'activity', pid?: number): Promise<boolean> {
   const connection = await Connection.connect({ address, connectTimeout: 1000 });
   try {
     const res = await connection.workflowService.describeTaskQueue({
@@ -17,7 +20,7 @@ export async function queueHasPollers(address: string, queue: string, type: 'wor
       taskQueue: { name: queue },
       taskQueueType: type === 'workflow' ? TASK_QUEUE_TYPE_WORKFLOW : TASK_QUEUE_TYPE_ACTIVITY,
     });
-    return (res.pollers ?? []).length > 0;
+    return (res.pollers ?? []).some((p) => pid === undefined || p.identity?.startsWith(`${pid}@`));
   } finally {
     await connection.close();
   }

@@ -95,7 +95,8 @@ test('an account on node b lives on node b only, and only node b\'s worker touch
     const nodeSteps = started.filter((s) => s.queue.startsWith('npanel-node-'));
     assert.deepEqual(
       [...new Set(nodeSteps.map((s) => s.type))].sort(),
-      ['ensureDocroot', 'ensureFtpUser', 'ensureMailDomain', 'ensureMailbox', 'ensureVhost'],
+      // Mail is one activity for the domain and its mailboxes, the vhost one with its docroot (provisionFast).
+      ['ensureDocroot', 'ensureFtpUser', 'ensureMailboxes', 'ensureSiteVhost'],
     );
     const workerB = worker('worker-b.log');
     const workerA = worker('worker.log');

@@ -7,6 +7,7 @@ import { copyDatabase, sourceDatabaseSizes } from './migration-db';
 import type { MysqlAdminConfig } from './mysql';
 import { checkRemotePath } from './remote-quote';
 import { sshConnect, type SshTarget } from './ssh-connect';
+import { sweepStaleCredentials } from './ssh-credentials';
 import { insideRoot, remoteManifest, syncTree } from './transfer-sync';
 
 /** Node activities of migrateSite: they run on the target node, which pulls from the source over SSH. */
@@ -22,6 +23,8 @@ export interface MigrationConfig {
 const SPACE_MARGIN = 1.1;
 
 export function createMigrationActivities(config: MigrationConfig) {
+  // Built once at worker start: key copies a SIGKILLed predecessor left in the temp folder go now.
+  sweepStaleCredentials();
   return {
     /**
      * Reach (host key pinned), inventory (files, bytes, refused names, database sizes) and target space.
@@ -68,7 +71,7 @@ export function createMigrationActivities(config: MigrationConfig) {
       }
       const localDir = path.join(config.vmail.dir, input.domain, input.local, 'Maildir');
       const res = await syncTree(
-        { source: input.source, remoteDir: input.maildir, localDir, pass: 'initial', owner: { uid: config.vmail.uid, gid: config.vmail.gid } },
+        { source: input.source, remoteDir: input.maildir, localDir, pass: 'initial', owner: { uid: config.vmail.uid, gid: config.vmail.gid }, private: true },
         (dir) => insideRoot(config.vmail.dir, dir),
       );
       return { mailbox: `${input.local}@${input.domain}`, files: res.totalFiles, bytes: res.totalBytes, refusedCount: res.refusedCount };

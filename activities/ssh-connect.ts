@@ -93,12 +93,16 @@ function session(client: Client, hostKey: string): SshSession {
 
   const finish = (ch: ClientChannel, stderr: { text: string }) =>
     new Promise<number | null>((resolve, reject) => {
-      let code: number | null = null;
       ch.stderr.on('data', (d: Buffer) => {
         if (stderr.text.length < 8192) stderr.text += d.toString('utf8');
       });
-      ch.once('exit', (c: number | null) => (code = c));
-      ch.once('close', () => resolve(code));
+      // The exit status from 'close', not 'exit': ssh2 emits 'exit' as the packet is parsed, which can be
+      // before `await open()` has returned and a listener exists (a fast command, packets coalesced by a
+      // proxy); 'close' carries the same (code, signal) and comes only after the stream is read.
+      ch.once('close', (code?: number | null, signal?: string) => {
+        if (code === null && signal && stderr.text.length < 8192) stderr.text += `[remote command killed by ${signal}]`;
+        resolve(code ?? null);
+      });
       ch.once('error', reject);
     });
 

@@ -1,17 +1,18 @@
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { checkTarget, type SshTarget } from './ssh-connect';
+import { ALIAS, sshCredentials } from './ssh-credentials';
 import { checkRemotePath } from './remote-quote';
 
 /**
  * Bulk copy with rsync over OpenSSH: it measured fastest here (bench/migrate.ts), it resumes by itself (a
  * re-run skips files whose size and mtime match) and it does deltas. Safety: `--protect-args` keeps names off
- * the remote command line, `--files-from` copies only the manifest entries we accepted, `--safe-links` drops
- * any symlink that slipped through, and the host key is pinned in a generated known_hosts file.
+ * the remote command line, `--exclude-from` leaves out every entry the manifest refused, `--safe-links` drops
+ * any outside symlink that appeared since, no `-D` skips special files, and the host key is pinned in a
+ * generated known_hosts file (activities/ssh-credentials.ts).
  */
 
 export interface RsyncOptions {
@@ -20,11 +21,13 @@ export interface RsyncOptions {
   hostKey: string;
   remoteDir: string;
   localDir: string;
-  /** NUL-terminated relative names (transfer-manifest filesFromList). */
-  filesFrom: Buffer;
+  /** NUL-terminated anchored patterns of refused entries (transfer-manifest excludeList). */
+  exclude: Buffer;
   /** A folder on the same filesystem as localDir, outside it: rsync's temp files never appear in the site. */
   tempDir: string;
   owner?: { uid: number; gid: number };
+  /** Owner-only modes (mail); otherwise world-readable, as nginx's workers need for a docroot. */
+  private?: boolean;
   /** Called per received file with running totals of this run. */
   onProgress?: (files: number, bytes: number) => void;
   signal?: AbortSignal;
@@ -39,40 +42,6 @@ export interface RsyncResult {
   unsafeLinks: string[];
 }
 
-const ALIAS = 'npanel-migration-source';
-
-/** A private 0700 folder holding the key, known_hosts and askpass helper for the duration of one run. */
-function credentialsDir(opts: RsyncOptions): { dir: string; sshCommand: string; env: NodeJS.ProcessEnv } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'npanel-ssh-'));
-  fs.chmodSync(dir, 0o700);
-  const t = opts.target;
-  fs.writeFileSync(path.join(dir, 'known_hosts'), `${ALIAS} ${opts.hostKey}\n`, { mode: 0o600 });
-  const words = [
-    'ssh', '-F', '/dev/null', '-p', String(t.port), '-l', t.user,
-    '-o', `UserKnownHostsFile=${path.join(dir, 'known_hosts')}`, '-o', 'GlobalKnownHostsFile=/dev/null',
-    // rsync dials the alias; HostName is the real address and HostKeyAlias names the pinned known_hosts entry.
-    '-o', `HostName=${t.host}`, '-o', 'StrictHostKeyChecking=yes', '-o', `HostKeyAlias=${ALIAS}`, '-o', 'ConnectTimeout=15',
-    '-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=3', '-o', 'Compression=no',
-    // AES-GCM uses the CPU's AES instructions: the cheapest cipher here (see bench/migrate.ts).
-    '-c', 'aes128-gcm@openssh.com,chacha20-poly1305@openssh.com',
-  ];
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' };
-  if (t.privateKey) {
-    const key = path.join(dir, 'id');
-    fs.writeFileSync(key, t.privateKey.endsWith('\n') ? t.privateKey : `${t.privateKey}\n`, { mode: 0o600 });
-    words.push('-i', key, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'PreferredAuthentications=publickey');
-  } else {
-    // No sshpass on hosting servers: OpenSSH asks this helper, which echoes the password from rsync's env only.
-    const askpass = path.join(dir, 'askpass');
-    fs.writeFileSync(askpass, '#!/bin/sh\nprintf "%s\\n" "$NPANEL_SSH_PASSWORD"\n', { mode: 0o700 });
-    words.push('-o', 'PreferredAuthentications=password,keyboard-interactive', '-o', 'NumberOfPasswordPrompts=1');
-    Object.assign(env, { SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: 'none', NPANEL_SSH_PASSWORD: t.password });
-  }
-  // rsync splits -e on blanks; every word above is free of blanks (mkdtemp names, validated host/user).
-  if (words.some((w) => /\s/.test(w))) throw new Error('ssh command word with a blank');
-  return { dir, sshCommand: words.join(' '), env };
-}
-
 function parseStat(stats: string, label: string): number {
   const m = new RegExp(`${label}: ([\\d,.]+)`).exec(stats);
   return m ? Number(m[1]!.replace(/[,.]/g, '')) : 0;
@@ -81,18 +50,18 @@ function parseStat(stats: string, label: string): number {
 export async function rsyncPull(opts: RsyncOptions): Promise<RsyncResult> {
   checkTarget(opts.target);
   const remoteDir = checkRemotePath(opts.remoteDir, 'source.docroot');
-  const { dir, sshCommand, env } = credentialsDir(opts);
+  const creds = sshCredentials(opts.target, opts.hostKey);
   try {
     const args = [
-      '--pdeathsig', 'KILL', '--', 'rsync', '--protect-args', '-e', sshCommand, '--from0', '--files-from=-',
-      '-lpt', '--chmod=Du=rwx,Dgo=rx,Fu=rw,Fgo=r', '--numeric-ids', '--safe-links', '--whole-file',
+      '--pdeathsig', 'KILL', '--', 'rsync', '--protect-args', '-e', creds.sshCommand, '--from0', '--exclude-from=-',
+      '-rlpt', opts.private ? '--chmod=Du=rwx,Dgo=,Fu=rw,Fgo=' : '--chmod=Du=rwx,Dgo=rx,Fu=rw,Fgo=r', '--numeric-ids', '--safe-links', '--whole-file',
       `--temp-dir=${opts.tempDir}`, '--out-format=%i %l %n', '--stats',
       ...(opts.owner && process.getuid?.() === 0 ? [`--chown=${opts.owner.uid}:${opts.owner.gid}`] : []),
       `${ALIAS}:${remoteDir}/`, `${opts.localDir}/`,
     ];
     // setpriv --pdeathsig: if the worker is SIGKILLed, rsync dies with it instead of racing the retry.
-    const child = spawn('setpriv', args, { env, stdio: ['pipe', 'pipe', 'pipe'], signal: opts.signal });
-    child.stdin.end(opts.filesFrom);
+    const child = spawn('setpriv', args, { env: creds.env, stdio: ['pipe', 'pipe', 'pipe'], signal: opts.signal });
+    child.stdin.end(opts.exclude);
     const result: RsyncResult = { files: 0, bytes: 0, literalBytes: 0, changed: [], unsafeLinks: [] };
     let pending = '';
     let stats = '';
@@ -134,7 +103,7 @@ export async function rsyncPull(opts: RsyncOptions): Promise<RsyncResult> {
     }
     throw new Error(`rsync exited with ${code}: ${tail}`);
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    creds.remove();
   }
 }
 

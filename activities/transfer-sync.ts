@@ -4,12 +4,14 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { remoteCommand, checkRemotePath } from './remote-quote';
 import { sshConnect, type SshSession, type SshTarget } from './ssh-connect';
-import { filesFromList, manifestCommand, parseManifest, type Manifest, type Refused } from './transfer-manifest';
+import { excludeList, manifestCommand, parseManifest, type Manifest, type Refused } from './transfer-manifest';
 import { localChecksums, rsyncPull } from './transfer-rsync';
 
 /**
- * One folder from the source to this node: manifest (judged locally), rsync of what is missing or changed,
- * then sha256 of the copied files compared on both sides. A retried or resumed attempt starts its counters
+ * One folder from the source to this node, over one ssh2 session (listing, checksums) plus rsync's OpenSSH:
+ * manifest (judged locally) → rsync of what is missing or changed → verification. A first pass (or a retry)
+ * compares sha256 of every file on both sides; a delta pass compares sha256 of what rsync copied and size +
+ * mtime of everything else against the manifest (what rsync itself trusts). A retried or resumed attempt starts its counters
  * from what is already on disk (the last heartbeat is reported as where it resumed): rsync skips complete
  * files, so only the file in flight at the crash is sent again.
  */
@@ -21,6 +23,8 @@ export interface SyncInput {
   /** initial: checksum every file; delta: only those this pass copied. */
   pass: 'initial' | 'delta';
   owner: { uid: number; gid: number };
+  /** Owner-only file modes (maildirs). */
+  private?: boolean;
 }
 
 export interface SyncProgress {
@@ -44,9 +48,29 @@ export interface SyncResult {
   checksummed: number;
   refused: Refused[];
   refusedCount: number;
-  /** sha256 of the top-level index file, for the HTTP verification. */
+  /** sha256 of the top-level index file, for the HTTP verification (first pass only). */
   index: { name: string; sha256: string } | null;
   attempt: number;
+  /** Where the time went: listing (connect + find), rsync, verification. */
+  timings: { listMs: number; copyMs: number; verifyMs: number };
+}
+
+/** What syncTree needs from its caller: the activity context, or a benchmark's stand-in. */
+export interface SyncHooks {
+  attempt: number;
+  resumedFrom: SyncProgress | null;
+  heartbeat(progress: SyncProgress): void;
+  signal?: AbortSignal;
+}
+
+export function activityHooks(): SyncHooks {
+  const ctx = Context.current();
+  return {
+    attempt: ctx.info.attempt,
+    resumedFrom: (ctx.info.heartbeatDetails as SyncProgress | undefined) ?? null,
+    heartbeat: (p) => ctx.heartbeat(p),
+    signal: ctx.cancellationSignal,
+  };
 }
 
 export async function remoteManifest(session: SshSession, remoteDir: string): Promise<Manifest> {
@@ -71,77 +95,84 @@ export async function remoteChecksums(session: SshSession, remoteDir: string, na
 }
 
 /** Files whose local size and whole-second mtime equal the manifest's: what rsync will skip. */
-function presentBytes(localDir: string, m: Manifest): { files: number; bytes: number } {
+function presentBytes(localDir: string, m: Manifest, skip?: Set<string>): { files: number; bytes: number; differ: string[] } {
   let files = 0;
   let bytes = 0;
+  const differ: string[] = [];
   for (const e of m.entries) {
-    if (e.type !== 'f') continue;
-    try {
-      const st = fs.lstatSync(path.join(localDir, e.name));
-      if (st.isFile() && st.size === e.size && Math.floor(st.mtimeMs / 1000) === Math.floor(e.mtime)) {
-        files += 1;
-        bytes += e.size;
-      }
-    } catch {
-      /* absent: to copy */
-    }
+    if (e.type !== 'f' || skip?.has(e.name)) continue;
+    const st = fs.lstatSync(path.join(localDir, e.name), { throwIfNoEntry: false });
+    if (st?.isFile() && st.size === e.size && Math.floor(st.mtimeMs / 1000) === Math.floor(e.mtime)) {
+      files += 1;
+      bytes += e.size;
+    } else differ.push(e.name);
   }
-  return { files, bytes };
+  return { files, bytes, differ };
 }
 
-export async function syncTree(input: SyncInput, assertLocal: (dir: string) => string): Promise<SyncResult> {
-  const ctx = Context.current();
-  const resumedFrom = (ctx.info.heartbeatDetails as SyncProgress | undefined) ?? null;
+export async function syncTree(input: SyncInput, assertLocal: (dir: string) => string, hooks: SyncHooks = activityHooks()): Promise<SyncResult> {
   const localDir = assertLocal(input.localDir);
   const remoteDir = checkRemotePath(input.remoteDir, 'source folder');
   // rsync's temp files live beside the folder, never inside it, and a crashed attempt's leftovers go here.
   const tempDir = path.join(path.dirname(localDir), `.npanel-rsync-tmp-${path.basename(localDir)}`);
   fs.rmSync(tempDir, { recursive: true, force: true });
   fs.mkdirSync(tempDir, { mode: 0o700 });
+  const t0 = performance.now();
   const session = await sshConnect(input.source);
   try {
     const manifest = await remoteManifest(session, remoteDir);
-    const head = presentBytes(localDir, manifest);
+    // A first pass (or a retry, whose earlier copy list is lost with it) checks every file; a delta pass
+    // skips the head-start count (10k lstat calls) and takes it from its size/mtime check after the copy.
+    const full = input.pass === 'initial' || hooks.attempt > 1;
+    const head = full ? presentBytes(localDir, manifest) : { files: 0, bytes: 0 };
     const progress: SyncProgress = { files: head.files, bytes: head.bytes, totalFiles: manifest.files, totalBytes: manifest.bytes, phase: 'copy' };
-    ctx.heartbeat(progress);
+    hooks.heartbeat(progress);
+    const t1 = performance.now();
     const copied = await rsyncPull({
       target: input.source,
       hostKey: session.hostKey,
       remoteDir,
       localDir,
-      filesFrom: filesFromList(manifest),
+      exclude: excludeList(manifest),
       tempDir,
       owner: input.owner,
-      signal: ctx.cancellationSignal,
-      onProgress: (files, bytes) => ctx.heartbeat({ ...progress, files: head.files + files, bytes: head.bytes + bytes }),
+      private: input.private,
+      signal: hooks.signal,
+      onProgress: (files, bytes) => hooks.heartbeat({ ...progress, files: head.files + files, bytes: head.bytes + bytes }),
     });
+    const t2 = performance.now();
     const refused = [...manifest.refused, ...copied.unsafeLinks.map((l) => ({ name: l, reason: 'rsync refused an unsafe symlink' }))];
-    // A delta pass checks what it copied; a first pass (or any retry, which lost the earlier list) checks all.
-    const all = manifest.entries.filter((e) => e.type === 'f').map((e) => e.name);
-    const names = input.pass === 'initial' || ctx.info.attempt > 1 ? all : copied.changed;
-    ctx.heartbeat({ ...progress, files: manifest.files, bytes: manifest.bytes, phase: 'checksum' });
-    const [theirs, ours] = await Promise.all([remoteChecksums(session, remoteDir, names), localChecksums(localDir, names)]);
+    hooks.heartbeat({ ...progress, files: manifest.files, bytes: manifest.bytes, phase: 'checksum' });
+    const changed = new Set(copied.changed);
+    const names = full ? [...new Set([...manifest.entries.filter((e) => e.type === 'f').map((e) => e.name), ...changed])] : [...changed];
+    const sums = Promise.all([remoteChecksums(session, remoteDir, names), localChecksums(localDir, names)]);
+    // Delta (while the source hashes): what rsync did not copy must be what rsync judged equal (size + mtime
+    // as listed); a file that differs was missed (or changed under us): a plain error, the retry copies it.
+    const checked = full ? null : presentBytes(localDir, manifest, changed);
+    const missed = checked?.differ ?? [];
+    const [theirs, ours] = await sums;
     const bad = names.filter((n) => !theirs.has(n) || theirs.get(n) !== ours.get(n));
     if (bad.length > 0) {
       // Remove the bad copies so the next attempt (a retry, or the operator's) copies them again.
       for (const n of bad) fs.rmSync(path.join(localDir, n), { force: true });
       throw new Error(`checksum mismatch for ${bad.length} file(s), e.g. ${JSON.stringify(bad.slice(0, 3))}`);
     }
-    const indexName = ['index.html', 'index.htm', 'index.php'].find((n) => theirs.has(n) || ours.has(n));
-    const indexHash = indexName ? (theirs.get(indexName) ?? (await remoteChecksums(session, remoteDir, [indexName])).get(indexName)) : undefined;
+    if (missed.length > 0) throw new Error(`size or mtime differs from the source for ${missed.length} file(s) rsync did not copy, e.g. ${JSON.stringify(missed.slice(0, 3))}`);
+    const indexName = full ? ['index.html', 'index.htm', 'index.php'].find((n) => theirs.has(n)) : undefined;
     return {
       totalFiles: manifest.files,
       totalBytes: manifest.bytes,
       copiedFiles: copied.files,
       copiedBytes: copied.bytes,
       literalBytes: copied.literalBytes,
-      alreadyPresentBytes: head.bytes,
-      resumedFrom,
+      alreadyPresentBytes: checked ? checked.bytes : head.bytes,
+      resumedFrom: hooks.resumedFrom,
       checksummed: names.length,
       refused: refused.slice(0, 50),
       refusedCount: refused.length,
-      index: indexName && indexHash ? { name: indexName, sha256: indexHash } : null,
-      attempt: ctx.info.attempt,
+      index: indexName ? { name: indexName, sha256: theirs.get(indexName)! } : null,
+      attempt: hooks.attempt,
+      timings: { listMs: Math.round(t1 - t0), copyMs: Math.round(t2 - t1), verifyMs: Math.round(performance.now() - t2) },
     };
   } finally {
     session.end();

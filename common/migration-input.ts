@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { z } from 'zod';
-import { domainSchema, mailLocalSchema, nodeIdSchema, usernameSchema } from './account-input';
+import { domainSchema, mailLocalSchema, nodeIdSchema, passwordSchema, usernameSchema } from './account-input';
 import { RESOLVE_ACTIONS } from './constants';
 
 /**
@@ -26,7 +26,12 @@ export const migrationSourceSchema = z
     docroot: absolutePath,
     ip: z.string().refine((v) => net.isIPv4(v), 'must be an IPv4 address'),
     databases: z.array(z.object({ name: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be a database name of letters, digits and _') }).strict()).max(20).default([]),
-    mailboxes: z.array(z.object({ local: mailLocalSchema, maildir: absolutePath }).strict()).max(200).default([]),
+    /**
+     * Each maildir becomes `<local>@<domain>` on the target. `password` is the new mailbox password; without
+     * one a password is generated and returned once in the workflow result (`mailboxPasswords`), which the
+     * payload codec encrypts in history and the API shows to admins and the account's own customer only.
+     */
+    mailboxes: z.array(z.object({ local: mailLocalSchema, maildir: absolutePath, password: passwordSchema.optional() }).strict()).max(200).default([]),
   })
   .strict()
   .refine((s) => Boolean(s.privateKey) !== Boolean(s.password), { message: 'give exactly one of privateKey or password', path: ['privateKey'] });
@@ -41,6 +46,15 @@ export const migrateSiteBody = z
   })
   .strict()
   .superRefine((body, ctx) => {
+    const seen = new Set<string>();
+    body.source.mailboxes.forEach((m, i) => {
+      if (seen.has(m.local)) ctx.addIssue({ code: 'custom', path: ['source', 'mailboxes', i, 'local'], message: `duplicate mailbox ${m.local}` });
+      seen.add(m.local);
+      const pw = m.password?.toLowerCase();
+      if (pw && (pw.includes(body.account) || pw.includes(body.domain))) {
+        ctx.addIssue({ code: 'custom', path: ['source', 'mailboxes', i, 'password'], message: 'password must not contain the account or domain' });
+      }
+    });
     body.source.databases.forEach((d, i) => {
       const target = targetDatabaseName(body.account, d.name);
       if (!/^[a-z][a-z0-9_]{0,31}$/.test(target)) {

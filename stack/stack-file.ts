@@ -22,6 +22,8 @@ export interface StackFile {
     hostKeyFingerprint: string;
     docroot: string;
     databases: string[];
+    /** The sample mailboxes' maildirs on the source (absent in stack.json files written before they existed). */
+    mailboxes?: { local: string; maildir: string }[];
   };
   /** Extra hosting nodes (tests start node "b"); the default node's ports are the top-level keys. */
   nodes?: Record<string, { nginx: { http: number; https: number }; imap: number; smtp: number; ftp: number }>;

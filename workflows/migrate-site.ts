@@ -18,6 +18,8 @@ export interface MigrateSiteResult {
   bytes: number;
   databases: { source: string; target: string; tables: number }[];
   mailboxes: string[];
+  /** Generated passwords of the mailboxes the request gave none for (encrypted in history by the codec). */
+  mailboxPasswords: { mailbox: string; password: string }[];
   refused: { name: string; reason: string }[];
 }
 
@@ -116,15 +118,20 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
       }
     }
 
+    const generated: MigrateSiteResult['mailboxPasswords'] = [];
     for (const m of s.mailboxes) {
       saga.add('mail', () => nodeUndo.removeMailbox({ domain, local: m.local }));
-      const password = `Mb-${uuid4()}`;
+      // uuid4() is the workflow's seeded generator: a replay makes the same password.
+      const password = m.password ?? `Mb-${uuid4()}`;
       const done = await gate.run('mail', async () => {
         await node.ensureMailDomain({ domain });
         await node.ensureMailbox({ domain, local: m.local, password });
         return long.migrationSyncMaildir({ source: src, maildir: m.maildir, domain, local: m.local });
       }, { skippable: true });
-      if (done) created.mailboxes.push({ local: m.local, password });
+      if (done) {
+        created.mailboxes.push({ local: m.local, password });
+        if (!m.password) generated.push({ mailbox: `${m.local}@${domain}`, password });
+      }
     }
     if (created.databases.length || created.mailboxes.length) await control.recordMigratedResources({ account, domain, ...created });
 
@@ -140,7 +147,7 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
     gate.closed = true;
     setPhase(tracker, 'completed');
     await flushAudit(tracker, input);
-    return { domain, account, files: pre?.files ?? 0, bytes: pre?.bytes ?? 0, databases, mailboxes: created.mailboxes.map((m) => `${m.local}@${domain}`), refused: files?.refused ?? [] };
+    return { domain, account, files: pre?.files ?? 0, bytes: pre?.bytes ?? 0, databases, mailboxes: created.mailboxes.map((m) => `${m.local}@${domain}`), mailboxPasswords: generated, refused: files?.refused ?? [] };
   } catch (err) {
     gate.closed = true;
     if (err instanceof OperatorDecision && err.action === 'abort') {

@@ -6,8 +6,8 @@ import { ensureSourceUser, sourceLayout, SOURCE_USER } from './source-user';
 
 /**
  * The sample site a migration demo or test copies: a docroot with a few hundred small files (names with
- * spaces and non-ASCII letters, nested folders) and a `shop` database. Content is deterministic, so a test
- * can compare checksums on both sides.
+ * spaces and non-ASCII letters, nested folders), a `shop` database and two maildirs. Content is
+ * deterministic, so a test can compare checksums on both sides.
  */
 function sampleFiles(): Array<[string, string]> {
   const files: Array<[string, string]> = [
@@ -56,6 +56,57 @@ function chownTree(dir: string, uid: number, gid: number): void {
     if (e.isDirectory()) chownTree(full, uid, gid);
     else fs.chownSync(full, uid, gid);
   }
+}
+
+/** The sample mailboxes: `<home>/source/mail/shop.example/<local>/Maildir`, read by the SSH user. */
+export function sampleMailboxes(ctx: StackContext): { local: string; maildir: string }[] {
+  return ['info', 'sales'].map((local) => ({ local, maildir: path.join(ctx.home, 'source', 'mail', 'shop.example', local, 'Maildir') }));
+}
+
+function message(n: number, local: string, subject: string): string {
+  const date = new Date(Date.UTC(2024, 2, n, 9, 30)).toUTCString().replace('GMT', '+0000');
+  return [
+    `From: Customer ${n} <customer${n}@example.test>`,
+    `To: ${local}@shop.example`,
+    `Subject: ${subject}`,
+    `Date: ${date}`,
+    `Message-ID: <sample-${local}-${n}@shop.example>`,
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8',
+    'Content-Transfer-Encoding: 8bit',
+    '',
+    `Hello ${local}, this is sample message ${n} (${subject}).`,
+    'Grüße, Zoë',
+    '',
+  ].join('\r\n');
+}
+
+/** Read mail in cur/ (flag S), unread in new/; file names in the maildir format (`S=` size, `:2,` flags). */
+function sampleMessages(local: string): Array<[string, string]> {
+  const subjects = local === 'info' ? ['Order 1001 question', 'Opening hours', 'Café menu – allergens?'] : ['Wholesale prices', 'Invoice 2024-07'];
+  return subjects.map((subject, i) => {
+    const text = message(i + 1, local, subject);
+    const base = `${1709280000 + i * 3600}.M${i + 1}P100.source,S=${Buffer.byteLength(text)}`;
+    return [i === subjects.length - 1 ? `new/${base}` : `cur/${base}:2,S`, text];
+  });
+}
+
+/** Each maildir appears complete or not at all (renamed in); present ones are left as they are. */
+function seedMaildirs(ctx: StackContext, uid: number, gid: number): number {
+  let seeded = 0;
+  for (const { local, maildir } of sampleMailboxes(ctx)) {
+    if (fs.existsSync(maildir)) continue;
+    const tmp = `${maildir}.seeding`;
+    fs.rmSync(tmp, { recursive: true, force: true });
+    // The folders above stay root-owned 0755 (as for the docroot); the maildir itself is the user's, 0700.
+    fs.mkdirSync(path.dirname(maildir), { recursive: true, mode: 0o755 });
+    for (const sub of ['cur', 'new', 'tmp']) fs.mkdirSync(path.join(tmp, sub), { recursive: true, mode: 0o700 });
+    for (const [rel, text] of sampleMessages(local)) fs.writeFileSync(path.join(tmp, rel), text, { mode: 0o600 });
+    chownTree(tmp, uid, gid);
+    fs.renameSync(tmp, maildir);
+    seeded += 1;
+  }
+  return seeded;
 }
 
 const TABLES = [
@@ -118,6 +169,7 @@ export async function seedSampleSource(ctx: StackContext): Promise<void> {
   const ids = await ensureSourceUser();
   const started = Date.now();
   const seededFiles = seedDocroot(l.docroot, ids.uid, ids.gid);
+  const seededMaildirs = seedMaildirs(ctx, ids.uid, ids.gid);
   const conn = await mysql.createConnection({
     host: '127.0.0.1',
     port: ctx.ports.mysql,
@@ -139,5 +191,5 @@ export async function seedSampleSource(ctx: StackContext): Promise<void> {
   fs.mkdirSync(l.userHome, { recursive: true, mode: 0o700 });
   fs.chownSync(l.userHome, ids.uid, ids.gid);
   writeMyCnf(path.join(l.userHome, '.my.cnf'), ctx.ports.mysql, ctx.secrets.sourceDbPassword, ids.uid, ids.gid);
-  ctx.log.info({ ms: Date.now() - started, seededFiles }, 'sample migration source ready');
+  ctx.log.info({ ms: Date.now() - started, seededFiles, seededMaildirs }, 'sample migration source ready');
 }

@@ -8,6 +8,7 @@ import type { StackContext } from '../context';
 import { startDaemon, type RunningDaemon } from '../daemon';
 import { assertPortsFree } from '../ports';
 import { ensureSourceUser, sourceLayout, SOURCE_USER, type SourceLayout } from './source-user';
+import { sampleMailboxes } from './source-sample';
 
 export { seedSampleSource } from './source-sample';
 export { sourceLayout, SOURCE_USER } from './source-user';
@@ -93,6 +94,8 @@ export function sshSourceInfo(ctx: StackContext) {
     hostKeyFingerprint: hostKeyFingerprint(`${l.hostKey}.pub`),
     docroot: l.docroot,
     databases: ['shop'],
+    /** Maildirs of the sample site's mailboxes (added later; older stack.json files lack the key). */
+    mailboxes: sampleMailboxes(ctx),
   };
 }
 

@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { loadStack } from '../support/stack';
 import { ownNodeWorker, type OwnWorker } from '../support/worker-process';
-import { apiClient, finished, migrationBody, rand, targetDocroot, treeHashes, until } from './migration-helpers';
+import { apiClient, dirBytes, finished, migrationBody, rand, targetDocroot, treeHashes, until } from './migration-helpers';
 
 /**
  * SIGKILL of the worker that runs the file transfer, then a restart: the migration completes, files match,
- * and what is sent again is ≤ 10% of the total. The killed worker is the test's own (node "c", sharing node
- * a's daemons on its own task queue), so no other test loses its worker; see test/support/worker-process.ts.
+ * what is sent again is ≤ 10% of the total, and the private key copy the killed run left is gone. The killed
+ * worker is the test's own (node "c", sharing node a's daemons on its own task queue), so no other test loses
+ * its worker; see test/support/worker-process.ts.
  */
 
 const stack = loadStack();
@@ -25,20 +27,11 @@ after(async () => {
 const FILES = 600;
 const SIZE = 256 * 1024; // 150 MiB: long enough to kill half-way on a loopback copy
 
-function dirBytes(root: string): number {
-  let n = 0;
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const f = path.join(d, e.name);
-      if (e.isDirectory()) walk(f);
-      else if (e.isFile()) n += fs.statSync(f).size;
-    }
-  };
-  if (fs.existsSync(root)) walk(root);
-  return n;
+function credentialDirs(pid: number): string[] {
+  return fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith(`npanel-ssh-${pid}-`)).map((n) => path.join(os.tmpdir(), n));
 }
 
-test('a worker killed during the file copy resumes it: files match, ≤ 10% sent again', { timeout: 300_000 }, async () => {
+test('a worker killed during the file copy resumes it: files match, ≤ 10% sent again, its key copy swept', { timeout: 300_000 }, async () => {
   worker = await ownNodeWorker(stack, 'c');
   const account = `c${rand()}`;
   const domain = `${account}.test`;
@@ -58,10 +51,15 @@ test('a worker killed during the file copy resumes it: files match, ≤ 10% sent
   // The web root of node c is node a's (shared daemons), so the copy shows up under node a's folder.
   const docroot = targetDocroot(stack, account, domain);
   await until('a third of the bytes copied', async () => (dirBytes(docroot) > total / 3 ? true : undefined), 120_000, 50);
+  const killedPid = worker.pid();
   await worker.kill();
   const before = dirBytes(docroot);
   assert.ok(before < total, 'killed before the copy finished');
+  // The killed rsync run's private key copy is still on disk; the restarted worker sweeps it at start.
+  const leftovers = credentialDirs(killedPid);
+  assert.ok(leftovers.some((d) => fs.existsSync(path.join(d, 'id'))), `a key copy of pid ${killedPid} was left (${leftovers.join(', ')})`);
   await worker.start();
+  assert.deepEqual(leftovers.filter((d) => fs.existsSync(d)), [], 'the restarted worker removed the dead worker\'s key copies');
 
   const w = await finished(api, id, 240_000);
   assert.equal(w.status, 'completed', JSON.stringify(w.error ?? w.progress?.errors));

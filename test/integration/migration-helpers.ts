@@ -6,6 +6,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { LoadedStack } from '../support/stack';
 
+export { dirBytes, treeHashes } from '../support/tree';
+
 /** Shared by the migration integration tests (not a test file itself: no `.test` in the name). */
 
 const run = promisify(execFile);
@@ -42,7 +44,7 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined>, t
 export const rand = () => crypto.randomBytes(4).toString('hex');
 
 /** The API body for the stack's SSH source, with overrides. */
-export function migrationBody(stack: LoadedStack, o: { account: string; domain: string; docroot?: string; port?: number; fingerprint?: string; cutover?: 'auto' | 'manual'; databases?: string[]; node?: string }) {
+export function migrationBody(stack: LoadedStack, o: { account: string; domain: string; docroot?: string; port?: number; fingerprint?: string; cutover?: 'auto' | 'manual'; databases?: string[]; node?: string; mailboxes?: { local: string; maildir: string; password?: string }[] }) {
   const s = stack.file.migrationSource;
   return {
     domain: o.domain,
@@ -58,6 +60,7 @@ export function migrationBody(stack: LoadedStack, o: { account: string; domain: 
       docroot: o.docroot ?? s.docroot,
       ip: '192.0.2.10',
       databases: (o.databases ?? []).map((name) => ({ name })),
+      ...(o.mailboxes ? { mailboxes: o.mailboxes } : {}),
     },
   };
 }
@@ -79,24 +82,6 @@ export async function finished(api: ReturnType<typeof apiClient>, id: string, ti
     const w = await workflow(api, id);
     return w.closedAt ? w : undefined;
   }, timeoutMs);
-}
-
-export function sha256File(file: string): string {
-  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-}
-
-/** sha256 of every regular file below root, by relative name. */
-export function treeHashes(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, e.name);
-      if (e.isDirectory()) walk(full);
-      else if (e.isFile()) out.set(path.relative(root, full), sha256File(full));
-    }
-  };
-  walk(root);
-  return out;
 }
 
 export function targetDocroot(stack: LoadedStack, account: string, domain: string): string {

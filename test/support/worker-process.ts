@@ -53,7 +53,8 @@ export async function ownNodeWorker(stack: LoadedStack, nodeId: string): Promise
     const c = child;
     exited = new Promise((resolve) => c.once('exit', () => resolve()));
     const deadline = Date.now() + 60_000;
-    while (!(await queueHasPollers(stack.file.temporal.address, nodeTaskQueue(nodeId), 'activity').catch(() => false))) {
+    // This child's poller, not any: right after a kill Temporal still lists the dead worker's.
+    while (!(await queueHasPollers(stack.file.temporal.address, nodeTaskQueue(nodeId), 'activity', c.pid).catch(() => false))) {
       if (c.exitCode !== null) throw new Error(`worker ${nodeId} exited with ${c.exitCode} (see ${logFile})`);
       if (Date.now() > deadline) throw new Error(`worker ${nodeId} did not poll within 60 s`);
       await new Promise((r) => setTimeout(r, 200));

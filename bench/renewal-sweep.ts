@@ -118,8 +118,15 @@ async function main(): Promise<void> {
       const totals = await run;
       const planningS = (lastStart - started) / 1000;
       const totalS = (Date.now() - started) / 1000;
-      const lengths: number[] = [];
-      for await (const wf of client.workflow.list({ query: `WorkflowId = '${id}'` })) lengths.push(wf.historyLength);
+      // Visibility fills historyLength in a moment after close: read until every run of the chain has it.
+      let lengths: number[] = [];
+      for (let tries = 0; tries < 50; tries++) {
+        lengths = [];
+        for await (const wf of client.workflow.list({ query: `WorkflowId = '${id}'` })) lengths.push(wf.historyLength);
+        if (lengths.length === totals.runs && lengths.every((n) => n > 0)) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      if (!lengths.every((n) => n > 0)) throw new Error(`${scenario}: history lengths not visible: ${lengths.join(', ')}`);
       const maxEvents = Math.max(...lengths);
       if (totals.due !== due || totals.renewed !== due) throw new Error(`${scenario}: expected ${due} renewals, got ${JSON.stringify(totals)}`);
       rowsOut.push(`${scenario.padEnd(8)} window ${String(window).padStart(3)}  due ${String(due).padStart(5)}  start-all ${planningS.toFixed(2).padStart(7)} s  sweep ${totalS.toFixed(2).padStart(7)} s  runs ${totals.runs}  events/run max ${maxEvents} (${lengths.join(', ')})  maxInFlight ${totals.maxInFlight}`);

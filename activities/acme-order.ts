@@ -71,8 +71,23 @@ function configureHttp(caFile: string | undefined): void {
   configuredCa = caFile ?? undefined;
 }
 
+/** One registration at a time per account folder and directory: concurrent first orders must share one key. */
+const registering = new Map<string, Promise<unknown>>();
+
 /** The registered client of this node at `s.directory`; registers (and stores the URL) on first use. */
 export async function acmeClient(s: AcmeSettings): Promise<acme.Client> {
+  const lockKey = `${s.accountDir}|${s.directory}`;
+  const previous = registering.get(lockKey) ?? Promise.resolve();
+  const mine = previous.catch(() => undefined).then(() => registeredClient(s));
+  registering.set(lockKey, mine);
+  try {
+    return await mine;
+  } finally {
+    if (registering.get(lockKey) === mine) registering.delete(lockKey);
+  }
+}
+
+async function registeredClient(s: AcmeSettings): Promise<acme.Client> {
   configureHttp(s.caFile);
   let account = readAccount(s.accountDir, s.directory, s.codecKey);
   if (!account) {
@@ -81,8 +96,14 @@ export async function acmeClient(s: AcmeSettings): Promise<acme.Client> {
   }
   const client = new acme.Client({ directoryUrl: s.directory, accountKey: account.keyPem, ...(account.accountUrl ? { accountUrl: account.accountUrl } : {}) });
   if (!account.accountUrl) {
-    // newAccount with an existing key returns that account: a crash before the write below is harmless.
-    await client.createAccount({ termsOfServiceAgreed: true, ...(s.accountEmail ? { contact: [`mailto:${s.accountEmail}`] } : {}) });
+    // A crash between registering and the write below leaves a key the CA already knows. Asking with
+    // `onlyReturnExisting` first fetches that account instead of tripping the CA's "POST-as-GET" refusal of an
+    // empty update; only a key the CA has never seen registers anew.
+    try {
+      await client.createAccount({ onlyReturnExisting: true });
+    } catch {
+      await client.createAccount({ termsOfServiceAgreed: true, ...(s.accountEmail ? { contact: [`mailto:${s.accountEmail}`] } : {}) });
+    }
     writeAccount(s.accountDir, { ...account, accountUrl: client.getAccountUrl() }, s.codecKey);
   }
   return client;

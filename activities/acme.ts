@@ -75,6 +75,10 @@ export function createAcmeActivities(config: AcmeNodeConfig) {
       const mine = listVersions(certsDir, domain).find((v) => v.workflowId === wf);
       if (mine && served?.certPath !== mine.certPath) return { ...mine, served };
       const started = Date.now();
+      // Heartbeats let Temporal notice a crashed worker's order within the heartbeat timeout (seconds), not
+      // after the order's 5 min start-to-close timeout; the retry then returns what the dead attempt stored.
+      const ctx = Context.current();
+      const beat = setInterval(() => ctx.heartbeat(), 1000);
       try {
         const { certPem, keyPem } = await orderHttp01(settings, domain);
         const stored = writeVersion(certsDir, domain, certPem, keyPem, certificateMeta(certPem, wf));
@@ -88,6 +92,8 @@ export function createAcmeActivities(config: AcmeNodeConfig) {
         }
         if (err instanceof AcmeServerError || (e.code && NETWORK_CODES.has(e.code)) || (e.isAxiosError && !e.response)) throw err;
         throw ApplicationFailure.nonRetryable(`CA refused the order for ${domain}: ${e.message}`, 'AcmeOrderRefused');
+      } finally {
+        clearInterval(beat);
       }
     },
 

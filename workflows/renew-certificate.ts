@@ -31,6 +31,8 @@ function orderActivities(node: string) {
   return proxyActivities<NodeActivities>({
     taskQueue: nodeTaskQueue(node),
     startToCloseTimeout: '5m',
+    // The order heartbeats every second: a worker killed mid-order is retried after 10 s, not 5 min.
+    heartbeatTimeout: '10s',
     scheduleToCloseTimeout: '15m',
     retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 3 },
   });

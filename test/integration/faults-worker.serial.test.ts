@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { codecFromConfig } from '../../lib/codec';
 import { apiClient, sleep, strongPassword, uniqueName } from '../support/accounts';
 import { startFaultStack, type FaultStack } from '../support/fault-stack';
+import { faultRandom } from '../support/fault-seed';
 import { checkConsistency } from './faults-consistency';
 
 /**
@@ -18,16 +18,8 @@ import { checkConsistency } from './faults-consistency';
 const PORT_BASE = 29300;
 const WAVES = 5;
 const PER_WAVE = 2;
-const seed = Number(process.env.NPANEL_FAULT_SEED ?? crypto.randomInt(1, 2 ** 31));
-let state = seed;
-/** mulberry32: a small seeded generator, so a failing run can be replayed with NPANEL_FAULT_SEED. */
-function random(): number {
-  state = (state + 0x6d2b79f5) | 0;
-  let t = Math.imul(state ^ (state >>> 15), 1 | state);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-const between = (lo: number, hi: number) => Math.round(lo + random() * (hi - lo));
+/** Seeded: NPANEL_FAULT_SEED replays a run's kill points. */
+const { seed, between } = faultRandom();
 
 let faults: FaultStack;
 before(async () => {

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import mysql from 'mysql2/promise';
 import type { LoadedStack } from '../support/stack';
 
 export { dirBytes, treeHashes } from '../support/tree';
@@ -63,6 +64,21 @@ export function migrationBody(stack: LoadedStack, o: { account: string; domain: 
       ...(o.mailboxes ? { mailboxes: o.mailboxes } : {}),
     },
   };
+}
+
+/** Rows per table of a copy of the sample `shop` database (or of `shop` itself), through the node's admin login. */
+export async function shopRowCounts(stack: LoadedStack, database: string): Promise<Record<string, number>> {
+  const conn = await mysql.createConnection({ host: '127.0.0.1', port: stack.file.mysql.port, user: 'npanel_admin', password: stack.secrets.mysqlAdminPassword, database });
+  try {
+    const out: Record<string, number> = {};
+    for (const t of ['customers', 'products', 'orders', 'order_items']) {
+      const [[row]] = await conn.query<mysql.RowDataPacket[]>(`SELECT COUNT(*) AS n FROM \`${t}\``);
+      out[t] = Number(row!.n);
+    }
+    return out;
+  } finally {
+    await conn.end();
+  }
 }
 
 export async function digA(stack: LoadedStack, name: string): Promise<{ ip: string; ttl: number }[]> {

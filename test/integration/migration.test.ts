@@ -7,7 +7,7 @@ import mysql from 'mysql2/promise';
 import { sshConnect } from '../../activities/ssh-connect';
 import { manifestCommand } from '../../activities/transfer-manifest';
 import { loadStack } from '../support/stack';
-import { apiClient, cuttableProxy, digA, finished, migrationBody, rand, targetDocroot, treeHashes, until, workflow } from './migration-helpers';
+import { apiClient, cuttableProxy, digA, finished, migrationBody, rand, shopRowCounts, targetDocroot, treeHashes, until, workflow } from './migration-helpers';
 
 /** migrateSite through the API against the stack's OpenSSH source, checked with real clients. */
 
@@ -18,19 +18,7 @@ after(async () => {
   for (const p of proxies) await p.close().catch(() => undefined);
 });
 
-async function rowCounts(database: string): Promise<Record<string, number>> {
-  const conn = await mysql.createConnection({ host: '127.0.0.1', port: stack.file.mysql.port, user: 'npanel_admin', password: stack.secrets.mysqlAdminPassword, database });
-  try {
-    const out: Record<string, number> = {};
-    for (const t of ['customers', 'products', 'orders', 'order_items']) {
-      const [[row]] = await conn.query<mysql.RowDataPacket[]>(`SELECT COUNT(*) AS n FROM \`${t}\``);
-      out[t] = Number(row!.n);
-    }
-    return out;
-  } finally {
-    await conn.end();
-  }
-}
+const rowCounts = (database: string) => shopRowCounts(stack, database);
 
 async function start(body: unknown): Promise<string> {
   const res = await api('/api/v1/migrations', { method: 'POST', body });

@@ -45,7 +45,7 @@ test('the sample site migrates: checksums and row counts match, DNS answers the 
 
   // node:http, not fetch: fetch does not send a Host header of our choosing.
   const page = await new Promise<{ status: number; body: string }>((resolve, reject) =>
-    http.get({ host: '127.0.0.1', port: stack.file.nginx.http, path: '/about%20us.html', headers: { Host: domain } }, (r) => {
+    http.get({ host: '127.0.0.1', port: stack.file.nginx.http, path: '/about%20us.html', headers: { Host: domain }, agent: false }, (r) => {
       let b = '';
       r.on('data', (d) => (b += d)).on('end', () => resolve({ status: r.statusCode!, body: b }));
     }).on('error', reject),

@@ -73,10 +73,14 @@ export function nodePaths(stack: LoadedStack, nodeId: string) {
 
 export type NodePaths = ReturnType<typeof nodePaths>;
 
-/** GET over plain HTTP to a node's nginx with a Host header (what a browser does once DNS points there). */
+/**
+ * GET over plain HTTP to a node's nginx with a Host header (what a browser does once DNS points there), on a
+ * fresh connection like curl: Node's default agent reuses idle keep-alive sockets, which an nginx worker retiring
+ * after another test's reload closes under it (a browser would silently retry; this helper must not hide that).
+ */
 export function httpGet(port: number, host: string, pathname = '/'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: pathname, method: 'GET', headers: { Host: host }, timeout: 10_000 }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path: pathname, method: 'GET', headers: { Host: host }, timeout: 10_000, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../config/load';
+import { figure, figureRows, formatTable, npanelCli, writeResults } from './common';
 import { canConnect, isPortFree, stackPorts, type StackPorts } from '../stack/ports';
 
 /**
@@ -18,15 +18,6 @@ import { canConnect, isPortFree, stackPorts, type StackPorts } from '../stack/po
 const GOAL_READY_S = 15;
 const GOAL_RSS_MIB = 1.5 * 1024;
 const IDLE_WAIT_MS = 5000;
-
-interface Figure {
-  name: string;
-  goal: number;
-  measured: number;
-  unit: string;
-  ratio: number;
-  ok: boolean;
-}
 
 interface StartRun {
   /** Wall time of `npanel up --detach` (what an operator waits), seconds. */
@@ -54,16 +45,6 @@ function parseArgs(argv: string[]) {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function npanel(args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(repoRoot(), 'dist', 'cli', 'main.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    child.once('exit', (code) => resolve({ code, output }));
-  });
-}
 
 async function httpOk(url: string): Promise<boolean> {
   try {
@@ -124,7 +105,7 @@ async function timedUp(home: string, portBase: number, withNodeB: boolean): Prom
   const started = Date.now();
   const args = ['up', '--detach', '--home', home, '--port-base', String(portBase)];
   if (withNodeB) args.push('--with-node-b');
-  const up = npanel(args);
+  const up = npanelCli(args);
   let done = false;
   void up.then(() => (done = true));
   // Poll every 50 ms which services answer, so the table can show which one the start waits for.
@@ -233,17 +214,6 @@ function stackMemory(home: string) {
   };
 }
 
-function figure(name: string, goal: number, measured: number, unit: string): Figure {
-  const round = (n: number, d: number) => Math.round(n * 10 ** d) / 10 ** d;
-  return { name, goal, measured: round(measured, 2), unit, ratio: round(measured / goal, 3), ok: measured <= goal };
-}
-
-function printTable(figures: Figure[]): void {
-  const rows = [['figure', 'goal', 'measured', 'ratio', ''], ...figures.map((f) => [f.name, `<= ${f.goal} ${f.unit}`, `${f.measured} ${f.unit}`, f.ratio.toFixed(2), f.ok ? 'ok' : 'OVER'])];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
-}
-
 function printTimeline(label: string, run: StartRun): void {
   process.stdout.write(`\n${label}: up --detach returned after ${run.wallS.toFixed(2)} s (supervisor: ${run.supervisorS.toFixed(2)} s)\n`);
   const names = [...new Set([...Object.keys(run.spawned), ...Object.keys(run.answered)])];
@@ -257,7 +227,7 @@ function printTimeline(label: string, run: StartRun): void {
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
-  if (fs.existsSync(path.join(opts.home, 'pids.json'))) await npanel(['down', '--home', opts.home]);
+  if (fs.existsSync(path.join(opts.home, 'pids.json'))) await npanelCli(['down', '--home', opts.home]);
   fs.rmSync(opts.home, { recursive: true, force: true });
   const ports = stackPorts(opts.portBase);
   for (const p of [ports.api, ports.temporal, ports.mysql, ports.dns, ports.nginxHttp, ports.imap]) {
@@ -270,14 +240,14 @@ async function main(): Promise<void> {
     const cold = await timedUp(opts.home, opts.portBase, opts.withNodeB);
     await sleep(IDLE_WAIT_MS);
     const memCold = stackMemory(opts.home);
-    let res = await npanel(['down', '--home', opts.home]);
+    let res = await npanelCli(['down', '--home', opts.home]);
     if (res.code !== 0) throw new Error(`down failed:\n${res.output}`);
 
     const warm = await timedUp(opts.home, opts.portBase, opts.withNodeB);
     await sleep(IDLE_WAIT_MS);
     const memWarm = stackMemory(opts.home);
     if (!opts.keep) {
-      res = await npanel(['down', '--home', opts.home]);
+      res = await npanelCli(['down', '--home', opts.home]);
       if (res.code !== 0) throw new Error(`down failed:\n${res.output}`);
     }
 
@@ -287,7 +257,7 @@ async function main(): Promise<void> {
       figure('stack ready, warm (data kept)', GOAL_READY_S, warm.wallS, 's'),
       figure('idle RSS of the whole stack', GOAL_RSS_MIB, mem.rssMiB, 'MiB'),
     ];
-    printTable(figures);
+    process.stdout.write(formatTable(figureRows(figures)));
     process.stdout.write(`(load average before the run: ${loadAverage.join(' ')} on ${os.cpus().length} cores)\n`);
     printTimeline('cold start', cold);
     printTimeline('warm start', warm);
@@ -297,8 +267,6 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`  ${'total'.padEnd(22)} ${String(mem.processes).padStart(3)} proc  ${mem.rssMiB.toFixed(1).padStart(7)} MiB  ${mem.pssMiB.toFixed(1).padStart(7)} MiB\n`);
 
-    const out = path.join(repoRoot(), 'bench', 'results', 'stack.json');
-    fs.mkdirSync(path.dirname(out), { recursive: true });
     const details = {
       measuredAt: new Date().toISOString(),
       withNodeB: opts.withNodeB,
@@ -308,16 +276,16 @@ async function main(): Promise<void> {
       warm,
       memory: { afterCold: memCold, afterWarm: memWarm },
     };
-    fs.writeFileSync(out, JSON.stringify({ figures, details }, null, 2) + '\n');
+    const out = writeResults('stack', figures, details);
     process.stdout.write(`\nwrote ${path.relative(process.cwd(), out)}\n`);
     if (!figures.every((f) => f.ok)) process.exitCode = 1;
   } catch (err) {
     // Keep the home (stopped) so the daemons' logs can tell why it failed.
-    if (fs.existsSync(path.join(opts.home, 'pids.json'))) await npanel(['down', '--home', opts.home]);
+    if (fs.existsSync(path.join(opts.home, 'pids.json'))) await npanelCli(['down', '--home', opts.home]);
     throw new Error(`${(err as Error).message}\n(logs kept in ${path.join(opts.home, 'logs')})`);
   }
   if (!opts.keep) {
-    if (fs.existsSync(path.join(opts.home, 'pids.json'))) await npanel(['down', '--home', opts.home]);
+    if (fs.existsSync(path.join(opts.home, 'pids.json'))) await npanelCli(['down', '--home', opts.home]);
     fs.rmSync(opts.home, { recursive: true, force: true });
   }
 }

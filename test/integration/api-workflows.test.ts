@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { codecFromConfig } from '../../lib/codec';
+import { until as pollUntil } from '../support/http';
 import { loadStack } from '../support/stack';
 
 /**
@@ -54,20 +55,8 @@ async function api(pathname: string, init: RequestInit = {}): Promise<{ status: 
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** This file's waits: 15 s, polling every 100 ms, through the shared poller. */
+const until = <T>(what: string, fn: () => Promise<T | undefined>) => pollUntil(what, fn, 15_000, 100);
 
 test('/health answers 200 without a token', async () => {
   const res = await api('/health');

@@ -50,7 +50,8 @@ export async function test(opts: { home: string; portBase: number; only?: string
   process.stdout.write(`test stack ready in ${((performance.now() - started) / 1000).toFixed(1)} s (${opts.home})\n`);
   try {
     const env = { ...process.env, NPANEL_STACK_DIR: opts.home, NPANEL_REPO_ROOT: root };
-    const code = await runNodeTest([...unit, ...integration], env, 2);
+    // An empty list must not reach `node --test`: with no files it searches the whole working tree instead.
+    const code = unit.length + integration.length ? await runNodeTest([...unit, ...integration], env, 2) : 0;
     const serialCode = serial.length ? await runNodeTest(serial, env, 1) : 0;
     const e2eCode = e2e.length ? await runNodeTest(e2e, env, 1) : 0;
     return code || serialCode || e2eCode;

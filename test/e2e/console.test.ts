@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../support/browser';
+import { launchChromium, openFromNav } from '../support/browser';
 import { adminToken, apiCall, createToken, until } from '../support/http';
 import { loadStack } from '../support/stack';
 
@@ -53,7 +53,7 @@ async function provisionByApi(username: string): Promise<string> {
 
 test('an admin provisions an account from the form, sees field errors, and watches it finish live', async () => {
   const page = await signIn(admin);
-  await page.getByRole('link', { name: 'New account' }).click();
+  await openFromNav(page, 'New account', 'Provision an account');
   await page.getByLabel('Username').fill('Root');
   await page.getByLabel('Domain').fill('not a domain');
   await page.getByRole('button', { name: 'Provision' }).click();
@@ -96,11 +96,11 @@ test('an admin provisions an account from the form, sees field errors, and watch
   assert.equal(await temporalLink.getAttribute('href'), `${stack.file.temporal.ui}/namespaces/${stack.file.temporal.namespace}/workflows/${id}`);
 
   // The list finds it by ID search and by account filter.
-  await page.getByRole('link', { name: 'Workflows' }).click();
+  await openFromNav(page, 'Workflows', 'Workflows');
   await page.getByLabel('Workflow ID').fill(id);
   await page.getByRole('button', { name: 'Filter' }).click();
   await page.getByRole('link', { name: id }).waitFor();
-  await page.getByRole('link', { name: 'Accounts' }).click();
+  await openFromNav(page, 'Accounts', 'Accounts');
   await page.getByRole('cell', { name: user, exact: true }).waitFor();
   assert.deepEqual(jsErrors(page), []);
   await page.close();
@@ -115,12 +115,12 @@ test('a customer signs in and sees only its own account and workflows', async ()
   assert.equal((await page.locator('.who').innerText()).trim(), `customer ${mine}`);
   assert.equal(await page.getByRole('link', { name: 'New account' }).count(), 0, 'no admin forms for a customer');
 
-  await page.getByRole('link', { name: 'Accounts' }).click();
+  await openFromNav(page, 'Accounts', 'Accounts');
   await page.getByRole('cell', { name: mine, exact: true }).waitFor();
   const accounts = await page.locator('tbody tr td:first-child').allInnerTexts();
   assert.deepEqual(accounts, [mine]);
 
-  await page.getByRole('link', { name: 'Workflows' }).click();
+  await openFromNav(page, 'Workflows', 'Workflows');
   await page.getByRole('link', { name: myWorkflow }).waitFor();
   const listed = await page.locator('tbody tr td:first-child').allInnerTexts();
   assert.ok(listed.length >= 1 && listed.every((id) => id.includes(`-${mine}-`)), listed.join(', '));

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { launchChromium } from '../support/browser';
+import { launchChromium, openFromNav } from '../support/browser';
 import { adminToken, apiCall, until } from '../support/http';
 import { loadStack } from '../support/stack';
 
@@ -40,7 +40,7 @@ test('a migration stops at the gate and an operator resolves it with retry from 
   await page.goto(`${base}/`);
   await page.getByLabel('API token').fill(admin);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('link', { name: 'Migrate a site' }).click();
+  await openFromNav(page, 'Migrate a site', 'Migrate a site');
   await page.getByLabel('Domain').fill(domain);
   await page.getByLabel('Account').fill(account);
   const source = page.getByRole('group', { name: /^Source/ });

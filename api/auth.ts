@@ -11,8 +11,11 @@ export interface Principal {
   account: string | null;
 }
 
-/** Looks a plain bearer token up (by its hash) and returns who it is, or null. */
-export type TokenVerifier = (plain: string) => Promise<Principal | null>;
+/**
+ * Looks a plain bearer token up (by its hash) and returns who it is, or null. A verifier that remembers
+ * answers (api/token-cache.ts) has `forgetAll`, which the revoke route calls.
+ */
+export type TokenVerifier = ((plain: string) => Promise<Principal | null>) & { forgetAll?: () => void };
 
 /** Per-route access: `public` (no token), `any` (admin or customer), `admin`. Default: `any`. */
 export type Access = 'public' | 'any' | 'admin';

@@ -6,49 +6,87 @@
  * arrived as the TTL ran out waited for the whole visibility query, which set the p99. Staleness is bounded by
  * `staleMs` (1 s), the order of Temporal's own visibility lag that clients already poll for. The key must hold
  * everything that shapes the answer (the full query, scope included, and the limit).
+ *
+ * Refresh-ahead (`keepWarmMs`): a key asked for within the last `keepWarmMs` is refreshed in the background
+ * every `ttlMs`, so clients that poll (a console left open, a script, a load test sending a burst each second)
+ * find a fresh answer instead of the one request per `staleMs` that would wait for a whole visibility query.
+ * A key nobody asks for goes cold after `keepWarmMs` and costs nothing. `close()` stops the timer.
  */
-export function createListCache<T>(ttlMs: number, staleMs = 1000, maxEntries = 500) {
+export interface ListCacheOptions {
+  ttlMs: number;
+  staleMs?: number;
+  maxEntries?: number;
+  keepWarmMs?: number;
+}
+
+export type ListCache<T> = ((key: string, load: () => Promise<T>) => Promise<T>) & { close(): void };
+
+export function createListCache<T>(opts: ListCacheOptions): ListCache<T> {
+  const { ttlMs, staleMs = 1000, maxEntries = 500, keepWarmMs = 0 } = opts;
   interface Entry {
     at: number;
     value: Promise<T>;
     settled: boolean;
     refreshing: boolean;
+    usedAt: number;
+    load: () => Promise<T>;
   }
   const entries = new Map<string, Entry>();
 
+  const put = (key: string, entry: Entry) => {
+    entries.delete(key);
+    entries.set(key, entry);
+    if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
+  };
+
   const store = (key: string, load: () => Promise<T>): Entry => {
-    const entry: Entry = { at: Date.now(), value: load(), settled: false, refreshing: false };
+    const entry: Entry = { at: Date.now(), value: load(), settled: false, refreshing: false, usedAt: Date.now(), load };
     entry.value.then(
       () => (entry.settled = true),
       () => entries.get(key) === entry && entries.delete(key),
     );
-    entries.delete(key);
-    entries.set(key, entry);
-    if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
+    put(key, entry);
     return entry;
   };
 
-  return (key: string, load: () => Promise<T>): Promise<T> => {
+  // The old answer stays until the new one has arrived; a failed refresh keeps it until staleMs.
+  const refresh = (key: string, hit: Entry) => {
+    hit.refreshing = true;
+    const next = hit.load();
+    next.then(
+      () => {
+        if (entries.get(key) === hit) put(key, { at: Date.now(), value: next, settled: true, refreshing: false, usedAt: hit.usedAt, load: hit.load });
+      },
+      () => (hit.refreshing = false),
+    );
+  };
+
+  const timer = keepWarmMs > 0
+    ? setInterval(() => {
+      const now = Date.now();
+      for (const [key, e] of entries) {
+        if (now - e.usedAt >= keepWarmMs) {
+          if (now - e.at >= staleMs) entries.delete(key);
+        } else if (e.settled && !e.refreshing && now - e.at >= ttlMs) refresh(key, e);
+      }
+    }, ttlMs)
+    : undefined;
+  timer?.unref();
+
+  const get = ((key: string, load: () => Promise<T>): Promise<T> => {
     const hit = entries.get(key);
     const age = hit ? Date.now() - hit.at : Infinity;
+    if (hit) {
+      hit.usedAt = Date.now();
+      hit.load = load;
+    }
     if (hit && age < ttlMs) return hit.value;
     if (hit && hit.settled && age < staleMs) {
-      if (!hit.refreshing) {
-        hit.refreshing = true;
-        // The old answer stays until the new one has arrived; a failed refresh keeps it until staleMs.
-        const next = load();
-        next.then(
-          () => {
-            if (entries.get(key) === hit) {
-              entries.delete(key);
-              entries.set(key, { at: Date.now(), value: next, settled: true, refreshing: false });
-            }
-          },
-          () => (hit.refreshing = false),
-        );
-      }
+      if (!hit.refreshing) refresh(key, hit);
       return hit.value;
     }
     return store(key, load).value;
-  };
+  }) as ListCache<T>;
+  get.close = () => clearInterval(timer);
+  return get;
 }

@@ -6,6 +6,7 @@ import { codecFromConfig } from '../lib/codec';
 import { createDb } from '../db/client';
 import { applyMigrations } from '../db/migrate';
 import { createRepositories } from '../db/repositories';
+import { cachedTokenVerifier } from './token-cache';
 import { buildApp } from './app';
 import { createHealthChecks } from './health-checks';
 import { createInventoryReadings } from '../lib/metrics-inventory';
@@ -36,10 +37,10 @@ async function main(): Promise<void> {
       repos,
       codec,
       defaultNode: config.node.id,
-      verifyToken: async (plain) => {
+      verifyToken: cachedTokenVerifier(async (plain) => {
         const found = await tokens.verify(plain);
         return found ? { tokenId: found.id, role: found.role, account: found.account ?? null } : null;
-      },
+      }),
       checks: createHealthChecks({ config, db, connection, repos }),
       inventoryReadings: createInventoryReadings(db),
       healthDiskPaths: config.api.healthDiskPaths,

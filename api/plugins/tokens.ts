@@ -48,6 +48,7 @@ export const tokensPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app
     schema: { params: z.object({ id: z.coerce.number().int().min(1) }), response: { 204: z.null(), 404: errorBody } },
   }, async (request, reply) => {
     if (!(await tokens.revoke(request.params.id))) throw ApiError.notFound(`live token ${request.params.id}`);
+    deps.verifyToken.forgetAll?.();
     request.log.info({ tokenId: request.params.id }, 'token revoked');
     return reply.status(204).send(null);
   });

@@ -1,0 +1,35 @@
+import crypto from 'node:crypto';
+import type { Principal, TokenVerifier } from './auth';
+
+export type CachedTokenVerifier = TokenVerifier & {
+  /** Drops every remembered token: the revoke route calls it, so a revocation through the API is immediate. */
+  forgetAll(): void;
+};
+
+/**
+ * Remembers a verified token for `ttlMs` (1 s). Without it every request costs an inventory query (drizzle
+ * builds it, mysql2 sends it, MariaDB answers), which under a burst of list requests is most of the API's
+ * CPU per request (profiled in bench/api.ts). Only known tokens are remembered: an unknown or revoked one
+ * is looked up every time (once per burst of simultaneous requests) (and counted by the failed-auth limiter). A revocation made through this API
+ * clears the cache at once; one made elsewhere (`npanel token revoke` on the shell) takes effect within
+ * `ttlMs`. Keys are the token's sha256, so no plain token is kept beyond its request.
+ */
+export function cachedTokenVerifier(verify: TokenVerifier, ttlMs = 1000, maxEntries = 1000): CachedTokenVerifier {
+  // Each entry is the lookup's promise: requests that arrive together while a token is not remembered share
+  // one query instead of queueing one each on the pool.
+  const entries = new Map<string, { at: number; principal: Promise<Principal | null> }>();
+  const cached = ((plain: string) => {
+    const key = crypto.createHash('sha256').update(plain, 'utf8').digest('base64');
+    const hit = entries.get(key);
+    if (hit && Date.now() - hit.at < ttlMs) return hit.principal;
+    const entry = { at: Date.now(), principal: verify(plain) };
+    entries.delete(key);
+    entries.set(key, entry);
+    if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
+    const drop = () => entries.get(key) === entry && entries.delete(key);
+    entry.principal.then((p) => p === null && drop(), drop);
+    return entry.principal;
+  }) as CachedTokenVerifier;
+  cached.forgetAll = () => entries.clear();
+  return cached;
+}

@@ -89,7 +89,13 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
-export const median = (values: number[]) => percentile(values, 50);
+/** The middle value; for an even count, the mean of the two middle ones (nearest rank would pick the lower). */
+export function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
 
 /** `--port-base N`, else NPANEL_BENCH_PORT_BASE (what `npanel bench` sets), else the script's default. */
 export function benchPortBase(flag: string | undefined, fallback: number): number {

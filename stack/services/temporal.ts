@@ -27,6 +27,19 @@ export function temporalInfo(ctx: StackContext) {
 }
 
 /**
+ * Dynamic config for every dev server we start (the embedded stack's and the test/bench ones), as
+ * `--dynamic-config-value` pairs. The dev server has one history shard, whose transfer queue (child workflow
+ * starts, signals to other workflows, activity and workflow task dispatch) is drained by a small pool of
+ * workers: a sweep starting 167 renewals at once saw them recorded as started over 8 s; with 64 workers, 2-3 s
+ * (bench/renewal-sweep.ts). The production cluster gets the same value (deploy/temporal/config/dynamicconfig.yaml).
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG: readonly string[] = ['history.transferProcessorSchedulerWorkerCount=64'];
+
+export function dynamicConfigArgs(): string[] {
+  return DEV_SERVER_DYNAMIC_CONFIG.flatMap((kv) => ['--dynamic-config-value', kv]);
+}
+
+/**
  * The Temporal dev server with a database file, so workflows survive `down`/`up`. Search attributes are not
  * passed here: with a persistent database they only apply when the namespace is first made, so the worker
  * registers them through the operator service at every start (idempotent).
@@ -50,6 +63,7 @@ export async function startTemporal(ctx: StackContext, opts: { codecEndpoint?: s
     // power cut could lose the last moments. Production runs a real cluster (deploy/), not this file.
     '--sqlite-pragma', 'journal_mode=wal',
     '--sqlite-pragma', 'synchronous=normal',
+    ...dynamicConfigArgs(),
   ];
   if (opts.codecEndpoint) args.push('--ui-codec-endpoint', opts.codecEndpoint);
   const address = `127.0.0.1:${ctx.ports.temporal}`;

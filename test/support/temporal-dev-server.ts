@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../common/constants';
-import { temporalBinary } from '../../stack/services/temporal';
+import { dynamicConfigArgs, temporalBinary } from '../../stack/services/temporal';
 
 /**
  * A private, in-memory Temporal dev server for workflow-logic tests and benchmarks (the SDK's
@@ -31,6 +31,7 @@ export async function startDevServer(): Promise<DevServer> {
   const metricsPort = await freePort();
   const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--http-port', String(httpPort),
     '--metrics-port', String(metricsPort), '--namespace', 'default', '--log-level', 'error'];
+  args.push(...dynamicConfigArgs());
   for (const name of SEARCH_ATTRIBUTE_NAMES) args.push('--search-attribute', `${name}=Keyword`);
   const child: ChildProcess = spawn(temporalBinary(), args, { stdio: ['ignore', 'ignore', 'inherit'] });
   const address = `127.0.0.1:${port}`;

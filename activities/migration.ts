@@ -51,27 +51,29 @@ export function createMigrationActivities(config: MigrationConfig) {
           databases: input.databases.map((name) => ({ name, bytes: sizes.get(name)! })),
           freeBytes,
           neededBytes,
+          /** The verified host key (public): the copy steps pin it and log in ahead of their listing. */
+          hostKey: session.hostKey,
         };
       } finally {
         session.end();
       }
     },
 
-    async migrationSyncFiles(input: { source: SshTarget; sourceDocroot: string; docroot: string; pass: 'initial' | 'delta' }) {
+    async migrationSyncFiles(input: { source: SshTarget; sourceDocroot: string; docroot: string; pass: 'initial' | 'delta'; hostKey?: string }) {
       return syncTree(
-        { source: input.source, remoteDir: input.sourceDocroot, localDir: input.docroot, pass: input.pass, owner: config.web },
+        { source: input.source, remoteDir: input.sourceDocroot, localDir: input.docroot, pass: input.pass, owner: config.web, hostKey: input.hostKey },
         (dir) => insideRoot(config.webRoot, dir),
       );
     },
 
     /** One maildir into a mailbox's Maildir (which ensureMailbox made), owned by the vmail user. */
-    async migrationSyncMaildir(input: { source: SshTarget; maildir: string; domain: string; local: string }) {
+    async migrationSyncMaildir(input: { source: SshTarget; maildir: string; domain: string; local: string; hostKey?: string }) {
       if (!/^[a-z0-9.-]+$/.test(input.domain) || !/^[a-z0-9._-]+$/.test(input.local) || input.local.includes('..')) {
         throw ApplicationFailure.nonRetryable('invalid mailbox name', 'InvalidInput');
       }
       const localDir = path.join(config.vmail.dir, input.domain, input.local, 'Maildir');
       const res = await syncTree(
-        { source: input.source, remoteDir: input.maildir, localDir, pass: 'initial', owner: { uid: config.vmail.uid, gid: config.vmail.gid }, private: true },
+        { source: input.source, remoteDir: input.maildir, localDir, pass: 'initial', owner: { uid: config.vmail.uid, gid: config.vmail.gid }, private: true, hostKey: input.hostKey },
         (dir) => insideRoot(config.vmail.dir, dir),
       );
       return { mailbox: `${input.local}@${input.domain}`, files: res.totalFiles, bytes: res.totalBytes, refusedCount: res.refusedCount };

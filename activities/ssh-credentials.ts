@@ -56,7 +56,14 @@ export function sweepStaleCredentials(tmp = os.tmpdir(), now = Date.now()): stri
 
 export interface SshCredentials {
   dir: string;
-  /** The `-e` command for rsync: words free of blanks (rsync splits it on blanks). */
+  /** The ssh command line (key, pinned known_hosts, control socket path), without a ControlMaster choice. */
+  words: string[];
+  /** The connection-sharing socket a master (activities/ssh-master.ts) listens on once it is logged in. */
+  controlPath: string;
+  /**
+   * The `-e` command for rsync: words free of blanks (rsync splits it on blanks). It rides on the master's
+   * connection when one is up, and connects by itself when none is (ControlMaster=no never starts one).
+   */
   sshCommand: string;
   env: NodeJS.ProcessEnv;
   remove(): void;
@@ -74,6 +81,7 @@ export function sshCredentials(t: SshTarget, hostKey: string): SshCredentials {
     // rsync dials the alias; HostName is the real address and HostKeyAlias names the pinned known_hosts entry.
     '-o', `HostName=${t.host}`, '-o', 'StrictHostKeyChecking=yes', '-o', `HostKeyAlias=${ALIAS}`, '-o', 'ConnectTimeout=15',
     '-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=3', '-o', 'Compression=no',
+    '-o', `ControlPath=${path.join(dir, 'mux')}`,
     // AES-GCM uses the CPU's AES instructions: the cheapest cipher here (see bench/migrate.ts).
     '-c', 'aes128-gcm@openssh.com,chacha20-poly1305@openssh.com',
   ];
@@ -93,5 +101,12 @@ export function sshCredentials(t: SshTarget, hostKey: string): SshCredentials {
     fs.rmSync(dir, { recursive: true, force: true });
     throw new Error('ssh command word with a blank');
   }
-  return { dir, sshCommand: words.join(' '), env, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    words,
+    controlPath: path.join(dir, 'mux'),
+    sshCommand: [...words, '-o', 'ControlMaster=no'].join(' '),
+    env,
+    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
 }

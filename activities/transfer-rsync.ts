@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { checkTarget, type SshTarget } from './ssh-connect';
-import { ALIAS, sshCredentials } from './ssh-credentials';
+import { ALIAS, sshCredentials, type SshCredentials } from './ssh-credentials';
 import { checkRemotePath } from './remote-quote';
 
 /**
@@ -31,6 +31,8 @@ export interface RsyncOptions {
   /** Called per received file with running totals of this run. */
   onProgress?: (files: number, bytes: number) => void;
   signal?: AbortSignal;
+  /** Credentials the caller made (and removes), e.g. with a connection master up; otherwise rsync makes its own. */
+  credentials?: SshCredentials;
 }
 
 export interface RsyncResult {
@@ -50,7 +52,7 @@ function parseStat(stats: string, label: string): number {
 export async function rsyncPull(opts: RsyncOptions): Promise<RsyncResult> {
   checkTarget(opts.target);
   const remoteDir = checkRemotePath(opts.remoteDir, 'source.docroot');
-  const creds = sshCredentials(opts.target, opts.hostKey);
+  const creds = opts.credentials ?? sshCredentials(opts.target, opts.hostKey);
   try {
     const args = [
       '--pdeathsig', 'KILL', '--', 'rsync', '--protect-args', '-e', creds.sshCommand, '--from0', '--exclude-from=-',
@@ -103,7 +105,7 @@ export async function rsyncPull(opts: RsyncOptions): Promise<RsyncResult> {
     }
     throw new Error(`rsync exited with ${code}: ${tail}`);
   } finally {
-    creds.remove();
+    if (!opts.credentials) creds.remove();
   }
 }
 

@@ -6,6 +6,8 @@ import { remoteCommand, checkRemotePath } from './remote-quote';
 import { sshConnect, type SshSession, type SshTarget } from './ssh-connect';
 import { excludeList, manifestCommand, parseManifest, type Manifest, type Refused } from './transfer-manifest';
 import { localChecksums, rsyncPull } from './transfer-rsync';
+import { sshCredentials, type SshCredentials } from './ssh-credentials';
+import { startSshMaster, type SshMaster } from './ssh-master';
 
 /**
  * One folder from the source to this node, over one ssh2 session (listing, checksums) plus rsync's OpenSSH:
@@ -25,6 +27,11 @@ export interface SyncInput {
   owner: { uid: number; gid: number };
   /** Owner-only file modes (maildirs). */
   private?: boolean;
+  /**
+   * The source's host key as the preflight verified it (`<type> <base64>`): with it the OpenSSH login for rsync
+   * starts at once, beside the listing; without it, once ssh2 has verified the key.
+   */
+  hostKey?: string;
 }
 
 export interface SyncProgress {
@@ -110,6 +117,12 @@ function presentBytes(localDir: string, m: Manifest, skip?: Set<string>): { file
   return { files, bytes, differ };
 }
 
+/** Credentials for OpenSSH and a connection master logging in with them (see activities/ssh-master.ts). */
+function loginAhead(source: SshTarget, hostKey: string): { creds: SshCredentials; master: SshMaster } {
+  const creds = sshCredentials(source, hostKey);
+  return { creds, master: startSshMaster(creds) };
+}
+
 export async function syncTree(input: SyncInput, assertLocal: (dir: string) => string, hooks: SyncHooks = activityHooks()): Promise<SyncResult> {
   const localDir = assertLocal(input.localDir);
   const remoteDir = checkRemotePath(input.remoteDir, 'source folder');
@@ -118,7 +131,18 @@ export async function syncTree(input: SyncInput, assertLocal: (dir: string) => s
   fs.rmSync(tempDir, { recursive: true, force: true });
   fs.mkdirSync(tempDir, { mode: 0o700 });
   const t0 = performance.now();
-  const session = await sshConnect(input.source);
+  const early = input.hostKey ? loginAhead(input.source, input.hostKey) : null;
+  let session: SshSession;
+  try {
+    session = await sshConnect(input.source);
+  } catch (err) {
+    early?.master.stop();
+    early?.creds.remove();
+    throw err;
+  }
+  // ssh2 checked the fingerprint of the key the source shows now; OpenSSH pins the preflight's key: if they
+  // differ, rsync's login fails with a host key error, which is final.
+  const { creds: sshFiles, master: sshMaster } = early ?? loginAhead(input.source, session.hostKey);
   try {
     const manifest = await remoteManifest(session, remoteDir);
     // A first pass (or a retry, whose earlier copy list is lost with it) checks every file; a delta pass
@@ -127,6 +151,8 @@ export async function syncTree(input: SyncInput, assertLocal: (dir: string) => s
     const head = full ? presentBytes(localDir, manifest) : { files: 0, bytes: 0 };
     const progress: SyncProgress = { files: head.files, bytes: head.bytes, totalFiles: manifest.files, totalBytes: manifest.bytes, phase: 'copy' };
     hooks.heartbeat(progress);
+    // The listing usually outlasts the login; a slow or failed master is not waited for long.
+    await Promise.race([sshMaster.ready, new Promise((r) => setTimeout(r, 3000))]);
     const t1 = performance.now();
     const copied = await rsyncPull({
       target: input.source,
@@ -138,6 +164,7 @@ export async function syncTree(input: SyncInput, assertLocal: (dir: string) => s
       owner: input.owner,
       private: input.private,
       signal: hooks.signal,
+      credentials: sshFiles,
       onProgress: (files, bytes) => hooks.heartbeat({ ...progress, files: head.files + files, bytes: head.bytes + bytes }),
     });
     const t2 = performance.now();
@@ -176,6 +203,8 @@ export async function syncTree(input: SyncInput, assertLocal: (dir: string) => s
     };
   } finally {
     session.end();
+    sshMaster.stop();
+    sshFiles.remove();
     fs.rmSync(tempDir, { recursive: true, force: true });
   }
 }

@@ -97,7 +97,7 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
     await gate.run('dns-ttl', () => control.setDnsRecords({ domain, records: ATTRS(current, lowTtl, null) }));
 
     const { path: docroot } = await node.ensureDocroot({ account, domain });
-    const files = await gate.run('files', () => long.migrationSyncFiles({ source: src, sourceDocroot: s.docroot, docroot, pass: 'initial' }));
+    const files = await gate.run('files', () => long.migrationSyncFiles({ source: src, sourceDocroot: s.docroot, docroot, pass: 'initial', hostKey: pre?.hostKey }));
     if (files) {
       transfer = { files: files.totalFiles, bytes: files.totalBytes, copiedBytes: files.copiedBytes, literalBytes: files.literalBytes, alreadyPresentBytes: files.alreadyPresentBytes, attempt: files.attempt, resumedFrom: files.resumedFrom, refused: files.refused, refusedCount: files.refusedCount };
       await control.updateMigration({ filesCopied: files.totalFiles, bytesCopied: files.totalBytes });
@@ -126,7 +126,7 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
       const done = await gate.run('mail', async () => {
         await node.ensureMailDomain({ domain });
         await node.ensureMailbox({ domain, local: m.local, password });
-        return long.migrationSyncMaildir({ source: src, maildir: m.maildir, domain, local: m.local });
+        return long.migrationSyncMaildir({ source: src, maildir: m.maildir, domain, local: m.local, hostKey: pre?.hostKey });
       }, { skippable: true });
       if (done) {
         created.mailboxes.push({ local: m.local, password });
@@ -139,7 +139,7 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
 
     if (input.cutover === 'manual') await gate.hold('cutover', 'manual cut-over: waiting for the operator\'s go', ['rollback', 'abort'], () => go);
     await gate.run('cutover', () => control.setDnsRecords({ domain, records: ATTRS(current, lowTtl, input.nodeIp) }));
-    await gate.run('delta', () => long.migrationSyncFiles({ source: src, sourceDocroot: s.docroot, docroot, pass: 'delta' }), { skippable: true });
+    await gate.run('delta', () => long.migrationSyncFiles({ source: src, sourceDocroot: s.docroot, docroot, pass: 'delta', hostKey: pre?.hostKey }), { skippable: true });
     await gate.run('finish', async () => {
       await control.setDnsRecords({ domain, records: ATTRS(current, null, input.nodeIp) });
       await control.updateMigration({ status: 'completed' });

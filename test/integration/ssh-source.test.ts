@@ -103,3 +103,43 @@ test('a key the source does not know is refused', async () => {
   const stranger = utils.generateKeyPairSync('ed25519');
   await assert.rejects(connect(stranger.private), /authentication methods failed/i);
 });
+
+test('a connection master logs in ahead; rsync\'s ssh command rides on it; a wrong pinned key gets no master', async () => {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const run = promisify(execFile);
+  const { sshConnect } = await import('../../activities/ssh-connect');
+  const { ALIAS, sshCredentials } = await import('../../activities/ssh-credentials');
+  const { startSshMaster } = await import('../../activities/ssh-master');
+  const target = { host: src.host, port: src.port, user: src.user, privateKey: fs.readFileSync(src.privateKey, 'utf8'), hostKeyFingerprint: src.hostKeyFingerprint };
+  const session = await sshConnect(target);
+  const hostKey = session.hostKey;
+  session.end();
+
+  const creds = sshCredentials(target, hostKey);
+  const master = startSshMaster(creds);
+  try {
+    assert.equal(await master.ready, true, 'the master logged in');
+    // `-O check` asks the master itself: it answers only if a master is running on that socket.
+    const check = await run(creds.words[0]!, [...creds.words.slice(1), '-O', 'check', ALIAS], { env: creds.env });
+    assert.match(check.stderr, /Master running/);
+    const [ssh, ...rest] = creds.sshCommand.split(' ');
+    const echo = await run(ssh!, [...rest, ALIAS, 'echo', 'through-the-master'], { env: creds.env });
+    assert.equal(echo.stdout.trim(), 'through-the-master');
+  } finally {
+    master.stop();
+    creds.remove();
+  }
+
+  // Another key pinned in known_hosts (one made here): the master is refused, so rsync would log in by itself
+  // and fail on the same pinned key.
+  const other = utils.generateKeyPairSync('ed25519');
+  const wrong = sshCredentials(target, other.public.split(/\s+/).slice(0, 2).join(' '));
+  const refused = startSshMaster(wrong);
+  try {
+    assert.equal(await refused.ready, false);
+  } finally {
+    refused.stop();
+    wrong.remove();
+  }
+});

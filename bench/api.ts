@@ -27,7 +27,7 @@ const DURATION_S = 20;
 const execFileP = promisify(execFile);
 
 function parseArgs(argv: string[]) {
-  const opts = { home: path.join(repoRoot(), '.npanel-bench-api'), portBase: 43300, reuse: false, keep: false };
+  const opts = { home: path.join(repoRoot(), '.npanel-bench-api'), portBase: 30800, reuse: false, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--home') opts.home = path.resolve(argv[++i]!);

@@ -44,7 +44,7 @@ function parseArgs(argv: string[]) {
     else if (a === '--keep') opts.keep = true;
     else throw new Error(`unknown argument ${a}`);
   }
-  return { ...opts, portBase: benchPortBase(opts.portBase, 44300) };
+  return { ...opts, portBase: benchPortBase(opts.portBase, 30900) };
 }
 
 function accountBody(tag: string) {

@@ -15,7 +15,7 @@ const USAGE = `usage: npanel <command>
   status [--home DIR]                                          each service and whether it answers
   test [--only SUBSTRING] [--home DIR] [--port-base N]         every test, on a private stack (default .npanel-test, 27100)
   token create --role admin|customer [--account NAME] | token revoke ID | token list   [--home DIR]
-  bench [--only SUBSTRING] [--port-base N]                     every bench/ script, one table + bench/results/all.json (ports from 45100)
+  bench [--only SUBSTRING] [--port-base N]                     every bench/ script, one table + bench/results/all.json (ports from 30100)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -52,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
       return token(rest, defaultHome());
     case 'bench': {
       const { values } = parseArgs(rest, { only: 'string', 'port-base': 'string' });
-      return bench({ portBase: portBase(values['port-base'], 45100), only: values.only as string | undefined });
+      return bench({ portBase: portBase(values['port-base'], 30100), only: values.only as string | undefined });
     }
     default:
       process.stderr.write(USAGE);

@@ -10,7 +10,8 @@ import { sshCredentials, type SshCredentials } from './ssh-credentials';
 import { startSshMaster, type SshMaster } from './ssh-master';
 
 /**
- * One folder from the source to this node, over one ssh2 session (listing, checksums) plus rsync's OpenSSH:
+ * One folder from the source to this node, over one ssh2 session (listing, checksums) plus rsync's OpenSSH
+ * (riding on a connection master that logs in while the listing runs, activities/ssh-master.ts):
  * manifest (judged locally) → rsync of what is missing or changed → verification. A first pass (or a retry)
  * compares sha256 of every file on both sides; a delta pass compares sha256 of what rsync copied and size +
  * mtime of everything else against the manifest (what rsync itself trusts). A retried or resumed attempt starts its counters
@@ -152,7 +153,9 @@ export async function syncTree(input: SyncInput, assertLocal: (dir: string) => s
     const progress: SyncProgress = { files: head.files, bytes: head.bytes, totalFiles: manifest.files, totalBytes: manifest.bytes, phase: 'copy' };
     hooks.heartbeat(progress);
     // The listing usually outlasts the login; a slow or failed master is not waited for long.
-    await Promise.race([sshMaster.ready, new Promise((r) => setTimeout(r, 3000))]);
+    let giveUp: NodeJS.Timeout | undefined;
+    await Promise.race([sshMaster.ready, new Promise((r) => (giveUp = setTimeout(r, 3000)))]);
+    clearTimeout(giveUp);
     const t1 = performance.now();
     const copied = await rsyncPull({
       target: input.source,

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig, ConfigError } from '../config/load';
+import { loadConfig, runMain } from '../config/load';
 import { createLogger } from '../lib/logger';
 import { codecFromConfig } from '../lib/codec';
 import { createDb } from '../db/client';
@@ -62,11 +62,4 @@ async function main(): Promise<void> {
   await app.listen({ host: config.api.host, port: config.api.port });
 }
 
-main().catch((err) => {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(2);
-  }
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

@@ -157,7 +157,7 @@ async function main(): Promise<void> {
       if (!lengths.every((n) => n > 0)) throw new Error(`${scenario}: history lengths not visible: ${lengths.join(', ')}`);
       const maxEvents = Math.max(...lengths);
       if (totals.due !== due || totals.renewed !== due) throw new Error(`${scenario}: expected ${due} renewals, got ${JSON.stringify(totals)}`);
-      rowsOut.push(`${scenario.padEnd(8)} window ${String(window).padStart(3)}  due ${String(due).padStart(5)}  start-all ${planningS.toFixed(2).padStart(7)} s  last renewal at work ${firstWorkS.toFixed(2).padStart(7)} s  sweep ${totalS.toFixed(2).padStart(7)} s  runs ${totals.runs}  events/run max ${maxEvents} (${lengths.join(', ')})  maxInFlight ${totals.maxInFlight}`);
+      rowsOut.push(`${scenario.padEnd(8)} window ${String(window).padStart(3)}  due ${String(due).padStart(5)}  start-all${totals.runs > 1 ? ' (run 1)' : ''} ${planningS.toFixed(2).padStart(7)} s  last renewal at work ${firstWorkS.toFixed(2).padStart(7)} s  sweep ${totalS.toFixed(2).padStart(7)} s  runs ${totals.runs}  events/run max ${maxEvents} (${lengths.join(', ')})  maxInFlight ${totals.maxInFlight}`);
       if (scenario === 'steady') {
         figures.push(figure(`sweep planning over ${RECORDS} records: select + start the ${due} due`, GOAL_PLANNING_S, planningS, 's'));
       }

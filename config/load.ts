@@ -12,6 +12,21 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/**
+ * Runs a service's main (API, worker): a configuration error is one readable line and exit 2, which systemd and
+ * `bin/npanel up` report as is; anything else prints its stack and exits 1.
+ */
+export function runMain(main: () => Promise<void>): void {
+  main().catch((err) => {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    console.error(err);
+    process.exit(1);
+  });
+}
+
 export function repoRoot(): string {
   // Works from source (config/) and from the build (dist/config/).
   let dir = __dirname;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { loadConfig, ConfigError } from '../config/load';
+import { loadConfig, runMain } from '../config/load';
 import { createLogger } from '../lib/logger';
 import { codecFromConfig } from '../lib/codec';
 import { nodeTaskQueue } from '../common/constants';
@@ -88,11 +88,4 @@ async function main(): Promise<void> {
   log.info('worker stopped');
 }
 
-main().catch((err) => {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(2);
-  }
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

@@ -3,10 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
+import { Connection, type Client } from '@temporalio/client';
 import { startAttributes } from '../../common/search-attribute-keys';
-import { codecFromConfig } from '../../lib/codec';
-import { loadStack } from '../support/stack';
+import { loadStack, stackClient } from '../support/stack';
 import {
   adminPool,
   apiClient,
@@ -124,11 +123,7 @@ test('reserve: a workflow whose domain another account holds fails at reserve an
   const intruder = { ...account('intrud'), domain: owner.domain };
   const connection = await Connection.connect({ address: stack.file.temporal.address });
   try {
-    const client = new Client({
-      connection,
-      namespace: stack.file.temporal.namespace,
-      dataConverter: { payloadCodecs: [codecFromConfig({ key: stack.secrets.codecKey, keyId: stack.secrets.codecKeyId })] },
-    });
+    const client = stackClient(connection, stack);
     const workflowId = `provision-${intruder.username}-direct`;
     await client.workflow.start('provisionAccount', {
       taskQueue: 'npanel',

@@ -4,11 +4,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
+import { Connection, type Client } from '@temporalio/client';
 import { repoRoot } from '../../config/load';
-import { codecFromConfig } from '../../lib/codec';
 import { adminToken, apiCall, createToken, until } from '../support/http';
-import { loadStack } from '../support/stack';
+import { loadStack, stackClient } from '../support/stack';
 
 /**
  * The console's API: OpenAPI docs, the SSE stream of a workflow, retry, token management (CLI and API),
@@ -26,11 +25,7 @@ const rand = () => crypto.randomBytes(3).toString('hex');
 
 before(async () => {
   connection = await Connection.connect({ address: stack.file.temporal.address });
-  client = new Client({
-    connection,
-    namespace: stack.file.temporal.namespace,
-    dataConverter: { payloadCodecs: [codecFromConfig({ key: stack.secrets.codecKey, keyId: stack.secrets.codecKeyId })] },
-  });
+  client = stackClient(connection, stack);
 });
 after(async () => {
   for (const id of started) await client.workflow.getHandle(id).terminate('test cleanup').catch(() => undefined);

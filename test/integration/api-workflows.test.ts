@@ -5,10 +5,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
-import { codecFromConfig } from '../../lib/codec';
+import { Connection, type Client } from '@temporalio/client';
 import { until as pollUntil } from '../support/http';
-import { loadStack } from '../support/stack';
+import { loadStack, stackClient } from '../support/stack';
 
 /**
  * The generic workflow routes of the API against the harness stack, with workflows started by a real Temporal
@@ -27,11 +26,7 @@ const started: string[] = [];
 
 before(async () => {
   connection = await Connection.connect({ address: stack.file.temporal.address });
-  client = new Client({
-    connection,
-    namespace: stack.file.temporal.namespace,
-    dataConverter: { payloadCodecs: [codecFromConfig({ key: stack.secrets.codecKey, keyId: stack.secrets.codecKeyId })] },
-  });
+  client = stackClient(connection, stack);
 });
 
 after(async () => {

@@ -1,27 +1,22 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, test } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
+import { Connection, type Client } from '@temporalio/client';
 import { inArray, like, sql } from 'drizzle-orm';
 import { CONTROL_TASK_QUEUE } from '../../common/constants';
 import { loadTemporalYaml } from '../../config/load';
 import { createDb } from '../../db/client';
 import { createRepositories } from '../../db/repositories';
 import { auditEvents } from '../../db/schema';
-import { codecFromConfig } from '../../lib/codec';
 import type { PruneAuditEventsResult } from '../../workflows/prune-audit-events';
-import { loadStack } from '../support/stack';
+import { loadStack, stackClient } from '../support/stack';
 
 const stack = loadStack();
 const handle = createDb({ host: stack.file.mysql.host, port: stack.file.mysql.port, user: 'npanel', password: stack.secrets.inventoryPassword, database: 'npanel' });
 const repos = createRepositories(handle.db);
 const DAY = 86_400_000;
 const connection = Connection.lazy({ address: stack.file.temporal.address });
-const client = new Client({
-  connection,
-  namespace: stack.file.temporal.namespace,
-  dataConverter: { payloadCodecs: [codecFromConfig({ key: stack.secrets.codecKey, keyId: stack.secrets.codecKeyId })] },
-});
+const client = stackClient(connection, stack);
 
 after(async () => {
   await handle.db.delete(auditEvents).where(like(auditEvents.workflowId, 'retention-test-%'));

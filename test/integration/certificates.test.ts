@@ -4,10 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
-import { codecFromConfig } from '../../lib/codec';
 import { temporalBinary } from '../../stack/services/temporal';
 import { apiClient, inventoryPool, nodePaths, uniqueName } from '../support/accounts';
-import { loadStack } from '../support/stack';
+import { loadStack, stackClient } from '../support/stack';
 
 /**
  * Certificates end to end against the harness stack: Pebble issues over HTTP-01 served by the node's nginx,
@@ -25,7 +24,7 @@ let client: Client;
 
 before(async () => {
   connection = await Connection.connect({ address: stack.file.temporal.address });
-  client = new Client({ connection, namespace: stack.file.temporal.namespace, dataConverter: { payloadCodecs: [codecFromConfig({ key: stack.secrets.codecKey, keyId: stack.secrets.codecKeyId })] } });
+  client = stackClient(connection, stack);
 });
 
 after(async () => {

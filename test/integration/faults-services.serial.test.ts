@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
+import { Connection, type Client } from '@temporalio/client';
 import { CONTROL_TASK_QUEUE } from '../../common/constants';
 import { workflowIds } from '../../common/workflow-ids';
-import { codecFromConfig } from '../../lib/codec';
 import { adminPool, apiClient, inventoryPool, NOTHING, nodePaths, sleep, strongPassword, traceAccount, uniqueName } from '../support/accounts';
 import { startFaultStack, type FaultStack } from '../support/fault-stack';
+import { stackClient } from '../support/stack';
 import { checkConsistency } from './faults-consistency';
 
 /**
@@ -23,11 +23,7 @@ let connection: Connection;
 before(async () => {
   faults = await startFaultStack('services', PORT_BASE);
   connection = await Connection.connect({ address: faults.stack.file.temporal.address });
-  client = new Client({
-    connection,
-    namespace: faults.stack.file.temporal.namespace,
-    dataConverter: { payloadCodecs: [codecFromConfig({ key: faults.stack.secrets.codecKey, keyId: faults.stack.secrets.codecKeyId })] },
-  });
+  client = stackClient(connection, faults.stack);
 });
 after(async () => {
   await connection?.close();

@@ -2,16 +2,16 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
+import { Connection, type Client } from '@temporalio/client';
 import { and, inArray, lt } from 'drizzle-orm';
 import { CONTROL_TASK_QUEUE } from '../../common/constants';
 import { createDb } from '../../db/client';
 import { createRepositories } from '../../db/repositories';
 import { certificates } from '../../db/schema';
-import { codecFromConfig } from '../../lib/codec';
 import { apiClient, dig, nodePaths, pdnsZones, sleep, uniqueName } from '../support/accounts';
 import { faultRandom } from '../support/fault-seed';
 import { startFaultStack, type FaultStack } from '../support/fault-stack';
+import { stackClient } from '../support/stack';
 import { checkConsistency } from './faults-consistency';
 import { certificateState, renewalRuns, smallSourceSite } from './faults-more-checks';
 import { migrationBody, shopRowCounts, targetDocroot, treeHashes } from './migration-helpers';
@@ -61,11 +61,7 @@ test('worker SIGKILLed during renewals, sweeps, migrations and audit pruning: ea
     await handle.close();
   });
   const repos = createRepositories(handle.db);
-  const client = new Client({
-    connection,
-    namespace: stack.file.temporal.namespace,
-    dataConverter: { payloadCodecs: [codecFromConfig({ key: stack.secrets.codecKey, keyId: stack.secrets.codecKeyId })] },
-  });
+  const client = stackClient(connection, stack);
 
   // Before any fault: 10 accounts with a certificate for the renewals, 2 per sweep for the sweeps. The first
   // alone: concurrent FIRST orders of a fresh node race to register its ACME account (see the report).

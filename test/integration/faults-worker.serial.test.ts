@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
-import { codecFromConfig } from '../../lib/codec';
+import { Connection, type Client } from '@temporalio/client';
 import { apiClient, sleep, strongPassword, uniqueName } from '../support/accounts';
 import { startFaultStack, type FaultStack } from '../support/fault-stack';
 import { faultRandom } from '../support/fault-seed';
+import { stackClient } from '../support/stack';
 import { checkConsistency } from './faults-consistency';
 
 /**
@@ -51,11 +51,7 @@ test('worker SIGKILLed at random points: every workflow completes or rolls back,
   const { api, waitClosed } = apiClient(faults.stack);
   const connection = await Connection.connect({ address: faults.stack.file.temporal.address });
   t.after(() => connection.close());
-  const client = new Client({
-    connection,
-    namespace: faults.stack.file.temporal.namespace,
-    dataConverter: { payloadCodecs: [codecFromConfig({ key: faults.stack.secrets.codecKey, keyId: faults.stack.secrets.codecKeyId })] },
-  });
+  const client = stackClient(connection, faults.stack);
   const provision = async (body: ReturnType<typeof accountBody>) => {
     const res = await api('POST', '/api/v1/accounts', body);
     assert.equal(res.status, 202, JSON.stringify(res.body));

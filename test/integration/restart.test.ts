@@ -5,13 +5,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
+import { Connection, type Client } from '@temporalio/client';
 import mysql from 'mysql2/promise';
 import { repoRoot } from '../../config/load';
-import { codecFromConfig } from '../../lib/codec';
 import type { StackSecrets } from '../../stack/context';
 import { isPortFree, stackPorts } from '../../stack/ports';
 import type { StackFile } from '../../stack/stack-file';
+import { stackClient } from '../support/stack';
 
 /**
  * The restart proof, end to end through the real CLI: a stack of its own (own home, own ports), a durable timer
@@ -88,11 +88,7 @@ async function withTemporal<T>(fn: (client: Client) => Promise<T>): Promise<T> {
   const secrets = readJson<StackSecrets>('secrets.json');
   const connection = await Connection.connect({ address: file.temporal.address });
   try {
-    const client = new Client({
-      connection,
-      namespace: file.temporal.namespace,
-      dataConverter: { payloadCodecs: [codecFromConfig({ key: secrets.codecKey, keyId: secrets.codecKeyId })] },
-    });
+    const client = stackClient(connection, { file, secrets });
     return await fn(client);
   } finally {
     await connection.close();

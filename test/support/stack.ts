@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Client, type Connection } from '@temporalio/client';
+import { codecFromConfig } from '../../lib/codec';
 import type { StackFile } from '../../stack/stack-file';
 import type { StackSecrets } from '../../stack/context';
 
@@ -19,4 +21,13 @@ export function loadStack(): LoadedStack {
   const file = JSON.parse(fs.readFileSync(path.join(home, 'stack.json'), 'utf8')) as StackFile;
   const secrets = JSON.parse(fs.readFileSync(path.join(home, 'secrets.json'), 'utf8')) as StackSecrets;
   return { home, file, secrets };
+}
+
+/** A Temporal client on an open connection with the stack's namespace and payload codec, as the API and worker have. */
+export function stackClient(connection: Connection, stack: Pick<LoadedStack, 'file' | 'secrets'>): Client {
+  return new Client({
+    connection,
+    namespace: stack.file.temporal.namespace,
+    dataConverter: { payloadCodecs: [codecFromConfig({ key: stack.secrets.codecKey, keyId: stack.secrets.codecKeyId })] },
+  });
 }

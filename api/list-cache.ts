@@ -7,10 +7,12 @@
  * `staleMs` (1 s), the order of Temporal's own visibility lag that clients already poll for. The key must hold
  * everything that shapes the answer (the full query, scope included, and the limit).
  *
- * Refresh-ahead (`keepWarmMs`): a key asked for within the last `keepWarmMs` is refreshed in the background
- * every `ttlMs`, so clients that poll (a console left open, a script, a load test sending a burst each second)
- * find a fresh answer instead of the one request per `staleMs` that would wait for a whole visibility query.
- * A key nobody asks for goes cold after `keepWarmMs` and costs nothing. `close()` stops the timer.
+ * Refresh-ahead (`keepWarmMs`): once `ttlMs` old, an answer that has been served is refreshed in the
+ * background (checked every `ttlMs`), so clients that poll (a console left open, a script, a load test
+ * sending a burst each second) find a fresh answer instead of the one request per `staleMs` that would wait
+ * for a whole visibility query. An answer nobody has asked for since it arrived is not refreshed: a key costs
+ * at most one query per request it serves (a customer's list asked once costs one refresh, not forty), and a
+ * key unused for `keepWarmMs` is dropped. `close()` stops the timer.
  */
 export interface ListCacheOptions {
   ttlMs: number;
@@ -29,6 +31,8 @@ export function createListCache<T>(opts: ListCacheOptions): ListCache<T> {
     settled: boolean;
     refreshing: boolean;
     usedAt: number;
+    /** Handed to a caller since it arrived: only such an answer is worth refreshing ahead. */
+    served: boolean;
     load: () => Promise<T>;
   }
   const entries = new Map<string, Entry>();
@@ -40,7 +44,7 @@ export function createListCache<T>(opts: ListCacheOptions): ListCache<T> {
   };
 
   const store = (key: string, load: () => Promise<T>): Entry => {
-    const entry: Entry = { at: Date.now(), value: load(), settled: false, refreshing: false, usedAt: Date.now(), load };
+    const entry: Entry = { at: Date.now(), value: load(), settled: false, refreshing: false, usedAt: Date.now(), served: true, load };
     entry.value.then(
       () => (entry.settled = true),
       () => entries.get(key) === entry && entries.delete(key),
@@ -55,7 +59,7 @@ export function createListCache<T>(opts: ListCacheOptions): ListCache<T> {
     const next = hit.load();
     next.then(
       () => {
-        if (entries.get(key) === hit) put(key, { at: Date.now(), value: next, settled: true, refreshing: false, usedAt: hit.usedAt, load: hit.load });
+        if (entries.get(key) === hit) put(key, { at: Date.now(), value: next, settled: true, refreshing: false, usedAt: hit.usedAt, served: false, load: hit.load });
       },
       () => (hit.refreshing = false),
     );
@@ -67,7 +71,7 @@ export function createListCache<T>(opts: ListCacheOptions): ListCache<T> {
       for (const [key, e] of entries) {
         if (now - e.usedAt >= keepWarmMs) {
           if (now - e.at >= staleMs) entries.delete(key);
-        } else if (e.settled && !e.refreshing && now - e.at >= ttlMs) refresh(key, e);
+        } else if (e.settled && !e.refreshing && e.served && now - e.at >= ttlMs) refresh(key, e);
       }
     }, ttlMs)
     : undefined;
@@ -78,6 +82,7 @@ export function createListCache<T>(opts: ListCacheOptions): ListCache<T> {
     const age = hit ? Date.now() - hit.at : Infinity;
     if (hit) {
       hit.usedAt = Date.now();
+      hit.served = true;
       hit.load = load;
     }
     if (hit && age < ttlMs) return hit.value;

@@ -57,3 +57,19 @@ test('a key asked for recently is refreshed ahead in the background; one nobody 
     cache.close();
   }
 });
+
+test('refresh-ahead refreshes an answer only after it has been served: one request costs one refresh', async () => {
+  const cache = createListCache<number>({ ttlMs: 10, staleMs: 1000, keepWarmMs: 1000 });
+  try {
+    let loads = 0;
+    const load = async () => ++loads;
+    assert.equal(await cache('k', load), 1);
+    await sleep(300);
+    assert.equal(loads, 2, 'the served answer was refreshed once, then left alone (nobody asked again)');
+    assert.equal(await cache('k', load), 2);
+    await sleep(300);
+    assert.equal(loads, 3, 'served again: refreshed once more');
+  } finally {
+    cache.close();
+  }
+});

@@ -42,12 +42,15 @@ function removeStalePidFile(baseDir: string): void {
 }
 
 /** True when Dovecot's auth answers a real password check (an open port alone says nothing about auth). */
-async function authWorks(conf: string, user: string, password: string): Promise<boolean> {
+/** Throws doveadm's own words when the probe login fails, so a start that never gets ready says why. */
+async function assertAuthWorks(conf: string, user: string, password: string): Promise<void> {
   try {
     await run('doveadm', ['-c', conf, 'auth', 'test', user, password], { timeout: 5_000 });
-    return true;
-  } catch {
-    return false;
+  } catch (err) {
+    // Only doveadm's output: the error's own message repeats the command line, probe password included.
+    const e = err as { stderr?: string; stdout?: string; killed?: boolean; code?: unknown };
+    const said = `${e.stderr ?? ''} ${e.stdout ?? ''}`.replace(/\s+/g, ' ').trim().slice(0, 300);
+    throw new Error(`doveadm auth test failed${e.killed ? ' (timed out after 5 s)' : ` (exit ${String(e.code)})`}: ${said || 'no output'}`);
   }
 }
 
@@ -84,7 +87,9 @@ export async function startDovecot(ctx: StackContext, node: HostingNode): Promis
   writeIfChanged(layout.dovecotUsersDict, renderUsersDict(layout), 0o644);
   writeIfChanged(layout.dovecotDenyDict, renderDenyDict(layout), 0o644);
 
-  const probePassword = crypto.randomBytes(24).toString('base64url');
+  // Hex, not base64url: the password is a doveadm argument, and one starting with '-' (1 start in 64) was
+  // taken for an option ("invalid option"), so that start never got ready (a CI failure).
+  const probePassword = crypto.randomBytes(24).toString('hex');
   fs.writeFileSync(layout.dovecotProbePasswd, `${DOVECOT_PROBE_USER}:${await sha512Crypt(probePassword)}\n`, { mode: 0o640 });
   fs.chownSync(layout.dovecotProbePasswd, 0, dovecotGid());
 
@@ -93,10 +98,10 @@ export async function startDovecot(ctx: StackContext, node: HostingNode): Promis
     command: 'dovecot',
     args: ['-F', '-c', layout.dovecotConf],
     logDir: ctx.logDir,
-    ready: async () =>
-      (await authWorks(layout.dovecotConf, DOVECOT_PROBE_USER, probePassword)) &&
-      (await canConnect(node.ports.imap)) &&
-      (await canConnect(node.ports.lmtp)),
+    ready: async () => {
+      await assertAuthWorks(layout.dovecotConf, DOVECOT_PROBE_USER, probePassword);
+      return (await canConnect(node.ports.imap)) && (await canConnect(node.ports.lmtp));
+    },
     readyTimeoutMs: 15_000,
     stopTimeoutMs: 5_000,
   });

@@ -159,7 +159,6 @@ export async function syncTree(input: SyncInput, assertLocal: (dir: string) => s
     const t1 = performance.now();
     const copied = await rsyncPull({
       target: input.source,
-      hostKey: session.hostKey,
       remoteDir,
       localDir,
       exclude: excludeList(manifest),

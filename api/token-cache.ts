@@ -1,4 +1,4 @@
-import crypto from 'node:crypto';
+import { hashToken } from '../db/repositories/tokens';
 import type { Principal, TokenVerifier } from './auth';
 
 export type CachedTokenVerifier = TokenVerifier & {
@@ -19,7 +19,7 @@ export function cachedTokenVerifier(verify: TokenVerifier, ttlMs = 1000, maxEntr
   // one query instead of queueing one each on the pool.
   const entries = new Map<string, { at: number; principal: Promise<Principal | null> }>();
   const cached = ((plain: string) => {
-    const key = crypto.createHash('sha256').update(plain, 'utf8').digest('base64');
+    const key = hashToken(plain);
     const hit = entries.get(key);
     if (hit && Date.now() - hit.at < ttlMs) return hit.principal;
     const entry = { at: Date.now(), principal: verify(plain) };

@@ -24,6 +24,8 @@ import { figure, figureRows, formatTable, writeResults, type Figure } from './co
  *
  *   node dist/bench/renewal-sweep.js --stack /work/<stack home> [--backlog N] [--order-ms MS]
  *
+ * NPANEL_BENCH_TIMELINE=1 also prints, per scenario, when the sweep issued its child starts and when the server
+ * recorded them started (the split that showed the server, not the planning, was the slow part).
  * `--order-ms` makes each mocked order take that long (a real HTTP-01 order through nginx against Pebble:
  * ~0.7 s); the default 0 is the harder case for planning, every renewal competing with the starts.
  *

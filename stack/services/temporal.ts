@@ -33,7 +33,7 @@ export function temporalInfo(ctx: StackContext) {
  * workers: a sweep starting 167 renewals at once saw them recorded as started over 8 s; with 64 workers, 2-3 s
  * (bench/renewal-sweep.ts). The production cluster gets the same value (deploy/temporal/config/dynamicconfig.yaml).
  */
-export const DEV_SERVER_DYNAMIC_CONFIG: readonly string[] = ['history.transferProcessorSchedulerWorkerCount=64'];
+const DEV_SERVER_DYNAMIC_CONFIG: readonly string[] = ['history.transferProcessorSchedulerWorkerCount=64'];
 
 export function dynamicConfigArgs(): string[] {
   return DEV_SERVER_DYNAMIC_CONFIG.flatMap((kv) => ['--dynamic-config-value', kv]);

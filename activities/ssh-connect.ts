@@ -1,7 +1,9 @@
 import crypto from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
+import net from 'node:net';
 import { Client, type ClientChannel } from 'ssh2';
+import { classifyPeerFailure, peerFailure, type PeerObservation } from './ssh-peer-failure';
 
 /** How to reach a migration source. `privateKey` (PEM/OpenSSH text) or `password`: secrets, never logged. */
 export interface SshTarget {
@@ -48,48 +50,107 @@ export function checkTarget(t: SshTarget): void {
   if (!t.privateKey && !t.password) bad('source.privateKey or source.password is required');
 }
 
+/** How long connect + key exchange + login may take: a peer that accepts and stalls (or trickles) fails then. */
+export const SSH_HANDSHAKE_MS = 15_000;
+/**
+ * Bytes a peer may send before the session is ready: a real login (identification, key exchange, host key,
+ * an authentication banner of a few KiB) is far below; ssh2 alone would buffer and rescan up to 8 MiB of
+ * pre-identification lines.
+ */
+export const SSH_MAX_BANNER_BYTES = 256 * 1024;
+
 /**
  * Connects and verifies the host key against the pinned fingerprint before authenticating. A mismatch is
- * final (HostKeyMismatch, non-retryable): it means the wrong server, or someone in between.
+ * final (HostKeyMismatch, non-retryable): it means the wrong server, or someone in between. ssh2 can emit
+ * 'error' several times for one broken connection (a protocol error, then the reset of the socket it ends):
+ * the listener stays for the client's whole life, or the second one is an unhandled 'error' that kills the
+ * worker and every activity on it. What each failure means: activities/ssh-peer-failure.ts.
  */
-export function sshConnect(t: SshTarget, timeoutMs = 15_000): Promise<SshSession> {
+export function sshConnect(t: SshTarget, handshakeMs = SSH_HANDSHAKE_MS): Promise<SshSession> {
   checkTarget(t);
+  const where = `${t.user}@${t.host}:${t.port}`;
+  const limits = { handshakeMs, maxBannerBytes: SSH_MAX_BANNER_BYTES };
   return new Promise((resolve, reject) => {
     const client = new Client();
-    let seen: Buffer | undefined;
-    let mismatch = false;
-    client.once('ready', () => resolve(session(client, `${keyType(seen!)} ${seen!.toString('base64')}`)));
-    client.once('error', (err) => {
-      client.end();
-      if (mismatch) {
-        reject(ApplicationFailure.nonRetryable(`host key of ${t.host}:${t.port} is ${sha256Fingerprint(seen!)}, expected ${t.hostKeyFingerprint}: refusing to connect`, 'HostKeyMismatch'));
-      } else if ((err as { level?: string }).level === 'client-authentication') {
-        reject(ApplicationFailure.nonRetryable(`authentication as ${t.user} on ${t.host}:${t.port} failed`, 'SourceAuthFailed'));
-      } else {
-        // Network trouble is transient: a plain Error, so Temporal retries (and the operator gate follows).
-        reject(new Error(`ssh ${t.user}@${t.host}:${t.port}: ${err.message}`));
+    const sock = net.connect({ host: t.host, port: t.port });
+    const seen: PeerObservation = { received: 0, identSeen: false, hostKeyMismatch: null };
+    let hostKey: Buffer | undefined;
+    let head = '';
+    let settled = false;
+    let ready = false;
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      sock.off('data', watch);
+      sock.destroy();
+      reject(err);
+    };
+    // Our own deadline: ssh2's readyTimeout is cleared by some of its error paths, ours always holds.
+    const deadline = setTimeout(() => fail(peerFailure('timeout', where, new Error('timeout'), seen, limits)), handshakeMs);
+    const watch = (d: Buffer) => {
+      seen.received += d.length;
+      if (!seen.identSeen && head.length < 16_384) {
+        head += d.toString('latin1');
+        seen.identSeen = /(^|\n)SSH-/.test(head);
       }
+      if (seen.received > SSH_MAX_BANNER_BYTES) fail(peerFailure('banner-too-large', where, new Error('banner'), seen, limits));
+    };
+    sock.on('data', watch);
+    // Permanent: errors before 'ready' settle the login once; later ones are the session's (see session()).
+    client.on('error', (err: Error & { level?: string; code?: string }) => {
+      if (!ready) fail(peerFailure(classifyPeerFailure(err, seen), where, err, seen, limits));
     });
-    client.connect({
-      host: t.host,
-      port: t.port,
-      username: t.user,
-      ...(t.privateKey ? { privateKey: t.privateKey } : { password: t.password }),
-      readyTimeout: timeoutMs,
-      keepaliveInterval: 5000,
-      keepaliveCountMax: 3,
-      hostVerifier: (key: Buffer) => {
-        seen = Buffer.from(key);
-        mismatch = sha256Fingerprint(seen) !== t.hostKeyFingerprint;
-        return !mismatch;
-      },
+    // A peer that closes without a word before the login: ssh2 may report no error at all.
+    client.on('close', () => {
+      const closed = new Error('connection closed before the SSH login completed');
+      fail(peerFailure(classifyPeerFailure(closed, seen), where, closed, seen, limits));
     });
+    client.once('ready', () => {
+      if (settled) return client.end();
+      settled = true;
+      ready = true;
+      clearTimeout(deadline);
+      sock.off('data', watch);
+      resolve(session(client, `${keyType(hostKey!)} ${hostKey!.toString('base64')}`, where));
+    });
+    try {
+      client.connect({
+        sock,
+        username: t.user,
+        ...(t.privateKey ? { privateKey: t.privateKey } : { password: t.password }),
+        readyTimeout: handshakeMs + 5000,
+        keepaliveInterval: 5000,
+        keepaliveCountMax: 3,
+        hostVerifier: (key: Buffer) => {
+          hostKey = Buffer.from(key);
+          const fp = sha256Fingerprint(hostKey);
+          if (fp !== t.hostKeyFingerprint) seen.hostKeyMismatch = { seen: fp, expected: t.hostKeyFingerprint };
+          return seen.hostKeyMismatch === null;
+        },
+      });
+    } catch {
+      // Only a key ssh2 cannot parse throws here; its message could quote the key, so it is not passed on.
+      fail(ApplicationFailure.nonRetryable('source.privateKey is not a private key ssh2 can read', 'MigrationSourceInvalid'));
+    }
   });
 }
 
-function session(client: Client, hostKey: string): SshSession {
+function session(client: Client, hostKey: string, where: string): SshSession {
+  // After the login a broken connection (reset, keepalive timeout: ~20 s of silence) closes every channel;
+  // the first error is kept so a command that ends that way fails with why, as a transient error.
+  let lost: Error | null = null;
+  client.on('error', (err: Error & { code?: string }) => {
+    lost ??= new Error(`ssh ${where}: connection lost (${err.code ? `${err.code} ` : ''}${err.message})`);
+  });
+  client.on('close', () => {
+    lost ??= new Error(`ssh ${where}: connection closed by the source`);
+  });
   const open = (command: string) =>
-    new Promise<ClientChannel>((resolve, reject) => client.exec(command, (err, ch) => (err ? reject(new Error(`ssh exec: ${err.message}`)) : resolve(ch))));
+    new Promise<ClientChannel>((resolve, reject) => {
+      if (lost) return reject(lost);
+      client.exec(command, (err, ch) => (err ? reject(lost ?? new Error(`ssh exec: ${err.message}`)) : resolve(ch)));
+    });
 
   const finish = (ch: ClientChannel, stderr: { text: string }) =>
     new Promise<number | null>((resolve, reject) => {
@@ -100,10 +161,12 @@ function session(client: Client, hostKey: string): SshSession {
       // before `await open()` has returned and a listener exists (a fast command, packets coalesced by a
       // proxy); 'close' carries the same (code, signal) and comes only after the stream is read.
       ch.once('close', (code?: number | null, signal?: string) => {
+        // No status and the connection gone: the command was cut off, whatever it printed is partial.
+        if ((code === undefined || code === null) && !signal && lost) return reject(lost);
         if (code === null && signal && stderr.text.length < 8192) stderr.text += `[remote command killed by ${signal}]`;
         resolve(code ?? null);
       });
-      ch.once('error', reject);
+      ch.on('error', reject);
     });
 
   return {

@@ -103,7 +103,7 @@ export function sshConnect(t: SshTarget, handshakeMs = SSH_HANDSHAKE_MS): Promis
     });
     // A peer that closes without a word before the login: ssh2 may report no error at all.
     client.on('close', () => {
-      const closed = new Error('connection closed before the SSH login completed');
+      const closed = Object.assign(new Error('connection closed before the SSH login completed'), { level: 'client-socket' });
       fail(peerFailure(classifyPeerFailure(closed, seen), where, closed, seen, limits));
     });
     client.once('ready', () => {

@@ -31,8 +31,9 @@ export function classifyPeerFailure(err: Error & { level?: string; code?: string
   if (err.level === 'client-timeout') return 'timeout';
   // The peer spoke, but nothing it said was an SSH identification: another protocol on that port.
   if (seen.received > 0 && !seen.identSeen) return 'not-ssh';
-  if (err.level === 'protocol' && !LOST_BEFORE_HANDSHAKE.test(err.message)) return 'not-ssh';
-  return 'network';
+  // Sockets failing (reset, refused, closed) are the network's; any other fault is the peer breaking SSH.
+  if (err.level === 'client-socket' || err.code || LOST_BEFORE_HANDSHAKE.test(err.message)) return 'network';
+  return 'not-ssh';
 }
 
 export function peerFailure(kind: PeerFailureKind, where: string, err: Error & { code?: string }, seen: PeerObservation, limits: { handshakeMs: number; maxBannerBytes: number }): Error {

@@ -1,11 +1,12 @@
-import path from 'node:path';
 import { remoteCommand } from './remote-quote';
+import { linkJudge, listingLookup } from './symlink-resolve';
 
 /**
  * The list of what a migration copies, made on the source by `find -printf` with NUL-separated fields (names
  * may hold spaces, newlines, any UTF-8), then judged HERE: the source is not trusted. An entry whose name
- * could leave the docroot (`..`, absolute, empty), a symlink pointing outside it (absolute or climbing out),
- * and special files are refused and reported; only accepted entries are ever handed to the copier.
+ * could leave the docroot (`..`, absolute, empty), a symlink whose full resolution leaves it (absolute, climbing
+ * out, through other links, looping: activities/symlink-resolve.ts) and special files are refused and reported;
+ * only accepted entries are ever handed to the copier.
  */
 
 export interface ManifestEntry {
@@ -35,13 +36,6 @@ export function manifestCommand(docroot: string): string {
   return remoteCommand(['find', docroot, '-mindepth', '1', '-printf', '%y\\0%s\\0%T@\\0%P\\0%l\\0']);
 }
 
-/** Where a relative symlink lands, relative to the docroot; null when it escapes (or is absolute). */
-export function symlinkInside(name: string, target: string): boolean {
-  if (target === '' || target.startsWith('/')) return false;
-  const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(name), target));
-  return resolved !== '..' && !resolved.startsWith('../') && !path.posix.isAbsolute(resolved);
-}
-
 export function nameProblem(name: string): string | null {
   if (name === '' || name === '.') return 'empty name';
   if (name.startsWith('/')) return 'absolute path';
@@ -65,10 +59,7 @@ export function parseManifest(raw: Buffer): Manifest {
       continue;
     }
     if (type === 'l') {
-      if (!symlinkInside(name, link)) {
-        refused.push({ name, reason: `symlink to ${link} points outside the docroot` });
-        continue;
-      }
+      // Judged below, once the whole listing is known: a link's meaning depends on the other links.
       entries.push({ type: 'l', size: 0, mtime: Number(mtime), name, link });
     } else if (type === 'f' || type === 'd') {
       const n = Number(size);
@@ -85,15 +76,19 @@ export function parseManifest(raw: Buffer): Manifest {
       refused.push({ name, reason: `special file (type ${type})` });
     }
   }
+  const inside = linkJudge(listingLookup(entries));
+  const escaping = new Set(entries.filter((e) => e.type === 'l' && !inside(e.name)));
+  for (const e of escaping) refused.push({ name: e.name, reason: `symlink to ${e.link} resolves outside the docroot` });
   if (fields.length % FIELDS !== 0) refused.push({ name: '(truncated listing)', reason: 'the source sent an incomplete entry' });
-  return { entries, refused, files, bytes };
+  return { entries: escaping.size ? entries.filter((e) => !escaping.has(e)) : entries, refused, files, bytes };
 }
 
 /**
  * What rsync's `--exclude-from --from0` reads: one anchored pattern per refused entry, NUL-terminated (names
  * may hold newlines). rsync walks the folder itself (`-r`): handing it 10,000 names through `--files-from`
  * made a no-change pass 3-5x slower than plain `rsync -a` (bench/migrate.ts). The exclusions are the first
- * guard; `--safe-links` and leaving out `-D` refuse the same entries again if one appears after the listing.
+ * guard; after the copy NPanel checks every symlink that landed (symlink-resolve.ts removeEscapingLinks), and
+ * `--safe-links` and leaving out `-D` refuse the same entries again in rsync if one appears after the listing.
  * In a pattern with a wildcard character, a backslash escapes; in one without, it is literal.
  */
 export function excludeList(m: Manifest): Buffer {

@@ -6,6 +6,7 @@ import { remoteCommand, checkRemotePath } from './remote-quote';
 import { sshConnect, type SshSession, type SshTarget } from './ssh-connect';
 import { excludeList, manifestCommand, parseManifest, type Manifest, type Refused } from './transfer-manifest';
 import { localChecksums, rsyncPull } from './transfer-rsync';
+import { removeEscapingLinks } from './symlink-resolve';
 import { sshCredentials, type SshCredentials } from './ssh-credentials';
 import { startSshMaster, type SshMaster } from './ssh-master';
 
@@ -170,7 +171,10 @@ export async function syncTree(input: SyncInput, assertLocal: (dir: string) => s
       onProgress: (files, bytes) => hooks.heartbeat({ ...progress, files: head.files + files, bytes: head.bytes + bytes }),
     });
     const t2 = performance.now();
-    const refused = [...manifest.refused, ...copied.unsafeLinks.map((l) => ({ name: l, reason: 'rsync refused an unsafe symlink' }))];
+    // The listing is the source's word; what landed here is checked again (a source may list one tree and
+    // serve another, and rsync's own --safe-links varies by version).
+    const landed = removeEscapingLinks(localDir).map((l) => ({ name: l.name, reason: `symlink to ${l.link} resolves outside the docroot (removed after the copy)` }));
+    const refused = [...manifest.refused, ...landed, ...copied.unsafeLinks.map((l) => ({ name: l, reason: 'rsync refused an unsafe symlink' }))];
     hooks.heartbeat({ ...progress, files: manifest.files, bytes: manifest.bytes, phase: 'checksum' });
     const changed = new Set(copied.changed);
     const names = full ? [...new Set([...manifest.entries.filter((e) => e.type === 'f').map((e) => e.name), ...changed])] : [...changed];

@@ -9,6 +9,7 @@ import { codecFromConfig } from '../lib/codec';
 import { startAttributes } from '../common/search-attribute-keys';
 import type { StackSecrets } from '../stack/context';
 import type { StackFile } from '../stack/stack-file';
+import { stackHome } from '../stack/state-home';
 
 /**
  * API benchmark: with 1,000 workflows in history, `GET /api/v1/workflows` (first page, 50 rows) at a steady
@@ -27,7 +28,7 @@ const DURATION_S = 20;
 const execFileP = promisify(execFile);
 
 function parseArgs(argv: string[]) {
-  const opts = { home: path.join(repoRoot(), '.npanel-bench-api'), portBase: 30800, reuse: false, keep: false };
+  const opts = { home: stackHome('.npanel-bench-api'), portBase: 30800, reuse: false, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--home') opts.home = path.resolve(argv[++i]!);

@@ -8,6 +8,7 @@ import { syncTree, type SyncHooks, type SyncResult } from '../activities/transfe
 import type { StackFile } from '../stack/stack-file';
 import { dirBytes } from '../test/support/tree';
 import { figure, figureRows, formatTable, median, writeResults } from './common';
+import { defaultHome } from '../cli/paths';
 
 /**
  * Migration transfer benchmark against a running stack's SSH source (loopback):
@@ -31,7 +32,7 @@ const arg = (name: string, dflt: string) => {
 const secs = (ms: number) => +(ms / 1000).toFixed(3);
 
 async function main(): Promise<void> {
-  const home = path.resolve(arg('home', '.npanel'));
+  const home = path.resolve(arg('home', defaultHome()));
   const mib = Number(arg('mib', '1024'));
   const files = Number(arg('files', '10000'));
   const repeat = Number(arg('repeat', '3'));

@@ -10,6 +10,7 @@ import { benchPortBase, figure, figureRows, formatTable, machineFacts, median, n
 import { cpuDelta, stackCpu } from './cpu';
 import { openFloor } from './provision-floor';
 import { stepBreakdown, verifyAccount } from './provision-report';
+import { stackHome } from '../stack/state-home';
 
 /**
  * Provisioning benchmark (issue 3). On a stack of its own (the real `npanel up --detach`):
@@ -33,7 +34,7 @@ const GOAL_BURST_S = 10;
 const GOAL_RELOADS = 10;
 
 function parseArgs(argv: string[]) {
-  const opts = { home: path.join(repoRoot(), '.npanel-bench-provision'), portBase: undefined as string | undefined, accounts: 20, burst: 50, reps: 7, keep: false };
+  const opts = { home: stackHome('.npanel-bench-provision'), portBase: undefined as string | undefined, accounts: 20, burst: 50, reps: 7, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--home') opts.home = path.resolve(argv[++i]!);

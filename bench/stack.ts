@@ -4,6 +4,7 @@ import path from 'node:path';
 import { repoRoot } from '../config/load';
 import { figure, figureRows, formatTable, npanelCli, writeResults } from './common';
 import { canConnect, isPortFree, stackPorts, type StackPorts } from '../stack/ports';
+import { stackHome } from '../stack/state-home';
 
 /**
  * Stack benchmark: time from `up --detach` to every service ready, on an empty home (cold) and on the same
@@ -31,7 +32,7 @@ interface StartRun {
 }
 
 function parseArgs(argv: string[]) {
-  const opts = { home: path.join(repoRoot(), '.npanel-bench'), portBase: 43100, withNodeB: false, keep: false };
+  const opts = { home: stackHome('.npanel-bench'), portBase: 43100, withNodeB: false, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--home') opts.home = path.resolve(argv[++i]!);

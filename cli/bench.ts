@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { figureRows, formatTable, machineFacts, npanelCli, resultsDir, type Figure } from '../bench/common';
 import { repoRoot } from '../config/load';
+import { stackHome } from '../stack/state-home';
 
 /**
  * `npanel bench`: runs every compiled bench script (`dist/bench/*.js` that reads its command line) one after
@@ -55,7 +56,7 @@ export async function bench(opts: { portBase: number; only?: string }): Promise<
   const scripts = benchScripts(opts.only);
   if (scripts.length === 0) throw new Error(`no bench script matches ${opts.only ?? '(any)'}`);
   const machine = machineFacts();
-  const sharedHome = path.join(repoRoot(), '.npanel-bench-shared');
+  const sharedHome = stackHome('.npanel-bench-shared');
   const sharedBase = opts.portBase + 100 * scripts.length;
   let sharedUp = false;
   const runs: ScriptRun[] = [];

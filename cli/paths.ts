@@ -1,11 +1,10 @@
-import path from 'node:path';
-import { repoRoot } from '../config/load';
+import { stackHome } from '../stack/state-home';
 
 export const DEV_PORT_BASE = 17100;
 export const TEST_PORT_BASE = 27100;
 
 export function defaultHome(): string {
-  return process.env.NPANEL_HOME ?? path.join(repoRoot(), '.npanel');
+  return process.env.NPANEL_HOME ?? stackHome('.npanel');
 }
 
 export function portBase(value: string | boolean | undefined, fallback: number): number {

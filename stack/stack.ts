@@ -14,6 +14,7 @@ import { startExim } from './services/exim';
 import { startPureftpd } from './services/pureftpd';
 import { seedSampleSource, sshSourceInfo, startSshSource } from './services/ssh-source';
 import { startApi, startWorker } from './services/npanel-processes';
+import { assertDaemonsCanUse } from './state-home';
 
 export interface StackOptions {
   /** Also start hosting node "b" (its own nginx, Dovecot, Exim, Pure-FTPd and worker) for multi-node tests. */
@@ -56,6 +57,7 @@ export async function assertStackPortsFree(ctx: StackContext, withNodeB: boolean
 }
 
 export async function startStack(ctx: StackContext, opts: StackOptions = {}): Promise<RunningStack> {
+  assertDaemonsCanUse(ctx.home);
   const nodes = hostingNodes(ctx, opts.withNodeB ?? false);
   await assertStackPortsFree(ctx, opts.withNodeB ?? false);
   const [nodeA] = nodes as [HostingNode, ...HostingNode[]];

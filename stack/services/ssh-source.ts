@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import type { StackContext } from '../context';
 import { startDaemon, type RunningDaemon } from '../daemon';
 import { assertPortsFree } from '../ports';
+import { daemonPathProblem } from '../state-home';
 import { ensureSourceUser, sourceLayout, SOURCE_USER, type SourceLayout } from './source-user';
 import { sampleMailboxes } from './source-sample';
 
@@ -20,20 +21,6 @@ async function ensureKey(file: string, comment: string): Promise<void> {
   fs.rmSync(file, { force: true });
   fs.rmSync(`${file}.pub`, { force: true });
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
-}
-
-/**
- * StrictModes makes sshd ignore authorized_keys (silently, for the client) when any folder above it is
- * writable by others, e.g. under /tmp. Fail at start with the reason instead of a puzzling "auth refused".
- */
-function assertSecurePath(dir: string): void {
-  for (let d = dir; ; d = path.dirname(d)) {
-    const st = fs.statSync(d);
-    if (st.uid !== 0 || (st.mode & 0o022) !== 0) {
-      throw new Error(`ssh-source: ${d} must be owned by root and not group/world-writable (sshd StrictModes); put the stack home elsewhere`);
-    }
-    if (d === path.dirname(d)) return;
-  }
 }
 
 function renderConfig(ctx: StackContext, l: SourceLayout): string {
@@ -108,7 +95,9 @@ export async function startSshSource(ctx: StackContext): Promise<RunningDaemon> 
   const ids = await ensureSourceUser();
   fs.mkdirSync(l.authorizedKeysDir, { recursive: true, mode: 0o755 });
   fs.chmodSync(l.dir, 0o755);
-  assertSecurePath(l.authorizedKeysDir);
+  // sshd's StrictModes ignores keys below a folder others may write, silently for the client: say it at start.
+  const unsafe = daemonPathProblem(l.authorizedKeysDir);
+  if (unsafe) throw new Error(`ssh-source: ${unsafe}; put the stack home elsewhere`);
   fs.mkdirSync(l.userHome, { recursive: true, mode: 0o700 });
   fs.chownSync(l.userHome, ids.uid, ids.gid);
   // sshd's privilege-separation chroot; the package makes it at boot through tmpfiles, which we do not run.

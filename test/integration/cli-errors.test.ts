@@ -10,6 +10,7 @@ import { createStackContext, hostingNodes } from '../../stack/context';
 import { processEnv } from '../../stack/env';
 import { isPortFree, stackPorts } from '../../stack/ports';
 import { loadStack } from '../support/stack';
+import { stackHome } from '../../stack/state-home';
 
 /**
  * What an operator sees when things are wrong: a busy port, a bad setting, and `status` of a healthy stack.
@@ -17,8 +18,8 @@ import { loadStack } from '../support/stack';
  */
 
 const root = repoRoot();
-const busyHome = path.join(root, '.npanel-busy-test');
-const configHome = path.join(root, '.npanel-config-test');
+const busyHome = stackHome('.npanel-busy-test');
+const configHome = stackHome('.npanel-config-test');
 const BUSY_BASE = 29100;
 const CONFIG_BASE = 29200;
 

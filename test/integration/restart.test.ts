@@ -12,6 +12,7 @@ import type { StackSecrets } from '../../stack/context';
 import { isPortFree, stackPorts } from '../../stack/ports';
 import type { StackFile } from '../../stack/stack-file';
 import { stackClient } from '../support/stack';
+import { stackHome } from '../../stack/state-home';
 
 /**
  * The restart proof, end to end through the real CLI: a stack of its own (own home, own ports), a durable timer
@@ -21,7 +22,7 @@ import { stackClient } from '../support/stack';
 
 const execFileP = promisify(execFile);
 const root = repoRoot();
-const home = path.join(root, '.npanel-restart-test');
+const home = stackHome('.npanel-restart-test');
 const PORT_BASE = 28100;
 const TIMER_MS = 15_000;
 const ports = stackPorts(PORT_BASE);

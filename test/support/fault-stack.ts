@@ -15,6 +15,7 @@ import { startPowerdns } from '../../stack/services/powerdns';
 import { startTemporal } from '../../stack/services/temporal';
 import { CONTROL_TASK_QUEUE, nodeTaskQueue } from '../../common/constants';
 import type { LoadedStack } from './stack';
+import { stackHome } from '../../stack/state-home';
 
 /**
  * A stack of the fault test's own, started and stopped with the real CLI (`up --detach`, `down`), whose
@@ -60,7 +61,7 @@ async function cli(...args: string[]): Promise<string> {
 
 export async function startFaultStack(name: string, portBase: number): Promise<FaultStack> {
   const root = repoRoot();
-  const home = path.join(root, `.npanel-faults-${name}`);
+  const home = stackHome(`.npanel-faults-${name}`);
   // A previous run that died before its cleanup: stop what it left, then start from nothing.
   if (readPidFile(home)) await cli('down', '--home', home).catch(() => undefined);
   fs.rmSync(home, { recursive: true, force: true });

@@ -63,3 +63,19 @@ export class NodeNotFoundError extends Error {
     super(`node ${nodeId} is not registered in the inventory`);
   }
 }
+
+/**
+ * A name (or, for a domain, a name equal to, above or below it) is claimed by another account. `name` is the
+ * requested name; `held` the other account's claim that blocks it (the same name, a parent or a child domain).
+ */
+export class NameClaimConflictError extends Error {
+  override name = 'NameClaimConflictError';
+  constructor(
+    readonly kind: 'domain' | 'database' | 'database_user' | 'mailbox' | 'ftp_user',
+    readonly value: string,
+    readonly held: string,
+    readonly ownerUsername: string,
+  ) {
+    super(held === value ? `${kind} ${value} belongs to account ${ownerUsername}` : `${kind} ${value} is inside or above ${held}, which belongs to account ${ownerUsername}`);
+  }
+}

@@ -47,15 +47,16 @@ export function createInventoryActivities(repos: Repositories) {
   return {
     /**
      * The API reserved the row before starting the workflow; this confirms it (or reserves it, for retries)
-     * and claims the domain: a request that raced past the API's check (another account took the domain, a
-     * parent or a child of it meanwhile) fails here, before any daemon is touched.
+     * and claims the account's names: a request that raced past the API's check (another account took the
+     * domain, a parent or a child of it, a database or login meanwhile) fails here, before any daemon.
      */
-    async reserveAccount(input: { username: string; domain: string; node: string }): Promise<void> {
+    async reserveAccount(input: { username: string; domain: string; node: string; names?: NameClaim[] }): Promise<void> {
       const node = await repos.nodes.get(input.node);
       if (!node) throw ApplicationFailure.nonRetryable(`unknown node ${input.node}`, 'NodeNotFound');
       try {
         await repos.accounts.reserve({ username: input.username, domain: input.domain, nodeId: input.node, workflowId: workflowId() });
-        await repos.names.claim({ account: input.username, workflowId: workflowId(), names: [{ kind: 'domain', name: input.domain }] });
+        // `names`: every name of the account (workflows started before it was passed claim the domain only).
+        await repos.names.claim({ account: input.username, workflowId: workflowId(), names: input.names ?? [{ kind: 'domain', name: input.domain }] });
       } catch (err) {
         const name = (err as Error).name;
         if (name === 'AccountConflictError' || name === 'NameClaimConflictError') throw ApplicationFailure.nonRetryable((err as Error).message, 'AccountConflict');
@@ -76,8 +77,8 @@ export function createInventoryActivities(repos: Repositories) {
       }
     },
 
-    /** Undo of `claimNames`: releases only what this workflow claimed. */
-    async releaseNames(input: { account: string; names: NameClaim[] }): Promise<void> {
+    /** Undo of `claimNames`: releases only what this workflow claimed (those names, or without `names` all). */
+    async releaseNames(input: { account: string; names?: NameClaim[] }): Promise<void> {
       await repos.names.release({ account: input.account, workflowId: workflowId(), names: input.names });
     },
 

@@ -1,4 +1,4 @@
-import type { ProvisionAccountInput } from '../common/account-input';
+import { provisionNames } from '../common/account-names';
 import { targetDatabaseName, type MigrateSiteBody } from '../common/migration-input';
 import { NameClaimConflictError, type NameClaim, type Repositories } from '../db/repositories';
 import { ApiError } from './api-error';
@@ -9,17 +9,10 @@ import { ApiError } from './api-error';
  * naming the field, and nothing is claimed.
  */
 
+export { provisionNames };
+
 type Fields = Partial<Record<NameClaim['kind'], string>>;
 
-/** Every name provisionAccount makes for this input. */
-export function provisionNames(input: ProvisionAccountInput): NameClaim[] {
-  return [
-    { kind: 'domain', name: input.domain },
-    ...input.mailboxes.map((m) => ({ kind: 'mailbox' as const, name: `${m.local}@${input.domain}` })),
-    ...(input.ftp ? [{ kind: 'ftp_user' as const, name: input.username }] : []),
-    ...(input.database ? [{ kind: 'database' as const, name: input.database.name }, { kind: 'database_user' as const, name: input.database.user }] : []),
-  ];
-}
 export const provisionFields: Fields = { domain: 'body.domain', mailbox: 'body.mailboxes', ftp_user: 'body.username', database: 'body.database.name', database_user: 'body.database.user' };
 
 /** Every name migrateSite makes: the domain, `<account>_<db>` as database and login, and the mailboxes. */

@@ -177,6 +177,9 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
     const failures: string[] = [];
     await CancellationScope.nonCancellable(() => restoreDns().catch((e) => failures.push(`dns: ${errorMessage(e)}`)));
     failures.push(...(await saga.compensate()));
+    // The names the API claimed for this migration (domain, databases, mailboxes) go with the rollback, or an
+    // account that never came to be would keep them from everybody; a name held before stays held.
+    await CancellationScope.nonCancellable(() => controlUndo.releaseNames({ account }).catch((e) => failures.push(`names: ${errorMessage(e)}`)));
     await CancellationScope.nonCancellable(async () => {
       setPhase(tracker, failures.length ? 'failed' : 'rolled_back');
       await controlUndo.updateMigration({ status: failures.length ? 'failed' : 'rolled_back' }).catch(() => undefined);

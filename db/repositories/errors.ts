@@ -1,3 +1,5 @@
+import type { ClaimKind } from '../../common/account-names';
+
 /**
  * Errors the repositories throw on purpose, and helpers to read driver errors through drizzle's wrapper
  * (drizzle >= 0.44 throws DrizzleQueryError with the mysql2 error as `cause`).
@@ -71,7 +73,7 @@ export class NodeNotFoundError extends Error {
 export class NameClaimConflictError extends Error {
   override name = 'NameClaimConflictError';
   constructor(
-    readonly kind: 'domain' | 'database' | 'database_user' | 'mailbox' | 'ftp_user',
+    readonly kind: ClaimKind,
     readonly value: string,
     readonly held: string,
     readonly ownerUsername: string,

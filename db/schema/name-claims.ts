@@ -1,9 +1,10 @@
 import { index, mysqlEnum, mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
+import { CLAIM_KINDS, type ClaimKind } from '../../common/account-names';
 import { createdAt, id } from '../columns';
 
 /** Every kind of name an account holds on a node's daemons. */
-export const NAME_KINDS = ['domain', 'database', 'database_user', 'mailbox', 'ftp_user'] as const;
-export type NameKind = (typeof NAME_KINDS)[number];
+export const NAME_KINDS = CLAIM_KINDS;
+export type NameKind = ClaimKind;
 
 /**
  * Names are owned: each name an account uses is claimed here before any daemon is touched, all of a request's

@@ -207,3 +207,32 @@ test('names are owned: a provisioning that names another account\'s database log
   assert.deepEqual(rows, []);
   assert.ok((await dbLogin(stack, login, password)).ok);
 });
+
+test('names are owned, and given back: a migration that rolls back (wrong host key) leaves no claim, so the domain is free again', async () => {
+  const eve = uniqueName('eve');
+  const domain = `${eve}.test`;
+  const res = await api('POST', '/api/v1/migrations', migrationBody(stack, { account: eve, domain, databases: ['shop'], fingerprint: `SHA256:${'A'.repeat(43)}` }));
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  const wf = await waitClosed(res.body.workflowId, 180_000);
+  assert.match(wf.error?.message ?? '', /rolled back/, JSON.stringify(wf.error));
+  const [claims] = await inventory.query('SELECT kind, name FROM name_claims WHERE account = ?', [eve]);
+  assert.deepEqual(claims, []);
+  const other = uniqueName('frank');
+  await provision({ username: other, domain });
+  assert.equal((await httpGet(nodeA.ports.nginx.http, domain)).status, 200);
+});
+
+test('names are owned past the API: a provisioning started straight on Temporal naming dave\'s database fails at reserve, and its rollback leaves dave\'s database', async () => {
+  const eve = uniqueName('eve');
+  const dbName = `${eve}_shop`;
+  const { password, login } = await daveWithEvesName(eve, dbName);
+  const mallory = uniqueName('mal');
+  const client = stackClient(connection, stack);
+  const input: ProvisionAccountInput = { username: mallory, domain: `${mallory}.test`, node: 'a', nodeIp: stack.file.node.ip, mailboxes: [], tls: false, database: { name: dbName, user: login, password: strongPassword() } };
+  const handle = await client.workflow.start('provisionAccount', { taskQueue: CONTROL_TASK_QUEUE, workflowId: `provision-${mallory}-direct`, args: [input] });
+  await assert.rejects(handle.result());
+  const wf = await waitClosed(handle.workflowId);
+  assert.match(wf.error?.message ?? '', /belongs to account dave/, JSON.stringify(wf.error));
+  await assertDaveIntact(dbName, login, password);
+  assert.ok(!(await pdnsZones(stack)).includes(`${mallory}.test.`), 'nothing was made for mallory');
+});

@@ -236,3 +236,17 @@ test('names are owned past the API: a provisioning started straight on Temporal 
   await assertDaveIntact(dbName, login, password);
   assert.ok(!(await pdnsZones(stack)).includes(`${mallory}.test.`), 'nothing was made for mallory');
 });
+
+test('names are given back on deprovisioning: once alice is deleted, another account may take www.<alice\'s old domain>', async () => {
+  const alice = uniqueName('alice');
+  const domain = `${alice}.test`;
+  await provision({ username: alice, domain });
+  const del = await api('DELETE', `/api/v1/accounts/${alice}`);
+  assert.equal(del.status, 202);
+  assert.equal((await waitClosed(del.body.workflowId, 120_000)).status, 'completed');
+  const [claims] = await inventory.query('SELECT kind, name FROM name_claims WHERE account = ?', [alice]);
+  assert.deepEqual(claims, []);
+  const hank = uniqueName('hank');
+  await provision({ username: hank, domain: `www.${domain}` });
+  assert.equal((await httpGet(nodeA.ports.nginx.http, `www.${domain}`)).status, 200);
+});

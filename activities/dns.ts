@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
+import { domainProblem, HIDDEN_CHARACTERS } from '../common/account-input';
 
 export interface DnsConfig {
   /** PowerDNS webserver base, e.g. `http://127.0.0.1:17106` (with or without `/api/v1`). */
@@ -35,16 +36,16 @@ function invalid(message: string): ApplicationFailure {
 /** Lower-case, trailing-dot form PowerDNS uses; throws DnsInvalid for anything that is not a host name. */
 export function canonicalZone(domain: string): string {
   if (typeof domain !== 'string') throw invalid('domain must be a string');
-  const name = domain.trim().toLowerCase().replace(/\.$/, '');
-  const labels = name.split('.');
-  if (name.length > 253 || labels.length < 2 || !labels.every((l) => LABEL.test(l))) {
-    throw invalid(`not a valid domain name: ${JSON.stringify(domain).slice(0, 100)}`);
-  }
+  // Refused before trim(): a newline inside or around a name is never normalised into another name.
+  const name = HIDDEN_CHARACTERS.test(domain) ? domain : domain.trim().toLowerCase().replace(/\.$/, '');
+  const problem = domainProblem(name);
+  if (problem) throw invalid(`not a valid domain name (${problem}): ${JSON.stringify(domain).slice(0, 100)}`);
   return `${name}.`;
 }
 
 function canonicalRecordName(name: string, zone: string): string {
   if (typeof name !== 'string') throw invalid('record name must be a string');
+  if (HIDDEN_CHARACTERS.test(name)) throw invalid(`record name must not contain control characters: ${JSON.stringify(name).slice(0, 100)}`);
   const n = name.trim().toLowerCase();
   if (n === '@' || n === '' || n === zone || `${n}.` === zone) return zone;
   const absolute = n.endsWith('.') ? n : n.endsWith(`.${zone.slice(0, -1)}`) ? `${n}.` : `${n}.${zone}`;

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
-import type { Repositories } from '../db/repositories';
+import type { NameClaim, Repositories } from '../db/repositories';
 import type { AccountStatus } from '../db/schema';
 import { sha512Crypt } from './crypt-hash';
 
@@ -45,16 +45,41 @@ function workflowId(): string {
  */
 export function createInventoryActivities(repos: Repositories) {
   return {
-    /** The API reserved the row before starting the workflow; this confirms it (or reserves it, for retries). */
-    async reserveAccount(input: { username: string; domain: string; node: string }): Promise<void> {
+    /**
+     * The API reserved the row before starting the workflow; this confirms it (or reserves it, for retries)
+     * and claims the account's names: a request that raced past the API's check (another account took the
+     * domain, a parent or a child of it, a database or login meanwhile) fails here, before any daemon.
+     */
+    async reserveAccount(input: { username: string; domain: string; node: string; names?: NameClaim[] }): Promise<void> {
       const node = await repos.nodes.get(input.node);
       if (!node) throw ApplicationFailure.nonRetryable(`unknown node ${input.node}`, 'NodeNotFound');
       try {
         await repos.accounts.reserve({ username: input.username, domain: input.domain, nodeId: input.node, workflowId: workflowId() });
+        // `names`: every name of the account (workflows started before it was passed claim the domain only).
+        await repos.names.claim({ account: input.username, workflowId: workflowId(), names: input.names ?? [{ kind: 'domain', name: input.domain }] });
       } catch (err) {
-        if ((err as Error).name === 'AccountConflictError') throw ApplicationFailure.nonRetryable((err as Error).message, 'AccountConflict');
+        const name = (err as Error).name;
+        if (name === 'AccountConflictError' || name === 'NameClaimConflictError') throw ApplicationFailure.nonRetryable((err as Error).message, 'AccountConflict');
         throw err;
       }
+    },
+
+    /**
+     * Claims names for the account (one transaction, all or none) and returns those THIS workflow holds: a
+     * compensation may undo only these. Another account's name fails the step, non-retryable, untouched.
+     */
+    async claimNames(input: { account: string; names: NameClaim[] }): Promise<NameClaim[]> {
+      try {
+        return await repos.names.claim({ account: input.account, workflowId: workflowId(), names: input.names });
+      } catch (err) {
+        if ((err as Error).name === 'NameClaimConflictError') throw ApplicationFailure.nonRetryable((err as Error).message, 'NameConflict');
+        throw err;
+      }
+    },
+
+    /** Undo of `claimNames`: releases only what this workflow claimed (those names, or without `names` all). */
+    async releaseNames(input: { account: string; names?: NameClaim[] }): Promise<void> {
+      await repos.names.release({ account: input.account, workflowId: workflowId(), names: input.names });
     },
 
     async setAccountStatus(input: { username: string; status: AccountStatus }): Promise<void> {

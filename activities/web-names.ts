@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { domainProblem } from '../common/account-input';
 
 /**
  * Names that become file paths or nginx config tokens (nginx vhosts, docroots). Validated here, once, before
@@ -6,8 +7,6 @@ import { z } from 'zod';
  * could break out of a config token (space, quote, ';', '{', '$', newline, '..') never reaches a file.
  */
 
-/** Lowercase LDH labels, at least two, 1-63 chars each, 253 in all (no trailing dot, no IDN U-labels). */
-const DOMAIN_RE = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 /** Short, starts with a letter: also a Unix-ish user name for FTP/SSH and a folder name. */
 const ACCOUNT_RE = /^[a-z][a-z0-9]{0,15}$/;
 /**
@@ -16,7 +15,11 @@ const ACCOUNT_RE = /^[a-z][a-z0-9]{0,15}$/;
  */
 const SAFE_PATH_RE = /^\/[A-Za-z0-9._@+\/-]*$/;
 
-export const domainSchema = z.string().regex(DOMAIN_RE, 'domain must be lowercase LDH labels like example.com');
+/** The API's own rule (common/account-input.ts), on the already normalised form: no trimming or mapping here. */
+export const domainSchema = z.string().superRefine((v, ctx) => {
+  const problem = domainProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: `domain ${problem} (want lowercase LDH labels like example.com)` });
+});
 export const accountSchema = z.string().regex(ACCOUNT_RE, 'account must match ^[a-z][a-z0-9]{0,15}$');
 export const safePathSchema = z
   .string()

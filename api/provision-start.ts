@@ -3,6 +3,7 @@ import { CONTROL_TASK_QUEUE } from '../common/constants';
 import { startAttributes } from '../common/search-attribute-keys';
 import { AccountConflictError, ResourceConflictError } from '../db/repositories';
 import { ApiError } from './api-error';
+import { claimNames, provisionFields, provisionNames } from './name-claims';
 import type { AppDeps } from './deps';
 
 /**
@@ -22,6 +23,14 @@ export async function reserveAndStartProvision(
     if (err instanceof AccountConflictError) {
       throw ApiError.conflict(`${err.field} ${err.value} is taken by account ${err.existingUsername}`, err.workflowId, [{ field: `body.${err.field}`, message: 'already taken' }]);
     }
+    throw err;
+  }
+  try {
+    // Every name, in one transaction, before any daemon: another account's name (or a domain above or below
+    // its domain) is a 409 here, so the workflow never starts.
+    await claimNames(deps.repos, { account: input.username, workflowId, names: provisionNames(input) }, provisionFields);
+  } catch (err) {
+    await deps.repos.accounts.remove(input.username).catch(() => undefined);
     throw err;
   }
   if (input.database) {

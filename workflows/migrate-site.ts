@@ -25,7 +25,7 @@ export interface MigrateSiteResult {
 
 const STEPS = ['record', 'preflight', 'account', 'dns-ttl', 'files', 'databases', 'mail', 'verify', 'cutover', 'delta', 'finish'];
 /** Failures no operator action can fix: the workflow rolls back at once. */
-const FATAL = ['HostKeyMismatch', 'RemoteCommandInvalid', 'MigrationSourceInvalid', 'InvalidInput', 'SourceAuthFailed', 'AccountConflict'];
+const FATAL = ['HostKeyMismatch', 'RemoteCommandInvalid', 'MigrationSourceInvalid', 'InvalidInput', 'SourceAuthFailed', 'AccountConflict', 'NameConflict'];
 const ATTRS = (r: DnsRecordSet[], ttl: number | null, ip: string | null) => r.map((x) => ({ ...x, ttl: ttl ?? x.ttl, contents: ip && x.type === 'A' ? [ip] : x.contents }));
 
 /**
@@ -105,10 +105,24 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
 
     const databases: MigrateSiteResult['databases'] = [];
     const created = { databases: [] as { name: string; user: string }[], mailboxes: [] as { local: string; password: string }[] };
+    // Names are owned: each target name is claimed for the account before its daemon is touched (another
+    // account's `eve_shop` fails the step, untouched), and a compensation is added only for what THIS
+    // workflow claimed, so a rollback never drops a database or mailbox it did not create.
+    const undoable = new Set<string>();
+    const claim = async (key: string, names: { kind: 'database' | 'database_user' | 'mailbox'; name: string }[], undo: () => Promise<unknown>) => {
+      const mine = await control.claimNames({ account, names });
+      if (mine.length === names.length && !undoable.has(key)) {
+        undoable.add(key);
+        saga.add(names[0]!.kind === 'mailbox' ? 'mail' : 'databases', async () => {
+          await undo();
+          await controlUndo.releaseNames({ account, names });
+        });
+      }
+    };
     for (const d of s.databases) {
       const target = `${account}_${d.name.toLowerCase()}`;
-      saga.add('databases', () => nodeUndo.dropCustomerDatabase({ database: target, user: target }));
       const copied = await gate.run('databases', async () => {
+        await claim(`db:${target}`, [{ kind: 'database', name: target }, { kind: 'database_user', name: target }], () => nodeUndo.dropCustomerDatabase({ database: target, user: target }));
         await node.ensureCustomerDatabase({ database: target, user: target, password: `Mg-${uuid4()}` });
         return long.migrationCopyDatabase({ source: src, database: d.name, targetDatabase: target });
       });
@@ -120,10 +134,10 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
 
     const generated: MigrateSiteResult['mailboxPasswords'] = [];
     for (const m of s.mailboxes) {
-      saga.add('mail', () => nodeUndo.removeMailbox({ domain, local: m.local }));
       // uuid4() is the workflow's seeded generator: a replay makes the same password.
       const password = m.password ?? `Mb-${uuid4()}`;
       const done = await gate.run('mail', async () => {
+        await claim(`mail:${m.local}`, [{ kind: 'mailbox', name: `${m.local}@${domain}` }], () => nodeUndo.removeMailbox({ domain, local: m.local }));
         await node.ensureMailDomain({ domain });
         await node.ensureMailbox({ domain, local: m.local, password });
         return long.migrationSyncMaildir({ source: src, maildir: m.maildir, domain, local: m.local, hostKey: pre?.hostKey });
@@ -163,6 +177,9 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
     const failures: string[] = [];
     await CancellationScope.nonCancellable(() => restoreDns().catch((e) => failures.push(`dns: ${errorMessage(e)}`)));
     failures.push(...(await saga.compensate()));
+    // The names the API claimed for this migration (domain, databases, mailboxes) go with the rollback, or an
+    // account that never came to be would keep them from everybody; a name held before stays held.
+    await CancellationScope.nonCancellable(() => controlUndo.releaseNames({ account }).catch((e) => failures.push(`names: ${errorMessage(e)}`)));
     await CancellationScope.nonCancellable(async () => {
       setPhase(tracker, failures.length ? 'failed' : 'rolled_back');
       await controlUndo.updateMigration({ status: failures.length ? 'failed' : 'rolled_back' }).catch(() => undefined);

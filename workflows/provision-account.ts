@@ -2,6 +2,7 @@ import { ActivityFailure, ApplicationFailure, CancellationScope, executeChild, i
 import type { ProvisionAccountInput } from '../common/account-input';
 import { CONTROL_TASK_QUEUE } from '../common/constants';
 import { workflowIds } from '../common/workflow-ids';
+import { provisionNames } from '../common/account-names';
 import { controlActivities, controlLocalActivities, controlLocalUndoActivities, controlUndoActivities, nodeActivities, nodeUndoActivities } from './activity-proxies';
 import { setPhase } from './phase';
 import { renewCertificate } from './renew-certificate';
@@ -193,7 +194,7 @@ async function reserve(tracker: StepTracker, saga: Saga, input: ProvisionAccount
   // the rollback left the node clean (row deleted) or not (row kept as `failed` for an operator).
   const undoFailed = () => tracker.steps.some((s) => s.status === 'undo_failed');
   saga.add('reserve', () => undo.releaseAccount({ username, status: undoFailed() ? 'failed' : 'rolled_back' }));
-  await tracker.run('reserve', () => inventory.reserveAccount({ username, domain, node: input.node }));
+  await tracker.run('reserve', () => inventory.reserveAccount({ username, domain, node: input.node, names: provisionNames(input) }));
 }
 
 /** Waits for every branch before deciding: a rollback must not race a step that is still creating things. */

@@ -8,6 +8,7 @@ import { migrateSiteBody, resolveBody, type MigrateSiteInput } from '../../commo
 import { startAttributes } from '../../common/search-attribute-keys';
 import { workflowIds } from '../../common/workflow-ids';
 import { ApiError } from '../api-error';
+import { claimNames, migrationFields, migrationNames } from '../name-claims';
 import type { AppDeps } from '../deps';
 
 const migrationView = z.object({
@@ -47,13 +48,21 @@ export const migrationsPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async 
     const holder = (await repos.accounts.list({})).find((a) => a.domain === body.domain && a.username !== body.account);
     if (holder) throw ApiError.conflict(`domain ${body.domain} belongs to account ${holder.username}`, holder.workflowId, [{ field: 'body.domain', message: 'already taken' }]);
     const workflowId = workflowIds.migrate(body.domain, ulid().toLowerCase());
+    // The domain (and its hierarchy), `<account>_<db>` databases and logins, the mailboxes: claimed for this
+    // account before the workflow starts, so a migration never takes over another account's names.
+    await claimNames(repos, { account: body.account, workflowId, names: migrationNames(body) }, migrationFields);
     const input: MigrateSiteInput = { domain: body.domain, account: body.account, node: nodeId, nodeIp: node.ip, cutover: body.cutover, source: body.source };
-    await temporal.workflow.start('migrateSite', {
-      taskQueue: CONTROL_TASK_QUEUE,
-      workflowId,
-      args: [input],
-      typedSearchAttributes: startAttributes({ account: body.account, domain: body.domain, node: nodeId }),
-    });
+    try {
+      await temporal.workflow.start('migrateSite', {
+        taskQueue: CONTROL_TASK_QUEUE,
+        workflowId,
+        args: [input],
+        typedSearchAttributes: startAttributes({ account: body.account, domain: body.domain, node: nodeId }),
+      });
+    } catch (err) {
+      await repos.names.release({ account: body.account, workflowId }).catch(() => undefined);
+      throw err;
+    }
     reply.header('x-correlation-id', workflowId);
     return reply.status(202).send({ workflowId });
   });

@@ -8,6 +8,7 @@ import {
   FINISHED_ACCOUNT_STATUSES,
   ftpUsers,
   mailboxes,
+  nameClaims,
   type AccountRow,
   type AccountStatus,
 } from '../schema';
@@ -25,9 +26,15 @@ const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 const isFinished = (status: AccountStatus) => FINISHED_ACCOUNT_STATUSES.includes(status);
 
 export function createAccountsRepository(db: Db) {
-  /** Deletes an account and everything it owns, in one transaction, children first (no cascades). */
-  async function purge(accountId: number): Promise<void> {
+  /**
+   * Deletes an account and everything it owns, in one transaction, children first (no cascades). Its name
+   * claims go too when `claims` is set (deprovisioned, rolled back); `reserve` purging a row a dead workflow
+   * left in a finished status keeps them: they are the same username's, and a new workflow may hold some.
+   */
+  async function purge(account: AccountRow, claims = true): Promise<void> {
+    const accountId = account.id;
     await db.transaction(async (tx) => {
+      if (claims) await tx.delete(nameClaims).where(eq(nameClaims.account, account.username));
       await tx.delete(domains).where(eq(domains.accountId, accountId));
       await tx.delete(mailboxes).where(eq(mailboxes.accountId, accountId));
       await tx.delete(ftpUsers).where(eq(ftpUsers.accountId, accountId));
@@ -66,7 +73,7 @@ export function createAccountsRepository(db: Db) {
           const mine = row.workflowId === input.workflowId && same(row.username, input.username) && same(row.domain, input.domain);
           if (mine && !isFinished(row.status)) return row;
           if (isFinished(row.status)) {
-            await purge(row.id);
+            await purge(row, false);
             continue;
           }
           const field = same(row.username, input.username) ? 'username' : 'domain';
@@ -105,7 +112,7 @@ export function createAccountsRepository(db: Db) {
     async remove(username: string): Promise<boolean> {
       const account = await findAccount(db, username);
       if (!account) return false;
-      await purge(account.id);
+      await purge(account);
       return true;
     },
 

@@ -1,3 +1,5 @@
+import type { ClaimKind } from '../../common/account-names';
+
 /**
  * Errors the repositories throw on purpose, and helpers to read driver errors through drizzle's wrapper
  * (drizzle >= 0.44 throws DrizzleQueryError with the mysql2 error as `cause`).
@@ -61,5 +63,21 @@ export class NodeNotFoundError extends Error {
   override name = 'NodeNotFoundError';
   constructor(readonly nodeId: string) {
     super(`node ${nodeId} is not registered in the inventory`);
+  }
+}
+
+/**
+ * A name (or, for a domain, a name equal to, above or below it) is claimed by another account. `name` is the
+ * requested name; `held` the other account's claim that blocks it (the same name, a parent or a child domain).
+ */
+export class NameClaimConflictError extends Error {
+  override name = 'NameClaimConflictError';
+  constructor(
+    readonly kind: ClaimKind,
+    readonly value: string,
+    readonly held: string,
+    readonly ownerUsername: string,
+  ) {
+    super(held === value ? `${kind} ${value} belongs to account ${ownerUsername}` : `${kind} ${value} is inside or above ${held}, which belongs to account ${ownerUsername}`);
   }
 }

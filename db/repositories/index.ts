@@ -3,6 +3,7 @@ import { createAccountsRepository } from './accounts';
 import { createAuditRepository } from './audit';
 import { createCertificatesRepository } from './certificates';
 import { createMigrationsRepository } from './migrations';
+import { createNameClaimsRepository } from './name-claims';
 import { createNodesRepository } from './nodes';
 import { createTokensRepository } from './tokens';
 
@@ -12,6 +13,7 @@ export * from './audit';
 export * from './certificates';
 export * from './errors';
 export * from './migrations';
+export * from './name-claims';
 export * from './nodes';
 export * from './tokens';
 
@@ -22,6 +24,7 @@ export function createRepositories(db: Db) {
     audit: createAuditRepository(db),
     certificates: createCertificatesRepository(db),
     migrations: createMigrationsRepository(db),
+    names: createNameClaimsRepository(db),
     nodes: createNodesRepository(db),
     tokens: createTokensRepository(db),
   };

@@ -9,3 +9,4 @@ export * from './certificates';
 export * from './migrations';
 export * from './api-tokens';
 export * from './audit-events';
+export * from './name-claims';

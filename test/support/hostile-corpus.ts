@@ -59,6 +59,15 @@ export const HOSTILE_STRINGS: string[] = [
   '.',
   '',
   ' ',
+  // --- names (issue 11): hidden characters a normaliser would drop, and punycode that decodes to nothing.
+  // Each was once accepted as a domain: "ex\nample.test" provisioned example.test.
+  'ex\nample.test',
+  'ex\tample.test',
+  'example.test\n',
+  'ex\u00adample.test',
+  'ex\u200bample.test',
+  'xn--a.test',
+  'www.xn--a.test',
 ];
 
 /** Values of the wrong type for any field. */

@@ -34,7 +34,7 @@ function checkUser(name: unknown): string {
 }
 
 /** Identifier quoting on top of validation: belt and braces, so a future looser regex cannot open an injection. */
-function quoteId(name: string): string {
+export function quoteId(name: string): string {
   return `\`${name.replace(/`/g, '``')}\``;
 }
 
@@ -42,7 +42,7 @@ function quoteId(name: string): string {
  * A database name as a GRANT target: `_` and `%` are wildcards there, so `acme_wp` unescaped would also grant
  * `acmeXwp`. Escaped, mysql.db stores exactly this form, which the ownership checks compare against.
  */
-function grantTarget(name: string): string {
+export function grantTarget(name: string): string {
   return name.replace(/[_%]/g, '\\$&');
 }
 

@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
 import mysql from 'mysql2/promise';
-import { grantTarget, quoteId, type MysqlAdminConfig } from './mysql';
+import { grantTarget, importLoginName, quoteId, type MysqlAdminConfig } from './mysql';
+
+export { importLoginName } from './mysql';
 
 /**
  * The login a dump is loaded with: made by the admin for one import, privileged on the target database only,
@@ -22,8 +24,6 @@ export interface MysqlLogin {
 }
 
 const LOGIN_HOST = '%';
-
-export const importLoginName = (database: string) => `npimp-${database}`;
 
 async function adminConnection(admin: MysqlAdminConfig): Promise<mysql.Connection> {
   return mysql.createConnection({ host: admin.host, port: admin.port, user: admin.user, password: admin.password, connectTimeout: 5000 });

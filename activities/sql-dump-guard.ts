@@ -70,7 +70,7 @@ const PARSER_STATE_SAVES: Record<string, string> = {
 const PARSER_STATE_VARIABLES = new Set(['SQL_MODE', 'CHARACTER_SET_CLIENT']);
 
 /** Keywords after which a name is a table (or routine, view…), so `x.y` there is database `x`. */
-const TABLE_POSITION = new Set(['FROM', 'JOIN', 'INTO', 'UPDATE', 'TABLE', 'TABLES', 'REFERENCES', 'TRUNCATE', 'VIEW', 'TRIGGER', 'PROCEDURE', 'FUNCTION', 'EVENT', 'CALL', 'LIKE', 'DESCRIBE', 'EXISTS', 'SEQUENCE', 'STRAIGHT_JOIN', 'USE']);
+const TABLE_POSITION = new Set(['FROM', 'JOIN', 'INTO', 'UPDATE', 'TABLE', 'TABLES', 'TO', 'REFERENCES', 'TRUNCATE', 'VIEW', 'TRIGGER', 'PROCEDURE', 'FUNCTION', 'EVENT', 'CALL', 'LIKE', 'DESCRIBE', 'EXISTS', 'SEQUENCE', 'STRAIGHT_JOIN', 'USE']);
 /** Words inside a table list (`FROM a AS x, b`, `LOCK TABLES a WRITE, b READ`) that do not end it. */
 const TABLE_LIST_WORDS = new Set(['AS', 'READ', 'WRITE', 'LOCAL', 'LOW_PRIORITY']);
 /** Words that end a table list when walking back from a comma. */
@@ -78,7 +78,7 @@ const CLAUSE_WORDS = new Set(['SELECT', 'WHERE', 'ON', 'BY', 'SET', 'VALUES', 'V
 /** Tokens after which a new statement starts inside a compound statement (for SET PASSWORD in a body). */
 const BODY_STATEMENT_START = new Set(['BEGIN', 'THEN', 'ELSE', 'DO', 'LOOP', 'REPEAT']);
 
-const up = (t: Token | undefined) => (t?.type === 'word' ? t.text.toUpperCase() : undefined);
+const up = (t: Token | undefined) => t?.upper;
 const isPunct = (t: Token | undefined, p: string) => t?.type === 'punct' && t.text === p;
 const isName = (t: Token | undefined) => t !== undefined && (t.type === 'word' || t.type === 'qid' || t.type === 'dqs');
 const quoteId = (s: string) => `\`${s.replace(/`/g, '``')}\``;

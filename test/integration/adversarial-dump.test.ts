@@ -198,3 +198,19 @@ test('the import login reaches the target database only: npanel, mysql, users an
   assert.equal(await userExists(importLoginName(target)), 0, 'dropped afterwards');
   assert.equal(fs.existsSync('/tmp/advdump-out'), false);
 });
+
+test('a login left by a killed import is replaced on retry (its old password no longer works) and dropped after', async () => {
+  const target = `advretry${rand().slice(0, 6)}`;
+  sourceDbs.push(target);
+  await admin.query(`CREATE DATABASE \`${target}\``);
+  const leftover = `left-${rand()}`;
+  await admin.query('CREATE USER ?@? IDENTIFIED BY ?', [importLoginName(target), '%', leftover]);
+  const admincfg = { host: '127.0.0.1', port: stack.file.mysql.port, user: 'npanel_admin', password: stack.secrets.mysqlAdminPassword };
+  await withImportLogin(admincfg, target, async (login) => {
+    assert.notEqual(login.password, leftover);
+    await assert.rejects(mysql.createConnection({ ...login, password: leftover }), /Access denied/);
+    const conn = await mysql.createConnection({ ...login, database: target });
+    await conn.end();
+  });
+  assert.equal(await userExists(importLoginName(target)), 0);
+});

@@ -120,7 +120,7 @@ function scanEverywhere(t: Token[], opts: DumpGuardOptions, rewrites: Rewrite[])
     if (w === 'CREATE' || w === 'ALTER' || w === 'DROP' || w === 'RENAME') {
       const obj = n1 === 'OR' && n2 === 'REPLACE' ? up(t[i + 3]) : n1;
       if (obj === 'USER' || obj === 'ROLE' || obj === 'SERVER') refuse(`${w} ${obj} statement`);
-      if (obj === 'DATABASE' || obj === 'SCHEMA') refuse(`${w} DATABASE statement`);
+      if ((obj === 'DATABASE' || obj === 'SCHEMA') && !(i === 0 && charsetOnlyAlterDatabase(t, opts, rewrites))) refuse(`${w} DATABASE statement`);
     }
     if (w === 'SET' && (i === 0 || isPunct(t[i - 1], ';') || isPunct(t[i - 1], ':') || BODY_STATEMENT_START.has(up(t[i - 1]) ?? ''))) {
       if (n1 === 'PASSWORD') refuse('SET PASSWORD statement');
@@ -138,6 +138,32 @@ function scanEverywhere(t: Token[], opts: DumpGuardOptions, rewrites: Rewrite[])
     if (w === 'DEFINER' && isPunct(t[i + 1], '=')) rewrites.push(definerRewrite(t, i, opts));
     if (isPunct(t[i + 1], '.') && isName(t[i]) && (isName(t[i + 2]) || isPunct(t[i + 2], '*'))) qualifiedName(t, i, opts, rewrites);
   }
+}
+
+/**
+ * mysqldump brackets a routine whose database collation differs with `ALTER DATABASE db CHARACTER SET x COLLATE y`
+ * and its undo. That one form, on this database (under either name), only sets its own defaults: allowed, with
+ * the name made the target's. Any other ALTER DATABASE (another database, other options) is refused.
+ */
+function charsetOnlyAlterDatabase(t: Token[], opts: DumpGuardOptions, rewrites: Rewrite[]): boolean {
+  if (up(t[0]) !== 'ALTER' || !['DATABASE', 'SCHEMA'].includes(up(t[1]) ?? '')) return false;
+  const db = t[2];
+  if (!isName(db) || (db!.text !== opts.database && db!.text !== opts.sourceDatabase)) return false;
+  let k = 3;
+  let seen = 0;
+  while (k < t.length) {
+    if (up(t[k]) === 'DEFAULT') k++;
+    const head = up(t[k]);
+    const n = head === 'CHARACTER' && up(t[k + 1]) === 'SET' ? k + 2 : head === 'CHARSET' || head === 'COLLATE' ? k + 1 : -1;
+    if (n < 0) return false;
+    const v = isPunct(t[n], '=') ? n + 1 : n;
+    if (!t[v] || t[v]!.type === 'punct' || !/^[A-Za-z0-9_]{1,64}$/.test(t[v]!.text)) return false;
+    k = v + 1;
+    seen++;
+  }
+  if (seen === 0) return false;
+  if (db!.text !== opts.database) rewrites.push({ start: db!.start, end: db!.end, text: quoteId(opts.database) });
+  return true;
 }
 
 /** `DEFINER = user` (any form: quoted, bare, CURRENT_USER[()], a role) becomes the account's own user. */
@@ -206,6 +232,7 @@ function checkStatementKind(t: Token[], opts: DumpGuardOptions, rewrites: Rewrit
   }
   if (w === 'CREATE' || w === 'DROP' || w === 'ALTER') {
     const obj = objectOf(t);
+    if (w === 'ALTER' && (obj === 'DATABASE' || obj === 'SCHEMA')) return 'ALTER DATABASE'; // only the charset form passes scanEverywhere
     if (!obj || !OBJECTS.has(obj) || (w === 'ALTER' && (obj === 'TRIGGER' || obj === 'INDEX'))) return refuse(`${w}${obj ? ` ${obj}` : ''} statement`);
     return `${w} ${obj}`;
   }

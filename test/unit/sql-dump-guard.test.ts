@@ -112,7 +112,11 @@ test('refusals name the kind: users, grants, databases, files, globals, plugins,
     ['CREATE DATABASE evil', /^CREATE DATABASE statement refused$/],
     ['CREATE SCHEMA IF NOT EXISTS evil', /^CREATE DATABASE statement refused$/],
     ['DROP DATABASE npanel', /^DROP DATABASE statement refused$/],
-    ['ALTER DATABASE `shop` CHARACTER SET latin1', /^ALTER DATABASE statement refused$/],
+    ['ALTER DATABASE `dave_shop` CHARACTER SET latin1', /^ALTER DATABASE statement refused$/],
+    ["ALTER DATABASE `shop` COMMENT 'x'", /^ALTER DATABASE statement refused$/],
+    ['ALTER DATABASE `shop` UPGRADE DATA DIRECTORY NAME', /^ALTER DATABASE statement refused$/],
+    ['ALTER DATABASE CHARACTER SET latin1', /^ALTER DATABASE statement refused$/],
+    ['CREATE PROCEDURE p() ALTER DATABASE `shop` CHARACTER SET latin1', /^ALTER DATABASE statement refused$/],
     ["LOAD DATA INFILE '/etc/passwd' INTO TABLE t", /^LOAD DATA statement refused$/],
     ["LOAD DATA LOCAL INFILE '/etc/passwd' INTO TABLE t", /^LOAD DATA statement refused$/],
     ["LOAD XML INFILE '/x' INTO TABLE t", /^LOAD XML statement refused$/],
@@ -193,6 +197,9 @@ test('statements that look dangerous but are not pass: aliases, numbers, words i
     'SET @x = 5, @y := @x + 1',
   ];
   for (const sql of ok) assert.equal(guardDump(sql, OPTS).length, 1, sql);
+  // mysqldump's bracket around a routine whose database collation differs: the target's own defaults.
+  const [alter] = guardDump('ALTER DATABASE `shop` CHARACTER SET latin1 COLLATE latin1_swedish_ci', OPTS);
+  assert.deepEqual(alter, { sql: 'ALTER DATABASE `eve_shop` CHARACTER SET latin1 COLLATE latin1_swedish_ci', kind: 'ALTER DATABASE' });
   const [use] = guardDump('USE `shop`', OPTS);
   assert.equal(use!.sql, 'USE `eve_shop`');
 });

@@ -1,19 +1,19 @@
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import mysql from 'mysql2/promise';
 import type { MysqlAdminConfig } from './mysql';
+import { definersOtherThan, withImportLogin } from './mysql-import-login';
 import { remoteCommand } from './remote-quote';
+import { DumpRefused, createDumpGuard } from './sql-dump-guard';
+import { connectLoader, createStatementLoader } from './sql-dump-loader';
 import { sshConnect, type SshSession, type SshTarget } from './ssh-connect';
 
 /**
  * One database from the source into a target database on this node: `mysqldump --single-transaction` streamed
- * over SSH straight into the `mariadb` client (admin login: the dump carries DEFINER clauses only an admin may
- * replay), then row counts compared table by table. An empty or partial import is an error, never a success.
+ * over SSH through the dump guard into a login of the target database only, then row counts compared table by
+ * table. An empty, partial or refused import is an error, never a success.
  */
 
 const SOURCE_DB = /^[A-Za-z0-9_]{1,64}$/;
@@ -69,58 +69,74 @@ async function targetCounts(admin: MysqlAdminConfig, database: string): Promise<
   }
 }
 
-/** The admin password goes in a 0600 defaults file, never on a command line (visible in ps). */
-function adminDefaultsFile(admin: MysqlAdminConfig): { file: string; dispose: () => void } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'npanel-my-'));
-  const file = path.join(dir, 'my.cnf');
-  const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
-  fs.writeFileSync(file, `[client]\nhost="${esc(admin.host)}"\nport=${admin.port}\nuser="${esc(admin.user)}"\npassword="${esc(admin.password)}"\n`, { mode: 0o600 });
-  return { file, dispose: () => fs.rmSync(dir, { recursive: true, force: true }) };
+/** How long to wait for mysqldump's exit status after the load stopped, to tell its failure from ours. */
+const DUMP_EXIT_GRACE_MS = 2000;
+
+/** A refusal of the guard: final (the same dump is refused again), naming the statement kind, never its data. */
+function refusalFailure(err: unknown, database: string): unknown {
+  if (err instanceof DumpRefused) return ApplicationFailure.nonRetryable(`the dump of ${database} was refused: ${err.message}`, 'DumpStatementRefused');
+  return err;
 }
 
-export async function copyDatabase(admin: MysqlAdminConfig, input: { source: SshTarget; database: string; targetDatabase: string }) {
+/**
+ * The dump streams over SSH through the guard (every DEFINER made the account's user; users, grants, other
+ * databases, files and globals refused) into a login that reaches only the target database, created for this
+ * copy and dropped after it. The admin login never runs a statement of the dump.
+ */
+export async function copyDatabase(admin: MysqlAdminConfig, input: { source: SshTarget; database: string; targetDatabase: string; owner?: string }) {
   if (!SOURCE_DB.test(input.database)) throw ApplicationFailure.nonRetryable(`invalid source database name ${JSON.stringify(input.database)}`, 'InvalidInput');
   if (!TARGET_DB.test(input.targetDatabase)) throw ApplicationFailure.nonRetryable(`invalid target database name ${JSON.stringify(input.targetDatabase)}`, 'InvalidInput');
+  // migrateSite names the database's user after the database (ensureCustomerDatabase { database: t, user: t }).
+  const owner = { user: input.owner ?? input.targetDatabase, host: '%' };
+  if (!TARGET_DB.test(owner.user)) throw ApplicationFailure.nonRetryable(`invalid owner name ${JSON.stringify(owner.user)}`, 'InvalidInput');
   const ctx = Context.current();
   const session = await sshConnect(input.source);
-  const defaults = adminDefaultsFile(admin);
   try {
-    const importer = spawn('mariadb', [`--defaults-extra-file=${defaults.file}`, '--binary-mode', '--default-character-set=utf8mb4', input.targetDatabase], {
-      stdio: ['pipe', 'ignore', 'pipe'],
+    const loaded = await withImportLogin(admin, input.targetDatabase, async (login) => {
+      const conn = await connectLoader(login, input.targetDatabase);
+      try {
+        // Tap the stream: count bytes for the heartbeat and keep the tail to see mysqldump's completion trailer.
+        let bytes = 0;
+        let tail = '';
+        const tap = new PassThrough();
+        tap.on('data', (d: Buffer) => {
+          bytes += d.length;
+          tail = (tail + d.toString('latin1')).slice(-200);
+          ctx.heartbeat({ bytes });
+        });
+        const guard = createDumpGuard({ database: input.targetDatabase, sourceDatabase: input.database, definer: owner });
+        const loader = createStatementLoader(conn);
+        const piped = pipeline(tap, guard, loader);
+        const dumped = session.execStream(
+          remoteCommand(['mysqldump', '--single-transaction', '--quick', '--routines', '--triggers', '--events', '--hex-blob', '--default-character-set=utf8mb4', input.database]),
+          tap,
+        );
+        dumped.catch(() => undefined); // awaited below; a load that fails first leaves it pending until the session ends
+        try {
+          await piped;
+        } catch (err) {
+          // A dump cut short by mysqldump's own failure is reported as that, not as the half statement it left.
+          const exit = await Promise.race([dumped.catch(() => undefined), new Promise<undefined>((r) => setTimeout(() => r(undefined), DUMP_EXIT_GRACE_MS))]);
+          if (exit && exit.code !== 0) throw new Error(`mysqldump ${input.database} failed (exit ${exit.code}): ${exit.stderr.slice(0, 300)}`);
+          throw refusalFailure(err, input.database);
+        }
+        const dump = await dumped;
+        if (dump.code !== 0) throw new Error(`mysqldump ${input.database} failed (exit ${dump.code}): ${dump.stderr.slice(0, 300)}`);
+        if (!/-- Dump completed/.test(tail)) throw new Error(`the dump of ${input.database} is incomplete (no completion trailer after ${bytes} bytes)`);
+        return { bytes, statements: loader.count() };
+      } finally {
+        await conn.end().catch(() => conn.destroy());
+      }
     });
-    let importErr = '';
-    importer.stderr.on('data', (d: Buffer) => (importErr = (importErr + d.toString('utf8')).slice(-2000)));
-    const imported = new Promise<number | null>((resolve, reject) => {
-      importer.once('error', reject);
-      importer.once('close', resolve);
-    });
-    // Tap the stream: count bytes for the heartbeat and keep the tail to see mysqldump's completion trailer.
-    let bytes = 0;
-    let tail = '';
-    const tap = new PassThrough();
-    tap.on('data', (d: Buffer) => {
-      bytes += d.length;
-      tail = (tail + d.toString('latin1')).slice(-200);
-      ctx.heartbeat({ bytes });
-    });
-    tap.pipe(importer.stdin);
-    importer.stdin.on('error', () => undefined); // EPIPE when the importer dies first: its exit code tells why
-    const dump = await session.execStream(
-      remoteCommand(['mysqldump', '--single-transaction', '--quick', '--routines', '--triggers', '--events', '--hex-blob', '--default-character-set=utf8mb4', input.database]),
-      tap,
-    );
-    const importCode = await imported;
-    if (dump.code !== 0) throw new Error(`mysqldump ${input.database} failed (exit ${dump.code}): ${dump.stderr.slice(0, 300)}`);
-    if (!/-- Dump completed/.test(tail)) throw new Error(`the dump of ${input.database} is incomplete (no completion trailer after ${bytes} bytes)`);
-    if (importCode !== 0) throw new Error(`import into ${input.targetDatabase} failed (exit ${importCode}): ${importErr.replace(admin.password, '***').slice(0, 300)}`);
+    const foreign = await definersOtherThan(admin, input.targetDatabase, owner);
+    if (foreign.length) throw ApplicationFailure.nonRetryable(`import into ${input.targetDatabase} left ${foreign.length} object(s) with a definer other than ${owner.user}`, 'DumpDefinerForeign');
     const [theirs, ours] = await Promise.all([sourceTableCounts(session, input.database), targetCounts(admin, input.targetDatabase)]);
     const tables: TableCount[] = [...theirs].map(([table, n]) => ({ table, source: n, target: ours.get(table) ?? -1 }));
     const wrong = tables.filter((t) => t.source !== t.target);
     if (ours.size === 0 && theirs.size > 0) throw new Error(`import into ${input.targetDatabase} produced no tables`);
     if (wrong.length > 0) throw new Error(`row counts differ after import: ${wrong.map((t) => `${t.table} ${t.source}≠${t.target}`).join(', ')}`);
-    return { database: input.database, targetDatabase: input.targetDatabase, bytes, tables };
+    return { database: input.database, targetDatabase: input.targetDatabase, bytes: loaded.bytes, statements: loaded.statements, tables };
   } finally {
-    defaults.dispose();
     session.end();
   }
 }

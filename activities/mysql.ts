@@ -34,7 +34,7 @@ function checkUser(name: unknown): string {
 }
 
 /** Identifier quoting on top of validation: belt and braces, so a future looser regex cannot open an injection. */
-function quoteId(name: string): string {
+export function quoteId(name: string): string {
   return `\`${name.replace(/`/g, '``')}\``;
 }
 
@@ -42,9 +42,15 @@ function quoteId(name: string): string {
  * A database name as a GRANT target: `_` and `%` are wildcards there, so `acme_wp` unescaped would also grant
  * `acmeXwp`. Escaped, mysql.db stores exactly this form, which the ownership checks compare against.
  */
-function grantTarget(name: string): string {
+export function grantTarget(name: string): string {
   return name.replace(/[_%]/g, '\\$&');
 }
+
+/**
+ * The login a dump of `database` is loaded with (mysql-import-login.ts). The `-` keeps it out of the customer
+ * names (USER_NAME); one fixed name per database, so whoever drops the database drops a leftover login too.
+ */
+export const importLoginName = (database: string) => `npimp-${database}`;
 
 /**
  * Runs one statement; on failure, throws a plain (retryable) Error naming the step and MariaDB's error code
@@ -114,6 +120,8 @@ export function createMysqlActivities(config: MysqlAdminConfig) {
       const p = getPool();
       await killConnections(p, user);
       await run(p, 'drop database', `DROP DATABASE IF EXISTS ${quoteId(db)}`);
+      // An import killed mid-way (worker SIGKILL) leaves its login; with the database gone it must go too.
+      await run(p, 'drop import login', 'DROP USER IF EXISTS ?@?', [importLoginName(db), HOST]);
       // The undo of a refused ensure (MysqlUserTaken) lands here too: a login that still holds another
       // database is not ours to drop.
       if ((await grantsElsewhere(p, user, db)).length === 0) await run(p, 'drop user', 'DROP USER IF EXISTS ?@?', [user, HOST]);

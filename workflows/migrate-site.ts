@@ -24,8 +24,11 @@ export interface MigrateSiteResult {
 }
 
 const STEPS = ['record', 'preflight', 'account', 'dns-ttl', 'files', 'databases', 'mail', 'verify', 'cutover', 'delta', 'finish'];
-/** Failures no operator action can fix: the workflow rolls back at once. */
-const FATAL = ['HostKeyMismatch', 'RemoteCommandInvalid', 'MigrationSourceInvalid', 'InvalidInput', 'SourceAuthFailed', 'AccountConflict', 'NameConflict'];
+/**
+ * Failures no operator action can fix: the workflow rolls back at once. A refused dump (DumpStatementRefused,
+ * DumpDefinerForeign) is among them: the source sent SQL that no retry or skip makes safe.
+ */
+const FATAL = ['HostKeyMismatch', 'RemoteCommandInvalid', 'MigrationSourceInvalid', 'InvalidInput', 'SourceAuthFailed', 'AccountConflict', 'NameConflict', 'DumpStatementRefused', 'DumpDefinerForeign'];
 const ATTRS = (r: DnsRecordSet[], ttl: number | null, ip: string | null) => r.map((x) => ({ ...x, ttl: ttl ?? x.ttl, contents: ip && x.type === 'A' ? [ip] : x.contents }));
 
 /**

@@ -225,3 +225,32 @@ function headerCases(): HostileCase[] {
   raw('NUL in path', 'GET /api/v1/accounts/a\u0000b HTTP/1.1\r\nHost: x\r\n\r\n');
   return out;
 }
+
+// ---- dump (issue 11, finding 1): statements a hostile migration source or backup appends to its SQL dump. ----
+// Each must be refused by the dump guard (activities/sql-dump-guard.ts) with exactly `${kind} refused`; the
+// secrets and values in them (hunter2, npa_…, 0wn3d) must never appear in the message.
+export const HOSTILE_DUMP_STATEMENTS: { kind: string; sql: string }[] = [
+  { kind: 'CREATE USER statement', sql: "CREATE USER 'pwned'@'%' IDENTIFIED BY 'hunter2';" },
+  { kind: 'GRANT statement', sql: "GRANT ALL PRIVILEGES ON *.* TO 'pwned'@'%' WITH GRANT OPTION;" },
+  { kind: 'GRANT statement', sql: "/*!40101 GRANT ALL ON *.* TO 'pwned'@'%' */;" },
+  { kind: 'CREATE DATABASE statement', sql: 'CREATE DATABASE IF NOT EXISTS `pwned_db`;' },
+  { kind: 'statement touching the npanel database', sql: "INSERT INTO npanel.api_tokens (token_hash, role, label) VALUES ('npa_0wn3d', 'admin', 'x');" },
+  { kind: 'statement touching the npanel database', sql: "INSERT INTO `npanel` . `api_tokens` VALUES ('tok_0wn3d');" },
+  { kind: 'statement touching the mysql database', sql: "UPDATE mysql.global_priv SET Priv = '{\"access\":18446744073709551615}' WHERE User = 'pwned';" },
+  { kind: 'USE statement naming another database', sql: "USE npanel_other;\nINSERT INTO api_tokens VALUES ('npa_0wn3d');" },
+  { kind: 'SET PASSWORD statement', sql: "SET PASSWORD FOR 'npanel_admin'@'%' = PASSWORD('hunter2');" },
+  { kind: 'ALTER USER statement', sql: "ALTER USER 'npanel_admin'@'%' IDENTIFIED BY 'hunter2';" },
+  { kind: 'LOAD DATA statement', sql: "LOAD DATA LOCAL INFILE '/etc/shadow' INTO TABLE t;" },
+  { kind: 'SELECT INTO OUTFILE statement', sql: "SELECT '<?php system($_GET[0]); ?>' INTO OUTFILE '/var/www/0wn3d.php';" },
+  { kind: 'SET GLOBAL statement', sql: "SET GLOBAL general_log_file = '/var/www/0wn3d.php';" },
+  { kind: 'SET GLOBAL statement', sql: '/*!40101 SET @@GLOBAL.event_scheduler = ON */;' },
+  { kind: 'INSTALL PLUGIN statement', sql: "INSTALL PLUGIN pwned SONAME 'ha_0wn3d.so';" },
+  { kind: 'client command', sql: '\\! touch /tmp/npanel-0wn3d\n' },
+  { kind: 'client command', sql: 'system touch /tmp/npanel-0wn3d\n' },
+  { kind: 'client command', sql: 'source /etc/shadow\n' },
+  { kind: 'statement naming another database', sql: "INSERT INTO `dave_shop`.`customers` VALUES (1, 'hunter2');" },
+  { kind: 'GRANT statement', sql: "DELIMITER ;;\nCREATE DEFINER=`root`@`localhost` PROCEDURE p() BEGIN GRANT ALL ON *.* TO 'pwned'@'%'; END ;;\nDELIMITER ;\n" },
+  { kind: 'SET sql_mode with a mode that changes parsing', sql: "SET sql_mode = 'NO_BACKSLASH_ESCAPES';\nINSERT INTO t VALUES ('a\\'); GRANT ALL ON *.* TO pwned; -- ');" },
+  { kind: 'SET NAMES with an unsupported character set', sql: 'SET NAMES gbk;' },
+  { kind: 'CALL statement', sql: 'CALL p();' },
+];

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ApiError } from './api-error';
+import { bearerFromCookie, cookieAllowedFor } from './session-cookie';
 
 export type Role = 'admin' | 'customer';
 
@@ -40,7 +41,9 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { verify: TokenV
   app.addHook('onRequest', async (request: FastifyRequest) => {
     const access: Access = request.routeOptions.config?.access ?? 'any';
     if (access === 'public' || !request.routeOptions.url) return;
-    const header = request.headers.authorization ?? bearerFromCookie(request.headers.cookie);
+    // The cookie counts only on the codec routes (api/session-cookie.ts); a state-changing request carrying it
+    // has already passed the same-origin check (api/csrf.ts).
+    const header = request.headers.authorization ?? (cookieAllowedFor(request.routeOptions.url) ? bearerFromCookie(request.headers.cookie) : undefined);
     const match = typeof header === 'string' ? BEARER.exec(header) : null;
     if (!match) throw new ApiError(401, 'unauthorized', 'a bearer token is required (Authorization: Bearer <token>)');
     const principal = await opts.verify(match[1]!);
@@ -49,15 +52,6 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { verify: TokenV
     if (access === 'admin' && principal.role !== 'admin') throw ApiError.forbidden('this route is for administrators');
   });
 });
-
-/**
- * The web UI also keeps the token in a `npanel_token` cookie (SameSite=Strict) so that Temporal Web, on another
- * port of the same host, can call the codec endpoint with the operator's credentials.
- */
-function bearerFromCookie(cookie: string | undefined): string | undefined {
-  const match = cookie ? /(?:^|;\s*)npanel_token=([A-Za-z0-9_-]{8,200})(?:;|$)/.exec(cookie) : null;
-  return match ? `Bearer ${match[1]}` : undefined;
-}
 
 /** For handlers: the account a customer is bound to, or undefined for an admin (who sees everything). */
 export function accountScope(request: FastifyRequest): string | undefined {

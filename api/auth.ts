@@ -16,7 +16,11 @@ export interface Principal {
  * Looks a plain bearer token up (by its hash) and returns who it is, or null. A verifier that remembers
  * answers (api/token-cache.ts) has `forgetAll`, which the revoke route calls.
  */
-export type TokenVerifier = ((plain: string) => Promise<Principal | null>) & { forgetAll?: () => void };
+export type TokenVerifier = ((plain: string) => Promise<Principal | null>) & {
+  forgetAll?: () => void;
+  /** Drops what is remembered of an account's tokens and checks them afresh for a while (deprovisioning). */
+  forgetAccount?: (account: string) => void;
+};
 
 /** Per-route access: `public` (no token), `any` (admin or customer), `admin`. Default: `any`. */
 export type Access = 'public' | 'any' | 'admin';

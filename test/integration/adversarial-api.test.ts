@@ -85,3 +85,58 @@ test('finding 7: the codec cookie is set by the server, HttpOnly, for /codec onl
   assert.equal(refused.status, 403);
   assert.equal(refused.headers.get('set-cookie'), null, 'no cookie for a customer');
 });
+
+async function waitWorkflow(workflowId: string): Promise<any> {
+  return until(`${workflowId} closed`, async () => {
+    const wf = await apiCall(base, `/api/v1/workflows/${workflowId}`, { token: admin });
+    return ['completed', 'failed', 'cancelled', 'terminated'].includes(wf.body.status) ? wf.body : undefined;
+  }, 90_000);
+}
+
+test('finding 3: a customer token dies with its account and never reads the next account of that name', async () => {
+  const carol = `carol${tag}`;
+  await provision(carol);
+  const made = await apiCall(base, '/api/v1/tokens', { method: 'POST', token: admin, body: { role: 'customer', account: carol, label: 'finding 3' } });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const old = made.body.token as string;
+  // Remembered by the API's token cache (1 s): the deprovisioning must not be outlived by that memory.
+  assert.equal((await apiCall(base, `/api/v1/accounts/${carol}`, { token: old })).status, 200);
+
+  const del = await apiCall(base, `/api/v1/accounts/${carol}`, { method: 'DELETE', token: admin });
+  assert.equal(del.status, 202, JSON.stringify(del.body));
+  // From the moment the removal is accepted the token is refused; once refused, never accepted again.
+  const seen: number[] = [];
+  await until('the old token refused', async () => {
+    seen.push((await apiCall(base, '/api/v1/me', { token: old })).status);
+    return seen.at(-1) === 401 ? true : undefined;
+  }, 30_000, 20);
+  const wf = await waitWorkflow(del.body.workflowId);
+  assert.equal(wf.status, 'completed', JSON.stringify(wf));
+  for (let i = 0; i < 5; i++) assert.equal((await apiCall(base, '/api/v1/me', { token: old })).status, 401);
+  // Revoked inside the workflow (its own step), not only refused for want of an account.
+  const listed = (await apiCall(base, '/api/v1/tokens', { token: admin })).body.tokens.find((t: { id: number }) => t.id === made.body.id);
+  assert.ok(listed.revokedAt, `token row revoked: ${JSON.stringify(listed)}`);
+  assert.ok(wf.steps ? JSON.stringify(wf.steps).includes('tokens') : true);
+
+  // The same name provisioned again: the old token reads nothing of the new carol.
+  await provision(carol);
+  for (const url of ['/api/v1/me', `/api/v1/accounts/${carol}`, '/api/v1/workflows', '/api/v1/certificates']) {
+    const res = await apiCall(base, url, { token: old });
+    assert.equal(res.status, 401, `${url}: ${JSON.stringify(res.body).slice(0, 200)}`);
+    assert.equal(res.body.error, 'unauthorized');
+  }
+  // A new token for the new carol works: the refusal is about the old token, not the name.
+  const fresh = await createToken(stack, 'customer', carol);
+  assert.deepEqual((await apiCall(base, '/api/v1/me', { token: fresh })).body, { role: 'customer', account: carol });
+});
+
+test('finding 3: customer tokens only for existing accounts (API 404 naming the field, CLI refuses too)', async () => {
+  const ghost = `ghost${tag}`;
+  const res = await apiCall(base, '/api/v1/tokens', { method: 'POST', token: admin, body: { role: 'customer', account: ghost } });
+  assert.equal(res.status, 404, JSON.stringify(res.body));
+  assert.equal(res.body.error, 'not_found');
+  assert.deepEqual(res.body.details, [{ field: 'body.account', message: 'no such account' }]);
+  await assert.rejects(createToken(stack, 'customer', ghost), /does not exist/);
+  const tokens = (await apiCall(base, '/api/v1/tokens', { token: admin })).body.tokens as { account: string | null }[];
+  assert.ok(!tokens.some((t) => t.account === ghost), 'no token row was made for the ghost account');
+});

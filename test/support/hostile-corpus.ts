@@ -223,6 +223,8 @@ function headerCases(): HostileCase[] {
     }
   }
   get('cookie only on an admin list', { cookie }, '/api/v1/tokens');
+  // Finding 3: a customer token for an account that does not exist (404, no row made).
+  out.push({ name: 'token for a missing account', method: 'POST', path: '/api/v1/tokens', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ role: 'customer', account: 'nosuchacct' }) });
   // --- end of part "api"
   return out;
 }

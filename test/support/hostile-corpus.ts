@@ -223,6 +223,11 @@ function headerCases(): HostileCase[] {
     }
   }
   get('cookie only on an admin list', { cookie }, '/api/v1/tokens');
+  // The session routes (the codec cookie): a forged cross-site call cannot set or clear it, nor can a bare one.
+  for (const method of ['POST', 'DELETE']) {
+    out.push({ name: `${method} /api/v1/session cross-site with the cookie`, method, path: '/api/v1/session', headers: { cookie, origin: 'http://evil.test', 'x-no-token': '1' } });
+  }
+  out.push({ name: 'POST /api/v1/session without a token', method: 'POST', path: '/api/v1/session', headers: { 'x-no-token': '1' } });
   // Finding 3: a customer token for an account that does not exist (404, no row made).
   out.push({ name: 'token for a missing account', method: 'POST', path: '/api/v1/tokens', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ role: 'customer', account: 'nosuchacct' }) });
   // --- end of part "api"

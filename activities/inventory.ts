@@ -118,6 +118,14 @@ export function createInventoryActivities(repos: Repositories) {
       return repos.accounts.setStatus(input.username, input.status, workflowId());
     },
 
+    /**
+     * Deprovisioning: every token bound to the account is revoked, so none outlives it (the API also refuses a
+     * customer token whose account is gone or younger than the token). Idempotent: returns how many were live.
+     */
+    async revokeAccountTokens(input: { username: string }): Promise<number> {
+      return repos.tokens.revokeForAccount(input.username);
+    },
+
     /** Rolled back or deprovisioned: the rows go (the audit trail keeps the history). */
     async removeAccountRecords(input: { username: string }): Promise<void> {
       await repos.accounts.remove(input.username);

@@ -16,6 +16,8 @@ import { eventsPlugin } from './plugins/events';
 import { retryPlugin } from './plugins/retry';
 import { tokensPlugin } from './plugins/tokens';
 import { webPlugin } from './plugins/web';
+import { sessionPlugin } from './plugins/session';
+import { csrfPlugin } from './csrf';
 
 /**
  * Builds the Fastify app without listening, so tests drive it with `inject`. Plugins in order: error
@@ -36,6 +38,8 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
   // First: its onResponse hook must see every route, including 404s and auth refusals.
   await app.register(metricsPlugin, { deps });
   await app.register(securityPlugin);
+  // Before auth: a forged cross-site request is refused before its cookie is even looked up.
+  await app.register(csrfPlugin, { publicOrigin: deps.publicUrl, codecOrigin: deps.temporalUiUrl });
   await app.register(authPlugin, { verify: deps.verifyToken });
   await app.register(docsPlugin);
   await app.register(healthPlugin, { deps });
@@ -47,6 +51,7 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
   await app.register(eventsPlugin, { deps });
   await app.register(retryPlugin, { deps });
   await app.register(tokensPlugin, { deps });
+  await app.register(sessionPlugin);
   await app.register(webPlugin, {});
   return app;
 }

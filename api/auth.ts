@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ApiError } from './api-error';
+import { bearerFromCookie, cookieAllowedFor } from './session-cookie';
 
 export type Role = 'admin' | 'customer';
 
@@ -15,7 +16,11 @@ export interface Principal {
  * Looks a plain bearer token up (by its hash) and returns who it is, or null. A verifier that remembers
  * answers (api/token-cache.ts) has `forgetAll`, which the revoke route calls.
  */
-export type TokenVerifier = ((plain: string) => Promise<Principal | null>) & { forgetAll?: () => void };
+export type TokenVerifier = ((plain: string) => Promise<Principal | null>) & {
+  forgetAll?: () => void;
+  /** Drops what is remembered of an account's tokens and checks them afresh for a while (deprovisioning). */
+  forgetAccount?: (account: string) => void;
+};
 
 /** Per-route access: `public` (no token), `any` (admin or customer), `admin`. Default: `any`. */
 export type Access = 'public' | 'any' | 'admin';
@@ -40,7 +45,9 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { verify: TokenV
   app.addHook('onRequest', async (request: FastifyRequest) => {
     const access: Access = request.routeOptions.config?.access ?? 'any';
     if (access === 'public' || !request.routeOptions.url) return;
-    const header = request.headers.authorization ?? bearerFromCookie(request.headers.cookie);
+    // The cookie counts only on the codec routes (api/session-cookie.ts); a state-changing request carrying it
+    // has already passed the same-origin check (api/csrf.ts).
+    const header = request.headers.authorization ?? (cookieAllowedFor(request.routeOptions.url) ? bearerFromCookie(request.headers.cookie) : undefined);
     const match = typeof header === 'string' ? BEARER.exec(header) : null;
     if (!match) throw new ApiError(401, 'unauthorized', 'a bearer token is required (Authorization: Bearer <token>)');
     const principal = await opts.verify(match[1]!);
@@ -49,15 +56,6 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { verify: TokenV
     if (access === 'admin' && principal.role !== 'admin') throw ApiError.forbidden('this route is for administrators');
   });
 });
-
-/**
- * The web UI also keeps the token in a `npanel_token` cookie (SameSite=Strict) so that Temporal Web, on another
- * port of the same host, can call the codec endpoint with the operator's credentials.
- */
-function bearerFromCookie(cookie: string | undefined): string | undefined {
-  const match = cookie ? /(?:^|;\s*)npanel_token=([A-Za-z0-9_-]{8,200})(?:;|$)/.exec(cookie) : null;
-  return match ? `Bearer ${match[1]}` : undefined;
-}
 
 /** For handlers: the account a customer is bound to, or undefined for an admin (who sees everything). */
 export function accountScope(request: FastifyRequest): string | undefined {

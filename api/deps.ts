@@ -10,6 +10,8 @@ export interface AppDeps {
   temporal: Client;
   namespace: string;
   temporalUiUrl: string;
+  /** The console's public URL (NPANEL_API_PUBLIC_URL): its origin is admitted by the CSRF check. */
+  publicUrl?: string;
   /** The payload codec, for the /codec endpoint (decrypting history for operators). */
   codec: PayloadCodec;
   verifyToken: TokenVerifier;

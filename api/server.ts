@@ -34,6 +34,7 @@ async function main(): Promise<void> {
       temporal,
       namespace: config.temporal.namespace,
       temporalUiUrl: config.temporal.uiUrl,
+      publicUrl: config.api.publicUrl,
       repos,
       codec,
       defaultNode: config.node.id,

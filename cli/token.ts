@@ -3,7 +3,7 @@ import path from 'node:path';
 import { tokenCreateInput } from '../common/token-input';
 import { loadConfig } from '../config/load';
 import { createDb, type DbConfig } from '../db/client';
-import { createRepositories } from '../db/repositories';
+import { AccountClosingError, AccountNotFoundError, createRepositories } from '../db/repositories';
 import type { StackSecrets } from '../stack/context';
 import type { StackFile } from '../stack/stack-file';
 import { parseArgs } from './args';
@@ -56,7 +56,16 @@ export async function token(argv: string[], defaultHome: string): Promise<number
   try {
     const tokens = createRepositories(db).tokens;
     if (create) {
-      const { token: plain } = await tokens.create(create);
+      const made = await tokens.create(create).catch((err: unknown) => {
+        // A customer token only for an account that exists and is not being removed: the operator's input error.
+        if (err instanceof AccountNotFoundError || err instanceof AccountClosingError) return err;
+        throw err;
+      });
+      if (made instanceof Error) {
+        process.stderr.write(`npanel token create: --account: ${made.message}\n`);
+        return 1;
+      }
+      const { token: plain } = made;
       process.stdout.write(`${plain}\n`);
       return 0;
     }

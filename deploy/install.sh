@@ -106,19 +106,33 @@ install -m 0644 "$SRC"/deploy/temporal/config/*.yaml "$PREFIX/etc/temporal/confi
 [ -e "$PREFIX/etc/temporal/temporal.env" ] || { sed "s|change-me|$(secret)|" "$SRC/deploy/temporal/temporal.env.example" >"$PREFIX/etc/temporal/temporal.env"; chmod 0640 "$PREFIX/etc/temporal/temporal.env"; }
 sed -i "s|panel.example.net|$PANEL_HOST|g" "$PREFIX/etc/temporal/config/ui-production.yaml"
 
+# --- ports: each written once, where its listener is defined; every upstream and scrape target is filled in --
+envval() { sed -n "s/^$1=//p" "$2" | tail -n 1; }
+API_PORT="$(envval NPANEL_API_PORT "$PREFIX/etc/npanel/npanel.env")"
+WORKER_PORT="$(envval NPANEL_METRICS_WORKER_PORT "$PREFIX/etc/npanel/npanel.env")"
+TEMPORAL_METRICS_PORT="$(envval TEMPORAL_METRICS_PORT "$PREFIX/etc/temporal/temporal.env")"
+GRAFANA_PORT="$(sed -n 's/^http_port *= *//p' "$SRC/deploy/grafana/grafana.ini")"
+LOKI_PORT="$(sed -n 's/^ *http_listen_port: *//p' "$SRC/deploy/loki/loki.yaml")"
+for v in API_PORT WORKER_PORT TEMPORAL_METRICS_PORT GRAFANA_PORT LOKI_PORT; do
+  [[ "${!v}" =~ ^[0-9]+$ ]] || { log "cannot read $v from the env files / configs"; exit 1; }
+done
+ports() { sed -e "s|@NPANEL_API_PORT@|$API_PORT|g" -e "s|@TEMPORAL_METRICS_PORT@|$TEMPORAL_METRICS_PORT|g" \
+              -e "s|@GRAFANA_PORT@|$GRAFANA_PORT|g" -e "s|@LOKI_PORT@|$LOKI_PORT|g" "$1"; }
+
 # --- nginx (deploy/nginx: the five ports) -------------------------------------------------------------------
 if [ -d "$SRC/deploy/nginx" ]; then
-  install -d -m 0755 "$PREFIX/etc/nginx/npanel" "$PREFIX/etc/nginx/npanel-sites"
-  rsync -a "$SRC/deploy/nginx/" "$PREFIX/etc/nginx/npanel/"
+  # Where npanel.conf's includes look: /etc/nginx/conf.d (http context) and /etc/nginx/snippets.
+  install -d -m 0755 "$PREFIX/etc/nginx/conf.d" "$PREFIX/etc/nginx/snippets" "$PREFIX/etc/nginx/npanel-sites"
+  ports "$SRC/deploy/nginx/npanel.conf" >"$PREFIX/etc/nginx/conf.d/npanel.conf"
+  install -m 0644 "$SRC"/deploy/nginx/snippets/*.conf "$PREFIX/etc/nginx/snippets/"
   if real && [ "$SYSTEMCTL" = 1 ]; then nginx -t && systemctl reload nginx; fi
 else
   log "deploy/nginx is missing: nginx not configured"
 fi
 
 # --- monitoring and logs -------------------------------------------------------------------------------------
-install -m 0644 "$SRC/deploy/prometheus/prometheus.yml" "$PREFIX/etc/prometheus/prometheus.yml"
+ports "$SRC/deploy/prometheus/prometheus.yml" >"$PREFIX/etc/prometheus/prometheus.yml"
 install -m 0644 "$SRC"/deploy/prometheus/rules/*.yml "$PREFIX/etc/prometheus/rules/"
-WORKER_PORT="$(sed -n 's/^NPANEL_METRICS_WORKER_PORT=//p' "$PREFIX/etc/npanel/npanel.env")"
 printf -- "- targets: ['%s:%s']\n  labels:\n    node: %s\n" "$NODE_IP" "$WORKER_PORT" "$NODE_ID" >"$PREFIX/etc/prometheus/npanel-workers/$NODE_ID.yml"
 install -m 0644 "$SRC/deploy/grafana/provisioning/datasources/npanel.yaml" "$PREFIX/etc/grafana/provisioning/datasources/"
 install -m 0644 "$SRC/deploy/grafana/provisioning/dashboards/npanel.yaml" "$PREFIX/etc/grafana/provisioning/dashboards/"
@@ -136,7 +150,7 @@ if real && [ "$SYSTEMCTL" = 1 ]; then
   systemctl enable --now "npanel-worker@$NODE_ID.service"
   [[ "$ROLES" == *control* ]] && systemctl enable --now npanel-api.service
   for s in grafana-server loki promtail; do systemctl list-unit-files "$s.service" >/dev/null 2>&1 && systemctl restart "$s" || true; done
-  log "done: check with  curl -s http://127.0.0.1:3000/health/ready | jq ."
+  log "done: check with  curl -s http://127.0.0.1:$API_PORT/health/ready | jq ."
 else
   log "installed into ${PREFIX:-/} (services not started)"
 fi

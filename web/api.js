@@ -14,15 +14,22 @@ export class ApiError extends Error {
 export function signIn(token) {
   session.token = token;
   sessionStorage.setItem(KEY, token);
-  // Temporal Web (another port, same host) calls the codec endpoint with this cookie; Strict: never cross-site.
-  document.cookie = `npanel_token=${token}; path=/; SameSite=Strict${location.protocol === 'https:' ? '; Secure' : ''}`;
+}
+
+/**
+ * Temporal Web (another port, same host) calls the codec endpoint with the operator's token, which a browser
+ * can only send as a cookie: the API sets it (HttpOnly, path /codec only) for administrators.
+ */
+export async function startCodecSession() {
+  await api('POST', '/api/v1/session');
 }
 
 export function signOut() {
   session.token = null;
   session.me = null;
   sessionStorage.removeItem(KEY);
-  document.cookie = 'npanel_token=; path=/; Max-Age=0; SameSite=Strict';
+  // The API clears its HttpOnly cookie (page script cannot); a failure only leaves a cookie for /codec.
+  fetch('/api/v1/session', { method: 'DELETE' }).catch(() => {});
 }
 
 const headers = (extra) => ({ authorization: `Bearer ${session.token}`, ...extra });

@@ -1,4 +1,4 @@
-import { api, ApiError, session, signIn, signOut } from './api.js';
+import { api, ApiError, session, signIn, signOut, startCodecSession } from './api.js';
 import { badge, flash, h, replace, when } from './dom.js';
 import { formView } from './forms.js';
 import { workflowView } from './workflow.js';
@@ -40,6 +40,7 @@ function signInView(message) {
     signIn(form.elements.token.value.trim());
     try {
       session.me = await api('GET', '/api/v1/me');
+      if (session.me.role === 'admin') await startCodecSession();
       route();
     } catch (err) {
       signOut();

@@ -10,11 +10,13 @@ export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..', 'workflow-bund
 
 /** Counts every workflow run's start and outcome through the `metrics` sink (worker/metrics.ts). */
 export const OUTCOME_INTERCEPTOR_MODULE = require.resolve('../workflows/outcome-interceptor');
+/** Every workflow interceptor of the worker: outcome counting, and refusing input a keyless client sent. */
+export const WORKFLOW_INTERCEPTOR_MODULES = [OUTCOME_INTERCEPTOR_MODULE, require.resolve('../workflows/encrypted-input-interceptor')];
 
 export async function buildWorkflowBundle(): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
-    workflowInterceptorModules: [OUTCOME_INTERCEPTOR_MODULE],
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
   });
   fs.writeFileSync(WORKFLOW_BUNDLE_PATH, code);

@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { loadConfig, runMain } from '../config/load';
 import { createLogger } from '../lib/logger';
-import { codecFromConfig } from '../lib/codec';
+import { codecFromConfig, workerCodecFromConfig } from '../lib/codec';
 import { nodeTaskQueue } from '../common/constants';
 import { createControlActivities, createNodeActivities } from '../activities';
 import { installRuntime } from './runtime';
@@ -11,7 +11,7 @@ import { createWorkerTelemetry } from './metrics';
 import { freeLoopbackPort, startWorkerMetricsServer } from './metrics-server';
 import { ensureSearchAttributes } from './search-attributes';
 import { ensureSchedules } from './schedules';
-import { OUTCOME_INTERCEPTOR_MODULE, WORKFLOW_BUNDLE_PATH } from './bundle';
+import { WORKFLOW_BUNDLE_PATH, WORKFLOW_INTERCEPTOR_MODULES } from './bundle';
 import { createDb } from '../db/client';
 import { applyMigrations } from '../db/migrate';
 import { createRepositories } from '../db/repositories';
@@ -41,12 +41,13 @@ async function main(): Promise<void> {
   await repos.nodes.upsert({ id: config.node.id, ip: config.node.ip });
 
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const dataConverter = { payloadCodecs: [codecFromConfig(config.codec)] };
+  // Refusing mode: a payload a client without the key sent never reaches a workflow as input.
+  const dataConverter = { payloadCodecs: [workerCodecFromConfig(config.codec)] };
   const workflowSource = fs.existsSync(WORKFLOW_BUNDLE_PATH)
     ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
     : { workflowsPath: require.resolve('../workflows') };
   // A prebuilt bundle carries the workflow interceptor already (worker/bundle.ts); bundling here must add it.
-  const workflowModules = 'workflowBundle' in workflowSource ? [] : [OUTCOME_INTERCEPTOR_MODULE];
+  const workflowModules = 'workflowBundle' in workflowSource ? [] : WORKFLOW_INTERCEPTOR_MODULES;
 
   const workers: Worker[] = [];
   if (config.workerRoles.includes('control')) {

@@ -7,7 +7,7 @@ export interface DeprovisionAccountInput {
   username: string;
 }
 
-const STEPS = ['lookup', 'mark', 'database', 'ftp', 'mail', 'dns', 'vhost', 'certificates', 'docroot', 'inventory'];
+const STEPS = ['lookup', 'mark', 'tokens', 'database', 'ftp', 'mail', 'dns', 'vhost', 'certificates', 'docroot', 'inventory'];
 
 /**
  * Removes an account everywhere. Forward-only: every step is delete-if-present and retried with the long
@@ -25,6 +25,8 @@ export async function deprovisionAccount(input: DeprovisionAccountInput): Promis
   const flushAudit = () => control.appendAudit({ workflowType: 'deprovisionAccount', account: account.username, domain, entries: tracker.audit });
   try {
     await tracker.run('mark', () => control.setAccountStatus({ username: account.username, status: 'deprovisioning' }));
+    // Before any service goes: the customer is out from the start, and no token outlives the account.
+    await tracker.run('tokens', () => control.revokeAccountTokens({ username: account.username }));
     // allSettled: every removal gets its chance even when one gives up, so a rerun has less left to do.
     const settled = await Promise.allSettled([
       tracker.run('database', () => Promise.all(account.databases.map((d) => local.dropCustomerDatabase({ database: d.name, user: d.user })))),

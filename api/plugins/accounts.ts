@@ -101,6 +101,8 @@ export const accountsPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (a
       if (!allowed.includes(a.status)) throw ApiError.conflict(`account ${a.username} is ${a.status}: cannot ${action}`, a.workflowId);
       const workflowId = workflowIds[action](a.username, ulid().toLowerCase());
       await start(type, workflowId, [{ username: a.username }], { account: a.username, domain: a.domain, node: a.nodeId });
+      // The workflow revokes the account's tokens; this process must not serve them from its cache meanwhile.
+      if (action === 'deprovision') deps.verifyToken.forgetAccount?.(a.username);
       reply.header('x-correlation-id', workflowId);
       return reply.status(202).send({ workflowId });
     };

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../deps';
+import { isTrustedCaller } from '../trusted-caller';
 
 /** A readiness probe: resolves (optionally with details for operators) or throws. */
 export type HealthCheckFn = () => Promise<Record<string, unknown> | void>;
@@ -16,7 +17,8 @@ const checkResult = z.object({
   error: z.string().optional(),
   details: z.record(z.string(), z.unknown()).optional(),
 });
-const readyBody = z.object({ status: z.string(), checks: z.record(z.string(), checkResult) });
+// `checks` only for a trusted caller (api/trusted-caller.ts): they name pollers, disk paths, SSH targets.
+const readyBody = z.object({ status: z.string(), checks: z.record(z.string(), checkResult).optional() });
 type CheckResult = z.infer<typeof checkResult>;
 
 async function runCheck(check: HealthCheck): Promise<CheckResult> {
@@ -39,7 +41,8 @@ async function runCheck(check: HealthCheck): Promise<CheckResult> {
  * Liveness (`/health`: the process answers) and readiness (`/health/ready`: what it depends on answers).
  * Readiness answers 503 when a critical check fails (database, Temporal) and names the failing checks in
  * `status`: `failing: database` (503) or `degraded: ssh, dns` (200: the API still serves, some features
- * will not work). Each check carries its latency; results also feed the npanel_health_check_* metrics.
+ * will not work). Each check carries its latency; results also feed the npanel_health_check_* metrics. The
+ * names and details go only to a trusted caller (loopback or an admin token); others get `ok` / `failing`.
  */
 export const healthPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
   const runAll = async () => {
@@ -68,12 +71,15 @@ export const healthPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app
   app.get('/health/ready', {
     config: { access: 'public' },
     schema: { response: { 200: readyBody, 503: readyBody } },
-  }, async (_request, reply) => {
+  }, async (request, reply) => {
     const entries = await runAll();
     const failing = entries.filter(([, r]) => r.status === 'failing');
     const critical = failing.filter(([, r]) => r.critical).map(([n]) => n);
+    const code = critical.length ? 503 : 200;
+    // Anyone else (a load balancer, the internet through nginx) learns only ready or not.
+    if (!(await isTrustedCaller(request, deps.verifyToken))) return reply.status(code).send({ status: critical.length ? 'failing' : 'ok' });
     const names = failing.map(([n]) => n).join(', ');
     const status = critical.length ? `failing: ${names}` : failing.length ? `degraded: ${names}` : 'ok';
-    return reply.status(critical.length ? 503 : 200).send({ status, checks: Object.fromEntries(entries) });
+    return reply.status(code).send({ status, checks: Object.fromEntries(entries) });
   });
 };

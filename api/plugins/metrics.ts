@@ -3,6 +3,8 @@ import fp from 'fastify-plugin';
 import { CONTROL_TASK_QUEUE, nodeTaskQueue } from '../../common/constants';
 import { createApiMetrics, type ApiMetrics } from '../../lib/metrics-api';
 import type { AppDeps } from '../deps';
+import { ApiError } from '../api-error';
+import { isTrustedCaller } from '../trusted-caller';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -17,8 +19,8 @@ declare module 'fastify' {
  * match no route share `unmatched`. Event streams (SSE) count as requests but stay out of the duration
  * histogram: a stream open for an hour is not a slow request and would drown the p95.
  *
- * Public like /health: Prometheus scrapes it on the loopback listener; the nginx front ends must not expose
- * it (it names certificate domains).
+ * No token needed on the loopback listener, where Prometheus scrapes it; from anywhere else (through nginx)
+ * only with an admin token: it names certificate domains. nginx refuses the path on every port as well.
  */
 export const metricsPlugin = fp<{ deps: AppDeps }>(
   async (app: FastifyInstance, { deps }) => {
@@ -43,7 +45,8 @@ export const metricsPlugin = fp<{ deps: AppDeps }>(
       }
     });
 
-    app.get('/metrics', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) => {
+    app.get('/metrics', { config: { access: 'public' }, schema: { hide: true } }, async (request, reply) => {
+      if (!(await isTrustedCaller(request, deps.verifyToken))) throw ApiError.forbidden('metrics are for the monitoring host (loopback) or an admin token');
       const text = await metrics.registry.metrics();
       return reply.type(metrics.registry.contentType).send(text);
     });

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorBody } from '../../common/api-schemas';
 import { tokenCreateInput } from '../../common/token-input';
+import { AccountClosingError, AccountNotFoundError } from '../../db/repositories';
 import { ApiError } from '../api-error';
 import type { AppDeps } from '../deps';
 
@@ -36,9 +37,14 @@ export const tokensPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app
 
   app.post('/api/v1/tokens', {
     config: { access: 'admin' },
-    schema: { body: tokenCreateInput, response: { 201: z.object({ id: z.number(), token: z.string() }), 400: errorBody } },
+    schema: { body: tokenCreateInput, response: { 201: z.object({ id: z.number(), token: z.string() }), 400: errorBody, 404: errorBody, 409: errorBody } },
   }, async (request, reply) => {
-    const created = await tokens.create(request.body);
+    const created = await tokens.create(request.body).catch((err: unknown) => {
+      // A customer token only for an account that exists and is not being removed.
+      if (err instanceof AccountNotFoundError) throw new ApiError(404, 'not_found', `${err.message}: a customer token needs an existing account`, [{ field: 'body.account', message: 'no such account' }]);
+      if (err instanceof AccountClosingError) throw ApiError.conflict(err.message, undefined, [{ field: 'body.account', message: err.message }]);
+      throw err;
+    });
     request.log.info({ tokenId: created.id, role: request.body.role, account: request.body.account ?? null }, 'token created');
     return reply.status(201).send(created);
   });

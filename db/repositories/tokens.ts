@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import { and, desc, eq, isNull, like } from 'drizzle-orm';
 import type { Db } from '../client';
-import { apiTokens, type TokenRole } from '../schema';
-import { isDuplicateKey } from './errors';
+import { accounts, apiTokens, type AccountStatus, type TokenRole } from '../schema';
+import { AccountNotFoundError, isDuplicateKey } from './errors';
 
 /** What an authenticated request knows about its token. */
 export interface TokenIdentity {
@@ -28,6 +28,20 @@ const MIN_REVOKE_PREFIX = 8;
 /** last_used_at is a hint for operators, not a log: one write a minute per token keeps reads cheap. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+/**
+ * Statuses of an account its customer tokens work for. `deprovisioning` is not one: from the moment removal
+ * starts the customer is out (the workflow revokes the tokens too, this holds even for one made meanwhile).
+ */
+const TOKEN_ACCOUNT_STATUSES: readonly AccountStatus[] = ['provisioning', 'active', 'suspended', 'failed'];
+
+/** A customer token was asked for an account that is being removed. */
+export class AccountClosingError extends Error {
+  override name = 'AccountClosingError';
+  constructor(readonly username: string, readonly status: AccountStatus) {
+    super(`account ${username} is ${status}: no new tokens for it`);
+  }
+}
+
 export function hashToken(plain: string): string {
   return crypto.createHash('sha256').update(plain, 'utf8').digest('hex');
 }
@@ -36,7 +50,13 @@ export function createTokensRepository(db: Db) {
   return {
     /** Makes a token and returns it in plain text; this is the only time it exists outside the caller. */
     async create(input: { role: TokenRole; account?: string | null; label?: string | null }): Promise<{ id: number; token: string }> {
-      if (input.role === 'customer' && !input.account) throw new Error('a customer token needs an account');
+      if (input.role === 'customer') {
+        if (!input.account) throw new Error('a customer token needs an account');
+        // Only for an account that exists (a finished row, rolled back or deleted, is no account).
+        const [account] = await db.select({ status: accounts.status }).from(accounts).where(eq(accounts.username, input.account)).limit(1);
+        if (account?.status === 'deprovisioning') throw new AccountClosingError(input.account, account.status);
+        if (!account || !TOKEN_ACCOUNT_STATUSES.includes(account.status)) throw new AccountNotFoundError(input.account);
+      }
       const token = TOKEN_PREFIX + crypto.randomBytes(32).toString('base64url');
       const [row] = await db
         .insert(apiTokens)
@@ -45,19 +65,41 @@ export function createTokensRepository(db: Db) {
       return { id: row!.id, token };
     },
 
-    /** The identity of a live token, or null. Lookup is by hash, so no secret is compared in user space. */
+    /**
+     * The identity of a live token, or null. Lookup is by hash, so no secret is compared in user space. A
+     * customer token lives only as long as the account it was made for: the account must exist in a working
+     * status and be no younger than the token, so a token of a removed account never reads a new account that
+     * got the same name (whether or not the removal revoked it).
+     */
     async verify(plain: string): Promise<TokenIdentity | null> {
       if (!plain.startsWith(TOKEN_PREFIX)) return null;
       const [row] = await db
-        .select({ id: apiTokens.id, role: apiTokens.role, account: apiTokens.account, lastUsedAt: apiTokens.lastUsedAt })
+        .select({
+          id: apiTokens.id, role: apiTokens.role, account: apiTokens.account, lastUsedAt: apiTokens.lastUsedAt, createdAt: apiTokens.createdAt,
+          accountStatus: accounts.status, accountCreatedAt: accounts.createdAt,
+        })
         .from(apiTokens)
+        .leftJoin(accounts, eq(accounts.username, apiTokens.account))
         .where(and(eq(apiTokens.tokenHash, hashToken(plain)), isNull(apiTokens.revokedAt)))
         .limit(1);
       if (!row) return null;
+      if (row.role === 'customer') {
+        if (!row.accountStatus || !TOKEN_ACCOUNT_STATUSES.includes(row.accountStatus)) return null;
+        if (!row.accountCreatedAt || row.accountCreatedAt.getTime() > row.createdAt.getTime()) return null;
+      }
       if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
         await db.update(apiTokens).set({ lastUsedAt: new Date() }).where(eq(apiTokens.id, row.id));
       }
       return { id: row.id, role: row.role, account: row.account };
+    },
+
+    /** Revokes every live token bound to an account (deprovisioning); returns how many. Idempotent. */
+    async revokeForAccount(account: string): Promise<number> {
+      const [result] = await db
+        .update(apiTokens)
+        .set({ revokedAt: new Date() })
+        .where(and(eq(apiTokens.account, account), isNull(apiTokens.revokedAt)));
+      return result.affectedRows;
     },
 
     /**

@@ -139,3 +139,28 @@ test('a customer signs in and sees only its own account and workflows', async ()
   assert.deepEqual(jsErrors(page), []);
   await page.close();
 });
+
+test('the codec cookie: set by the API for an admin, HttpOnly and for /codec only, decodes there, cleared on sign-out; none for a customer', async () => {
+  const page = await signIn(admin);
+  const cookies = () => page.context().cookies(base).then((all) => all.filter((c) => c.name === 'npanel_token'));
+  await until('the codec cookie', async () => ((await page.context().cookies(`${base}/codec/decode`)).some((c) => c.name === 'npanel_token') ? true : undefined), 5000);
+  const [cookie] = await page.context().cookies(`${base}/codec/decode`);
+  assert.equal(cookie!.httpOnly, true);
+  assert.equal(cookie!.path, '/codec');
+  assert.equal(cookie!.sameSite, 'Strict');
+  assert.deepEqual(await cookies(), [], 'not sent to the API routes (path /codec)');
+  assert.ok(!(await page.evaluate('document.cookie') as string).includes('npa_'), 'page script cannot read the token from a cookie');
+  // What Temporal Web does, from the console's own origin: the cookie alone authenticates the codec call.
+  const status = await page.evaluate("fetch('/codec/decode', { method: 'POST', credentials: 'include', headers: { 'content-type': 'application/json' }, body: '{\"payloads\":[]}' }).then((r) => r.status)");
+  assert.equal(status, 200);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await until('the cookie cleared', async () => ((await page.context().cookies(`${base}/codec/decode`)).length === 0 ? true : undefined), 5000);
+  assert.deepEqual(jsErrors(page), []);
+  await page.close();
+
+  const customer = `ck${rand()}`;
+  await provisionByApi(customer);
+  const customerPage = await signIn(await createToken(stack, 'customer', customer));
+  assert.deepEqual(await customerPage.context().cookies(`${base}/codec/decode`), []);
+  await customerPage.close();
+});

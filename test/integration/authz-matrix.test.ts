@@ -75,6 +75,9 @@ function cases(): Case[] {
     { route: 'GET /api/v1/tokens', url: '/api/v1/tokens', expect: adminOnly(200) },
     { route: 'POST /api/v1/tokens', url: '/api/v1/tokens', body: {}, expect: adminOnly(400) },
     { route: 'DELETE /api/v1/tokens/{id}', url: '/api/v1/tokens/9999999', expect: adminOnly(404) },
+    // The codec cookie: set for administrators only; clearing it needs no token (a revoked one signs out too).
+    { route: 'POST /api/v1/session', url: '/api/v1/session', expect: adminOnly(204) },
+    { route: 'DELETE /api/v1/session', url: '/api/v1/session', expect: all(204) },
     { route: 'POST /codec/decode', url: '/codec/decode', body: { payloads: [] }, expect: adminOnly(200) },
     { route: 'POST /codec/encode', url: '/codec/encode', body: { payloads: [] }, expect: adminOnly(200) },
     { route: 'OPTIONS /codec/{op}', url: '/codec/decode', expect: all(204) },

@@ -82,6 +82,8 @@ describe('migrations', () => {
 
 describe('api tokens', () => {
   test('round-trip: only the SHA-256 is stored, and the token verifies', async () => {
+    // A customer token needs an existing account (issue 11): reserve one first.
+    await repos.accounts.reserve({ username: `c${run}`, domain: `c${run}.test`, nodeId, workflowId: `provision-c${run}-1` });
     const { id, token } = await repos.tokens.create({ role: 'customer', account: `c${run}`, label: `test ${run}` });
     assert.match(token, /^npa_[A-Za-z0-9_-]{43}$/);
     const [row] = await sql<RowDataPacket>('SELECT * FROM api_tokens WHERE id = ?', [id]);

@@ -93,7 +93,7 @@ test('Temporal cluster, production temporal.yaml, Grafana, Loki and Promtail con
   assert.equal(server.persistence.defaultStore, 'mysql-default');
   assert.equal(server.persistence.visibilityStore, 'mysql-visibility');
   assert.equal(server.services.frontend.rpc.grpcPort, 7233);
-  assert.equal(server.global.metrics.prometheus.listenAddress, '127.0.0.1:8000');
+  assert.equal(server.global.metrics.prometheus.listenAddress, '127.0.0.1:{{ env "TEMPORAL_METRICS_PORT" }}', 'the port comes from temporal.env');
   const ui = yaml('temporal/config/ui-production.yaml');
   assert.match(ui.codec.endpoint, /\/codec$/, 'Temporal Web decodes payloads through the API codec endpoint');
   assert.equal(ui.temporalGrpcAddress, '127.0.0.1:7233');

@@ -49,7 +49,7 @@ function render(text: string): string {
   const swaps: [string | RegExp, string][] = [
     ['/etc/nginx/snippets/', `${dir}/snippets/`],
     ['/etc/npanel/tls/', `${dir}/tls/`],
-    ['server 127.0.0.1:8000;', `server 127.0.0.1:${apiPort};`],
+    ['server 127.0.0.1:@NPANEL_API_PORT@;', `server 127.0.0.1:${apiPort};`],
     ...PORTS.map((p) => [new RegExp(`listen ${p}( ssl)?;`), `listen 127.0.0.1:${port[p]}$1;`] as [RegExp, string]),
   ];
   let out = text;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -47,9 +48,11 @@ test('promtool test rules fails when an alert stops firing (the tests can fail)'
 test('promtool check config accepts the scrape config with its rule file', async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'npanel-prom-'));
   try {
-    // The config names installed paths (/etc/prometheus/...): point them at the repository's files.
+    // As install.sh writes it (the ports filled in from the env files), with the installed paths
+    // (/etc/prometheus/...) pointed at the repository's files.
+    execFileSync('bash', [path.join(repoRoot(), 'deploy', 'install.sh'), '--prefix', path.join(tmp, 'root'), '--no-code'], { stdio: 'ignore', timeout: 60_000 });
     const config = fs
-      .readFileSync(path.join(dir, 'prometheus.yml'), 'utf8')
+      .readFileSync(path.join(tmp, 'root', 'etc', 'prometheus', 'prometheus.yml'), 'utf8')
       .replace('/etc/prometheus/rules/npanel.rules.yml', path.join(dir, 'rules', 'npanel.rules.yml'))
       .replace('/etc/prometheus/npanel-workers/*.yml', path.join(dir, '*.example.yml'));
     fs.writeFileSync(path.join(tmp, 'prometheus.yml'), config);

@@ -223,6 +223,23 @@ function headerCases(): HostileCase[] {
   raw('space in path', 'GET /api/v1/accounts/a b HTTP/1.1\r\nHost: x\r\n\r\n');
   raw('header without colon', 'GET /api/v1/accounts HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n');
   raw('NUL in path', 'GET /api/v1/accounts/a\u0000b HTTP/1.1\r\nHost: x\r\n\r\n');
+  // --- issue 11, part "api" (findings 3, 7): cross-site requests riding the console cookie. Refused (403) before
+  // the cookie's token is looked at; outside /codec the cookie authenticates nothing (401).
+  const cookie = `npanel_token=npa_${'c'.repeat(43)}`;
+  for (const [method, path] of [['POST', '/api/v1/accounts/nosuch/suspend'], ['POST', '/api/v1/accounts/nosuch/unsuspend'], ['DELETE', '/api/v1/accounts/nosuch'], ['POST', '/api/v1/tokens'], ['POST', '/codec/decode']]) {
+    for (const origin of ['http://evil.test', 'null', undefined]) {
+      out.push({ name: `csrf ${method} ${path} cookie only, Origin ${origin ?? 'missing'}`, method, path, headers: { cookie, ...(origin ? { origin } : {}), 'x-no-token': '1' } });
+    }
+  }
+  get('cookie only on an admin list', { cookie }, '/api/v1/tokens');
+  // The session routes (the codec cookie): a forged cross-site call cannot set or clear it, nor can a bare one.
+  for (const method of ['POST', 'DELETE']) {
+    out.push({ name: `${method} /api/v1/session cross-site with the cookie`, method, path: '/api/v1/session', headers: { cookie, origin: 'http://evil.test', 'x-no-token': '1' } });
+  }
+  out.push({ name: 'POST /api/v1/session without a token', method: 'POST', path: '/api/v1/session', headers: { 'x-no-token': '1' } });
+  // Finding 3: a customer token for an account that does not exist (404, no row made).
+  out.push({ name: 'token for a missing account', method: 'POST', path: '/api/v1/tokens', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ role: 'customer', account: 'nosuchacct' }) });
+  // --- end of part "api"
   return out;
 }
 

@@ -41,3 +41,15 @@ test('tampered ciphertext and unknown key ids are rejected', async () => {
 test('a key that is not 32 bytes is refused at construction', () => {
   assert.throws(() => new AesGcmPayloadCodec('k', { k: Buffer.alloc(16).toString('base64') }), /32 bytes/);
 });
+
+test('the worker codec (mark mode) replaces a payload that arrived unencrypted by the refusal marker; the API codec passes it', async () => {
+  const { isUnencryptedMarker } = await import('../../common/unencrypted-payload');
+  const plain = defaultPayloadConverter.toPayload({ username: 'carol' });
+  const worker = new AesGcmPayloadCodec('k1', { k1: key() }, 'mark');
+  const [marked] = await worker.decode([plain]);
+  assert.ok(isUnencryptedMarker(defaultPayloadConverter.fromPayload(marked!)), 'a plaintext input is never handed on');
+  const [ours] = await worker.encode([plain]);
+  assert.deepEqual(defaultPayloadConverter.fromPayload((await worker.decode([ours!]))[0]!), { username: 'carol' }, 'an encrypted one decodes as before');
+  const api = new AesGcmPayloadCodec('k1', { k1: key() });
+  assert.deepEqual(await api.decode([plain]), [plain]);
+});

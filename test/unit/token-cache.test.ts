@@ -68,3 +68,26 @@ test('simultaneous requests with the same token share one lookup', async () => {
   assert.ok(all.every((p) => p?.tokenId === 1));
   assert.equal(calls.length, 1);
 });
+
+test('forgetAccount: that account\'s tokens are dropped and looked up every time during the fence; others stay remembered', async () => {
+  const carol: Principal = { tokenId: 7, role: 'customer', account: 'carol' };
+  const table = new Map<string, Principal>([['np_c', carol], ['np_a', admin]]);
+  const { verify, calls } = counting(table);
+  const cached = cachedTokenVerifier(verify, 10_000, 1000, 80);
+  assert.ok(await cached('np_c'));
+  assert.ok(await cached('np_a'));
+  calls.length = 0;
+  cached.forgetAccount('carol');
+  assert.ok(await cached('np_c'), 'still valid in the inventory: looked up again');
+  assert.ok(await cached('np_c'));
+  assert.deepEqual(calls, ['np_c', 'np_c'], 'not remembered while fenced');
+  table.delete('np_c'); // the workflow revoked it
+  assert.equal(await cached('np_c'), null, 'the revocation holds at once, without waiting for the TTL');
+  await cached('np_a');
+  assert.deepEqual(calls, ['np_c', 'np_c', 'np_c'], 'the admin token stayed remembered');
+  await sleep(100);
+  table.set('np_c', carol);
+  await cached('np_c');
+  await cached('np_c');
+  assert.equal(calls.length, 4, 'after the fence the account\'s tokens are remembered again');
+});

@@ -16,6 +16,14 @@ export const workflowIds = {
   unsuspend: (account: string, unique: string) => `unsuspend-${part(account)}-${unique}`,
   migrate: (domain: string, unique: string) => `migrate-${part(domain)}-${unique}`,
   renew: (domain: string, unique: string) => `renew-${part(domain)}-${unique}`,
+  /**
+   * Every certificate operation of a domain (issue, renew with its rollback, remove) runs under this ONE ID:
+   * Temporal runs at most one open workflow per ID, so two operations on a domain never interleave. The API
+   * joins the running one (conflict policy USE_EXISTING), workflows queue behind it (certificate-slot.ts).
+   * Runs of the ID are told apart by their run ID. Domains are lower-case ASCII (validated), so `part`
+   * never merges two domains into one ID.
+   */
+  certificate: (domain: string) => `certificate-${part(domain)}`,
   timer: (unique: string) => `timer-${unique}`,
 };
 

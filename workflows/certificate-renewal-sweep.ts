@@ -1,5 +1,5 @@
 import {
-  continueAsNew, defineQuery, log, ParentClosePolicy, setHandler, sleep, startChild, workflowInfo,
+  continueAsNew, defineQuery, log, ParentClosePolicy, patched, setHandler, sleep, startChild, workflowInfo,
 } from '@temporalio/workflow';
 import { CONTROL_TASK_QUEUE } from '../common/constants';
 import { saKeys } from '../common/search-attribute-keys';
@@ -75,10 +75,13 @@ export async function certificateRenewalSweep(input: CertificateRenewalSweepInpu
   const control = controlActivities();
   setHandler(sweepProgressQuery, () => ({ totals: { ...totals }, inFlight: inFlight.size, afterId, pausedUntil: pausedUntil || null }));
 
+  const perDomain = patched('certificate-per-domain');
   const renew = async (domain: string): Promise<void> => {
     try {
       const child = await startChild(renewCertificate, {
-        workflowId: workflowIds.renew(domain, yyyymmdd(Date.now())),
+        // The domain's certificate ID: a domain with an operation running (an API renewal, a deprovisioning)
+        // is skipped below, never renewed beside it. Older histories replay the per-day ID.
+        workflowId: perDomain ? workflowIds.certificate(domain) : workflowIds.renew(domain, yyyymmdd(Date.now())),
         taskQueue: CONTROL_TASK_QUEUE,
         args: [{ domain }],
         // A renewal is its own saga: if the sweep is terminated, it still finishes (or rolls back) cleanly.

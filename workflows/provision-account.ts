@@ -4,6 +4,7 @@ import { CONTROL_TASK_QUEUE } from '../common/constants';
 import { workflowIds } from '../common/workflow-ids';
 import { controlActivities, controlLocalActivities, controlLocalUndoActivities, controlUndoActivities, nodeActivities, nodeUndoActivities } from './activity-proxies';
 import { setPhase } from './phase';
+import { issueCertificateInSlot, removeCertificateInSlot } from './certificate-slot';
 import { renewCertificate } from './renew-certificate';
 import { Saga } from './saga';
 import { errorMessage, progressQuery, StepTracker } from './steps';
@@ -214,6 +215,14 @@ async function certificateStep(
   const { domain } = input;
   // After DNS (the CA resolves the name) and the vhost (it serves the challenge): a child renewCertificate
   // orders the certificate and adds the HTTPS server block. Its undo drops the block, files and row.
+  // Both run under the domain's certificate ID, queued behind any other operation of the domain (finding 5 of
+  // issue 11: operations that interleaved left nginx serving another pair than the inventory listed).
+  // Histories started before the patch replay the unique child ID and the in-workflow undo.
+  if (patched('certificate-per-domain')) {
+    saga.add('certificate', () => removeCertificateInSlot(domain, input.node));
+    await tracker.run('certificate', () => issueCertificateInSlot(domain));
+    return;
+  }
   saga.add('certificate', async () => {
     await nodeUndo.removeCertificates({ domain });
     await controlUndo.forgetCertificate({ domain });

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { ulid } from 'ulid';
 import { z } from 'zod';
 import { domainSchema } from '../../common/account-input';
 import { errorBody, workflowStarted } from '../../common/api-schemas';
 import { CONTROL_TASK_QUEUE } from '../../common/constants';
 import { startAttributes } from '../../common/search-attribute-keys';
 import { workflowIds } from '../../common/workflow-ids';
+import { CERTIFICATE_ACCOUNT_STATUSES, type AccountStatus } from '../../db/schema/accounts';
 import { ApiError } from '../api-error';
 import { accountScope } from '../auth';
 import type { AppDeps } from '../deps';
@@ -61,17 +61,23 @@ export const certificatesPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = asyn
   });
 
   app.post('/api/v1/certificates/:domain/renew', {
-    schema: { params: z.object({ domain: domainSchema }), response: { 202: workflowStarted, 400: errorBody, 404: errorBody } },
+    schema: { params: z.object({ domain: domainSchema }), response: { 202: workflowStarted, 400: errorBody, 404: errorBody, 409: errorBody } },
   }, async (request, reply) => {
     const { domain } = request.params;
     const scope = accountScope(request);
     const owner = await repos.certificates.owner(domain);
     // A customer asking about someone else's domain gets the same answer as for an unknown one.
     if (!owner || (scope !== undefined && owner.username !== scope)) throw ApiError.notFound(`domain ${domain}`);
-    const workflowId = workflowIds.renew(domain, ulid().toLowerCase());
+    if (!CERTIFICATE_ACCOUNT_STATUSES.includes(owner.status as AccountStatus)) {
+      throw ApiError.conflict(`account ${owner.username} is ${owner.status}: no certificate renewal for ${domain}`, undefined, { field: 'domain', status: owner.status });
+    }
+    // One certificate operation per domain: a request while one runs joins it (same ID back), never a second
+    // renewal beside it (finding 5 of issue 11).
+    const workflowId = workflowIds.certificate(domain);
     await temporal.workflow.start('renewCertificate', {
       taskQueue: CONTROL_TASK_QUEUE,
       workflowId,
+      workflowIdConflictPolicy: 'USE_EXISTING',
       args: [{ domain }],
       typedSearchAttributes: startAttributes({ account: owner.username, domain, node: owner.nodeId }),
     });

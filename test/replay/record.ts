@@ -84,7 +84,10 @@ async function main(): Promise<void> {
       const children = await client.workflow.list({ query: `WorkflowType = 'renewCertificate' AND NpanelDomain = '${a.domain}'` });
       for await (const child of children) await save('renewCertificate-completed', child.workflowId);
       await save('renewCertificate-renewed', await post(`/api/v1/certificates/${a.domain}/renew`));
-      if (wf.status === 'completed') await post(`/api/v1/accounts/${a.username}`, undefined, 'DELETE').then((id) => waitClosed(id));
+      if (wf.status !== 'completed') return;
+      // Deprovisioning removes the certificates in a child removeCertificate under the same per-domain ID.
+      await save('deprovisionAccount-with-tls', await post(`/api/v1/accounts/${a.username}`, undefined, 'DELETE'));
+      await save('removeCertificate-completed', workflowIds.certificate(a.domain));
     },
     async migrate() {
       const account = uniqueName('rpm');

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { domainSchema } from '../../common/account-input';
 import { errorBody, workflowStarted } from '../../common/api-schemas';
 import { CONTROL_TASK_QUEUE } from '../../common/constants';
+import { nextCursor, pageQuery, pageRequest, toPage } from '../../common/paging';
 import { startAttributes } from '../../common/search-attribute-keys';
 import { workflowIds } from '../../common/workflow-ids';
 import { CERTIFICATE_ACCOUNT_STATUSES, type AccountStatus } from '../../db/schema/accounts';
@@ -35,28 +36,27 @@ export const certificatesPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = asyn
   const { temporal, repos } = deps;
 
   app.get('/api/v1/certificates', {
-    schema: { response: { 200: z.object({ certificates: z.array(certificateView) }) } },
+    schema: { querystring: pageQuery, response: { 200: z.object({ certificates: z.array(certificateView), next: nextCursor }), 400: errorBody } },
   }, async (request) => {
     const scope = accountScope(request);
-    const accounts = new Map((await repos.accounts.list(scope ? { account: scope } : {})).map((a) => [a.id, a.username]));
-    const rows = await repos.certificates.list();
+    const req = pageRequest(request.query);
+    const { items, next } = toPage(await repos.certificates.page(scope ? { account: scope } : {}, req), req, (r) => r.domain);
     const now = Date.now();
     return {
-      certificates: rows
-        .filter((r) => scope === undefined || (r.accountId !== null && accounts.has(r.accountId)))
-        .map((r) => ({
-          domain: r.domain,
-          account: r.accountId !== null ? accounts.get(r.accountId) ?? null : null,
-          serial: r.serial,
-          issuer: r.issuer,
-          notBefore: iso(r.notBefore),
-          notAfter: iso(r.notAfter),
-          daysLeft: r.notAfter ? Math.floor((new Date(r.notAfter).getTime() - now) / DAY_MS) : null,
-          lastOutcome: r.lastOutcome,
-          lastError: r.lastError,
-          lastWorkflowId: r.lastWorkflowId,
-          lastRenewedAt: iso(r.lastRenewedAt),
-        })),
+      certificates: items.map((r) => ({
+        domain: r.domain,
+        account: r.username,
+        serial: r.serial,
+        issuer: r.issuer,
+        notBefore: iso(r.notBefore),
+        notAfter: iso(r.notAfter),
+        daysLeft: r.notAfter ? Math.floor((new Date(r.notAfter).getTime() - now) / DAY_MS) : null,
+        lastOutcome: r.lastOutcome,
+        lastError: r.lastError,
+        lastWorkflowId: r.lastWorkflowId,
+        lastRenewedAt: iso(r.lastRenewedAt),
+      })),
+      next,
     };
   });
 

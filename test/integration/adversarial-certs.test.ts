@@ -15,7 +15,7 @@ import { loadStack, stackClient } from '../support/stack';
  */
 
 const stack = loadStack();
-const { api, waitClosed } = apiClient(stack);
+const { api, waitClosed, listAll } = apiClient(stack);
 let connection: Connection;
 let client: Client;
 
@@ -53,16 +53,7 @@ function handshake(servername: string): Promise<Served> {
 }
 
 async function inventoryRow(domain: string): Promise<any> {
-  const res = await api('GET', '/api/v1/certificates?limit=200');
-  assert.equal(res.status, 200, JSON.stringify(res.body));
-  let body = res.body;
-  for (;;) {
-    const row = body.certificates.find((c: { domain: string }) => c.domain === domain);
-    if (row || !body.next) return row;
-    const page = await api('GET', `/api/v1/certificates?limit=200&cursor=${encodeURIComponent(body.next)}`);
-    assert.equal(page.status, 200, JSON.stringify(page.body));
-    body = page.body;
-  }
+  return (await listAll('/api/v1/certificates', 'certificates')).find((c: { domain: string }) => c.domain === domain);
 }
 
 async function provision(prefix: string, tlsOn: boolean): Promise<{ username: string; domain: string }> {

@@ -15,7 +15,7 @@ import { loadStack, stackClient } from '../support/stack';
  */
 
 const stack = loadStack();
-const { api, waitClosed } = apiClient(stack);
+const { api, waitClosed, listAll } = apiClient(stack);
 const node = nodePaths(stack, 'a');
 const httpsPort = stack.file.nginx.https;
 const SCHEDULE_ID = 'npanel-certificate-renewal-sweep';
@@ -46,9 +46,7 @@ function served(servername: string): { serial: string; issuer: string; verified:
 }
 
 async function certificate(domain: string): Promise<any> {
-  const res = await api('GET', '/api/v1/certificates');
-  assert.equal(res.status, 200);
-  return res.body.certificates.find((c: { domain: string }) => c.domain === domain);
+  return (await listAll('/api/v1/certificates', 'certificates')).find((c: { domain: string }) => c.domain === domain);
 }
 
 async function provision(tls: boolean): Promise<{ username: string; domain: string }> {

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Repositories } from '../db/repositories';
+import { CERTIFICATE_ACCOUNT_STATUSES, type AccountStatus } from '../db/schema/accounts';
 import { domainSchema } from './web-names';
 
 /** Certificate rows as renewals and the sweep see them (control queue: they need the inventory database). */
@@ -33,6 +34,10 @@ export function createCertificateInventoryActivities(repos: Repositories) {
       const domain = parseDomain(input.domain);
       const owner = await repos.certificates.owner(domain);
       if (!owner) throw ApplicationFailure.nonRetryable(`domain ${domain} belongs to no account`, 'CertificateDomainUnknown');
+      // The API refuses these too; this check holds when a suspension or deprovisioning raced the API's.
+      if (!CERTIFICATE_ACCOUNT_STATUSES.includes(owner.status as AccountStatus)) {
+        throw ApplicationFailure.nonRetryable(`account ${owner.username} is ${owner.status}: no certificate operation for ${domain}`, 'AccountNotActive');
+      }
       return { domain, account: owner.username, accountId: owner.accountId, node: owner.nodeId };
     },
 

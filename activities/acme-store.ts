@@ -16,6 +16,8 @@ export interface CertificateMeta {
   notAfter: string;
   /** The workflow that ordered it: a retried order activity finds its own certificate instead of re-ordering. */
   workflowId: string;
+  /** Its run: every run of a domain shares the certificate workflow ID, so the ID alone names no order. */
+  runId?: string;
 }
 
 export interface StoredCertificate extends CertificateMeta {
@@ -24,7 +26,7 @@ export interface StoredCertificate extends CertificateMeta {
 }
 
 /** Serial as upper-case hex without separators (what `openssl x509 -serial` and Node print). */
-export function certificateMeta(certPem: string, workflowId: string): CertificateMeta {
+export function certificateMeta(certPem: string, workflowId: string, runId?: string): CertificateMeta {
   const x = new crypto.X509Certificate(certPem);
   return {
     serial: x.serialNumber.toUpperCase(),
@@ -32,6 +34,7 @@ export function certificateMeta(certPem: string, workflowId: string): Certificat
     notBefore: new Date(x.validFrom).toISOString(),
     notAfter: new Date(x.validTo).toISOString(),
     workflowId,
+    ...(runId ? { runId } : {}),
   };
 }
 

@@ -72,7 +72,8 @@ export function createAcmeActivities(config: AcmeNodeConfig) {
       const wf = workflowId();
       // What nginx serves now (null: no HTTPS yet) is the pair a rollback returns to.
       const served = vhostSpec(domain).tls;
-      const mine = listVersions(certsDir, domain).find((v) => v.workflowId === wf);
+      const run = Context.current().info.workflowExecution?.runId;
+      const mine = listVersions(certsDir, domain).find((v) => v.workflowId === wf && v.runId === run);
       if (mine && served?.certPath !== mine.certPath) return { ...mine, served };
       const started = Date.now();
       // Heartbeats let Temporal notice a crashed worker's order within the heartbeat timeout (seconds), not
@@ -81,7 +82,7 @@ export function createAcmeActivities(config: AcmeNodeConfig) {
       const beat = setInterval(() => ctx.heartbeat(), 1000);
       try {
         const { certPem, keyPem } = await orderHttp01(settings, domain);
-        const stored = writeVersion(certsDir, domain, certPem, keyPem, certificateMeta(certPem, wf));
+        const stored = writeVersion(certsDir, domain, certPem, keyPem, certificateMeta(certPem, wf, run));
         log.info({ correlationId: wf, domain, serial: stored.serial, ms: Date.now() - started }, 'certificate issued');
         return { ...stored, served };
       } catch (err) {

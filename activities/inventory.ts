@@ -2,7 +2,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import type { NameClaim, Repositories } from '../db/repositories';
 import type { AccountStatus } from '../db/schema';
-import { sha512Crypt } from './crypt-hash';
 
 /** One audit row as a workflow records it; the workflow ID is taken from the activity context. */
 export interface AuditEntry {
@@ -13,25 +12,16 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-/**
- * A secret as the record step gets it: the SHA512-crypt hash the service already made (what provisioning
- * passes now: no second hashing), or the password itself (workflows started before that still pass it).
- */
-type Secret = { passwordHash: string; password?: undefined } | { password: string; passwordHash?: undefined };
-
 export interface AccountRecord {
   username: string;
   domain: string;
   docroot: string | null;
-  mailboxes: ({ local: string } & Secret)[];
-  ftp?: { homeDir: string } & Secret;
+  /** SHA512-crypt hashes the services already made: the record step never sees or hashes a password. */
+  mailboxes: { local: string; passwordHash: string }[];
+  ftp?: { homeDir: string; passwordHash: string };
   database?: { name: string; user: string };
   /** Also sets the account's status (provisioning without TLS activates in the same step: one round trip less). */
   status?: AccountStatus;
-}
-
-function hashOf(secret: Secret): Promise<string> {
-  return secret.passwordHash !== undefined ? Promise.resolve(secret.passwordHash) : sha512Crypt(secret.password);
 }
 
 function workflowId(): string {
@@ -94,8 +84,8 @@ export function createInventoryActivities(repos: Repositories) {
       // All or nothing still holds: a failure fails the step, and the rollback's releaseAccount removes the rest.
       const writes = await Promise.allSettled([
         docroot ? repos.accounts.recordDomain(u, { name: record.domain, docroot }) : undefined,
-        ...record.mailboxes.map(async (m) => repos.accounts.recordMailbox(u, { address: `${m.local}@${record.domain}`, passwordHash: await hashOf(m) })),
-        ftp ? hashOf(ftp).then((passwordHash) => repos.accounts.recordFtpUser(u, { username: u, homeDir: ftp.homeDir, passwordHash })) : undefined,
+        ...record.mailboxes.map((m) => repos.accounts.recordMailbox(u, { address: `${m.local}@${record.domain}`, passwordHash: m.passwordHash })),
+        ftp ? repos.accounts.recordFtpUser(u, { username: u, homeDir: ftp.homeDir, passwordHash: ftp.passwordHash }) : undefined,
         database ? repos.accounts.recordDatabase(u, { name: database.name, dbUser: database.user }) : undefined,
       ]);
       const failed = writes.find((w): w is PromiseRejectedResult => w.status === 'rejected');

@@ -44,6 +44,7 @@ export const WORKFLOW_TYPES = [
   'unsuspendAccount',
   'migrateSite',
   'renewCertificate',
+  'removeCertificate',
   'certificateRenewalSweep',
   'pruneAuditEvents',
   'waitForTimer',

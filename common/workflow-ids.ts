@@ -15,9 +15,16 @@ export const workflowIds = {
   suspend: (account: string, unique: string) => `suspend-${part(account)}-${unique}`,
   unsuspend: (account: string, unique: string) => `unsuspend-${part(account)}-${unique}`,
   migrate: (domain: string, unique: string) => `migrate-${part(domain)}-${unique}`,
-  renew: (domain: string, unique: string) => `renew-${part(domain)}-${unique}`,
+  /**
+   * Every certificate operation of a domain (issue, renew with its rollback, remove) runs under this ONE ID:
+   * Temporal runs at most one open workflow per ID, so two operations on a domain never interleave. The API
+   * joins the running one (conflict policy USE_EXISTING), workflows queue behind it (certificate-slot.ts).
+   * Runs of the ID are told apart by their run ID. The whole domain, never cut (two long domains that share
+   * their first 80 characters are two IDs): domains are validated lower-case ASCII of at most 253 characters.
+   */
+  certificate: (domain: string) => `certificate-${domain.toLowerCase().replace(SAFE, '-')}`,
   timer: (unique: string) => `timer-${unique}`,
 };
 
-/** Accepts only the characters our builders emit, so an ID from a URL can be echoed back safely. */
-export const WORKFLOW_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+/** Accepts only the characters our builders emit (the longest: certificate- and a 253-character domain), so an ID from a URL can be echoed back safely. */
+export const WORKFLOW_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,299}$/;

@@ -88,20 +88,24 @@ async function workflowsView(query) {
   }
 }
 
-async function accountsView() {
+/** Lists are paged by the API (50 a page): `?cursor=` of the page shown, a link to the next one when there is one. */
+const pagePath = (path, query) => (query.get('cursor') ? `${path}?cursor=${encodeURIComponent(query.get('cursor'))}` : path);
+const nextLink = (route, next) => (next ? h('p', {}, h('a', { href: `${route}?cursor=${encodeURIComponent(next)}` }, 'Next page')) : '');
+
+async function accountsView(query) {
   page('Accounts', h('p', {}, 'Loading…'));
-  const { accounts } = await api('GET', '/api/v1/accounts');
-  page('Accounts', table([
+  const { accounts, next } = await api('GET', pagePath('/api/v1/accounts', query));
+  page('Accounts', nextLink('#/accounts', next), table([
     ['Account', (a) => a.username], ['Domain', (a) => a.domain], ['Node', (a) => a.node], ['Status', (a) => badge(a.status)],
     ['Created', (a) => when(a.createdAt)], ['Last workflow', (a) => wfLink(a.workflowId)],
-  ], accounts, 'No accounts yet.'));
+  ], accounts, 'No accounts yet.'), nextLink('#/accounts', next));
 }
 
-async function certificatesView() {
+async function certificatesView(query) {
   page('Certificates', h('p', {}, 'Loading…'));
   let data;
   try {
-    data = await api('GET', '/api/v1/certificates');
+    data = await api('GET', pagePath('/api/v1/certificates', query));
   } catch (err) {
     if (err.status === 404) return page('Certificates', h('p', {}, 'Certificates are not available on this server.'));
     throw err;
@@ -111,7 +115,7 @@ async function certificatesView() {
   page('Certificates', table([
     ...keys.map((k) => [k.replace(/([a-z])([A-Z])/g, '$1 $2'), (c) => (/workflowId$/.test(k) ? wfLink(c[k]) : /At$/.test(k) ? when(c[k]) : String(c[k] ?? ''))]),
     ['', (c) => (c.domain ? h('a', { href: `#/new/renewal?domain=${encodeURIComponent(c.domain)}` }, `Renew ${c.domain}`) : '')],
-  ], list, 'No certificates yet.'));
+  ], list, 'No certificates yet.'), nextLink('#/certificates', data?.next));
 }
 
 const FORMS = {
@@ -138,8 +142,8 @@ async function route() {
   const parts = path.split('/').filter(Boolean);
   try {
     if (parts[0] === 'workflow' && parts[1]) cleanup = await workflowView(page, decodeURIComponent(parts[1]), isAdmin());
-    else if (parts[0] === 'accounts') await accountsView();
-    else if (parts[0] === 'certificates') await certificatesView();
+    else if (parts[0] === 'accounts') await accountsView(query);
+    else if (parts[0] === 'certificates') await certificatesView(query);
     else if (parts[0] === 'new' && FORMS[parts[1]]) await formView(page, FORMS[parts[1]], query);
     else await workflowsView(query);
   } catch (err) {

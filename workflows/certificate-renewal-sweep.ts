@@ -46,10 +46,6 @@ const DAY_MS = 86_400_000;
 /** Events a renewal in flight may still add while the window drains before continue-as-new (measured ~7). */
 const EVENTS_PER_RENEWAL = 12;
 
-function yyyymmdd(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10).replace(/-/g, '');
-}
-
 /**
  * Renews every certificate that expires within the window (or was never issued), as child workflows with at
  * most `maxConcurrent` running (a sliding window: a new one starts as soon as one ends), paced, and backing off
@@ -78,7 +74,9 @@ export async function certificateRenewalSweep(input: CertificateRenewalSweepInpu
   const renew = async (domain: string): Promise<void> => {
     try {
       const child = await startChild(renewCertificate, {
-        workflowId: workflowIds.renew(domain, yyyymmdd(Date.now())),
+        // The domain's certificate ID: a domain with an operation running (an API renewal, a deprovisioning)
+        // is skipped below, never renewed beside it.
+        workflowId: workflowIds.certificate(domain),
         taskQueue: CONTROL_TASK_QUEUE,
         args: [{ domain }],
         // A renewal is its own saga: if the sweep is terminated, it still finishes (or rolls back) cleanly.

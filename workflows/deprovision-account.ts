@@ -1,5 +1,6 @@
-import { ApplicationFailure, CancellationScope, patched, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, setHandler } from '@temporalio/workflow';
 import { controlUndoActivities, nodeUndoActivities } from './activity-proxies';
+import { removeCertificateInSlot } from './certificate-slot';
 import { setPhase } from './phase';
 import { progressQuery, StepTracker } from './steps';
 
@@ -7,7 +8,7 @@ export interface DeprovisionAccountInput {
   username: string;
 }
 
-const STEPS = ['lookup', 'mark', 'tokens', 'database', 'ftp', 'mail', 'dns', 'vhost', 'certificates', 'docroot', 'inventory'];
+const STEPS = ['lookup', 'mark', 'tokens', 'certificates', 'database', 'ftp', 'mail', 'dns', 'vhost', 'docroot', 'inventory'];
 
 /**
  * Removes an account everywhere. Forward-only: every step is delete-if-present and retried with the long
@@ -27,6 +28,10 @@ export async function deprovisionAccount(input: DeprovisionAccountInput): Promis
     await tracker.run('mark', () => control.setAccountStatus({ username: account.username, status: 'deprovisioning' }));
     // Before any service goes: the customer is out from the start, and no token outlives the account.
     await tracker.run('tokens', () => control.revokeAccountTokens({ username: account.username }));
+    // The certificates go next, under the domain's certificate ID (queued behind a renewal that is still
+    // running): no renewal can then re-add the HTTPS block to a vhost being removed. None starts afterwards,
+    // since the account is `deprovisioning` now (the renewal's lookup refuses).
+    await tracker.run('certificates', () => removeCertificateInSlot(domain, node));
     // allSettled: every removal gets its chance even when one gives up, so a rerun has less left to do.
     const settled = await Promise.allSettled([
       tracker.run('database', () => Promise.all(account.databases.map((d) => local.dropCustomerDatabase({ database: d.name, user: d.user })))),
@@ -37,14 +42,6 @@ export async function deprovisionAccount(input: DeprovisionAccountInput): Promis
     ]);
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    // Certificates came later than the first deprovisions: `patched` keeps older histories replayable.
-    // After the vhost is gone, so removing the files never races the vhost's own TLS switch.
-    if (patched('deprovision-removes-certificates')) {
-      await tracker.run('certificates', async () => {
-        await local.removeCertificates({ domain });
-        await control.forgetCertificate({ domain });
-      });
-    }
     await tracker.run('docroot', () => local.removeDocroot({ account: account.username, domain }));
     await tracker.run('inventory', () => control.removeAccountRecords({ username: account.username }));
   } catch (err) {

@@ -5,6 +5,7 @@ export { deprovisionAccount } from './deprovision-account';
 export { suspendAccount } from './suspend-account';
 export { unsuspendAccount } from './unsuspend-account';
 export { renewCertificate } from './renew-certificate';
+export { removeCertificate } from './remove-certificate';
 export { certificateRenewalSweep } from './certificate-renewal-sweep';
 export { migrateSite } from './migrate-site';
 export { pruneAuditEvents } from './prune-audit-events';

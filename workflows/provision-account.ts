@@ -1,11 +1,9 @@
-import { ActivityFailure, ApplicationFailure, CancellationScope, executeChild, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, setHandler } from '@temporalio/workflow';
 import type { ProvisionAccountInput } from '../common/account-input';
-import { CONTROL_TASK_QUEUE } from '../common/constants';
-import { workflowIds } from '../common/workflow-ids';
 import { provisionNames } from '../common/account-names';
 import { controlActivities, controlLocalActivities, controlLocalUndoActivities, controlUndoActivities, nodeActivities, nodeUndoActivities } from './activity-proxies';
 import { setPhase } from './phase';
-import { renewCertificate } from './renew-certificate';
+import { issueCertificateInSlot, removeCertificateInSlot } from './certificate-slot';
 import { Saga } from './saga';
 import { errorMessage, progressQuery, StepTracker } from './steps';
 
@@ -27,69 +25,12 @@ const STEPS = ['reserve', 'docroot', 'vhost', 'dns', 'mail', 'ftp', 'database', 
  * step registers its undo first, and any failure — or a cancel — runs the undos in reverse, so a failed
  * account leaves nothing behind.
  */
-export async function provisionAccount(input: ProvisionAccountInput): Promise<ProvisionAccountResult> {
-  // Histories started before this patch replay the old shape: queued inventory steps, the independent services
-  // after the docroot, mail as domain + one activity per mailbox, record and activate apart, passwords hashed
-  // again by the record step. See provisionFast for what the new shape saves.
-  if (patched('provision-local-control')) return provisionFast(input);
-  const { tracker, saga, control, controlUndo, node, nodeUndo } = begin(input);
-  const { username: account, domain } = input;
-
-  try {
-    await reserve(tracker, saga, input, control, controlUndo);
-
-    saga.add('docroot', () => nodeUndo.removeDocroot({ account, domain }).catch(ignoreUnsafeDocroot));
-    const { path: docroot } = await tracker.run('docroot', () => node.ensureDocroot({ account, domain }));
-
-    const branches: Promise<unknown>[] = [];
-    saga.add('vhost', () => nodeUndo.removeVhost({ domain }));
-    branches.push(tracker.run('vhost', () => node.ensureVhost({ domain, docroot })));
-    saga.add('dns', () => controlUndo.deleteDnsZone({ domain }));
-    branches.push(tracker.run('dns', () => control.ensureDnsZone({ domain, ip: input.nodeIp })));
-    if (input.mailboxes.length > 0) {
-      saga.add('mail', () => nodeUndo.removeMailDomain({ domain }));
-      branches.push(
-        tracker.run('mail', async () => {
-          await node.ensureMailDomain({ domain });
-          await Promise.all(input.mailboxes.map((m) => node.ensureMailbox({ domain, local: m.local, password: m.password })));
-        }),
-      );
-    }
-    if (input.ftp) {
-      const ftp = input.ftp;
-      saga.add('ftp', () => nodeUndo.removeFtpUser({ username: account }));
-      branches.push(tracker.run('ftp', () => node.ensureFtpUser({ username: account, password: ftp.password, homeDir: docroot })));
-    }
-    if (input.database) {
-      const db = input.database;
-      saga.add('database', () => nodeUndo.dropCustomerDatabase({ database: db.name, user: db.user }));
-      branches.push(tracker.run('database', () => node.ensureCustomerDatabase({ database: db.name, user: db.user, password: db.password })));
-    }
-    await settleAll(branches);
-
-    await tracker.run('record', () =>
-      control.recordAccount({
-        username: account,
-        domain,
-        docroot,
-        mailboxes: input.mailboxes,
-        ...(input.ftp ? { ftp: { password: input.ftp.password, homeDir: docroot } } : {}),
-        ...(input.database ? { database: { name: input.database.name, user: input.database.user } } : {}),
-      }),
-    );
-    await certificateStep(tracker, saga, input, nodeUndo, controlUndo);
-    await tracker.run('activate', () => control.setAccountStatus({ username: account, status: 'active' }));
-    setPhase(tracker, 'completed');
-    await flushAudit(tracker, account, domain, controlUndo);
-    return result(input, docroot);
-  } catch (err) {
-    return rollBack(err, tracker, saga, input, controlUndo);
-  }
-}
-
 /**
- * The same account, fewer round trips (bench/provision.ts measured each change; CPU per account is the figure
- * that matters, since the Temporal server's work grows with events and workflow tasks):
+ * Creates a hosting account on one node: all or nothing. Every step registers its undo first, and any failure —
+ * or a cancel — runs the undos in reverse, so a failed account leaves nothing behind.
+ *
+ * The shape keeps round trips few (bench/provision.ts measured each choice; CPU per account is the figure that
+ * matters, since the Temporal server's work grows with events and workflow tasks):
  * - the inventory steps (reserve, record, release, audit) are local activities: one marker event each, no task
  *   queue round trip, and they run within the workflow task that asked for them;
  * - DNS, mail, the database and the web site (docroot + vhost in one activity) start right after reserve,
@@ -99,7 +40,7 @@ export async function provisionAccount(input: ProvisionAccountInput): Promise<Pr
  *   hashing every password again (the hashes are encrypted in history by the codec, like the passwords);
  * - without TLS the record step also activates the account (nothing runs between them).
  */
-async function provisionFast(input: ProvisionAccountInput): Promise<ProvisionAccountResult> {
+export async function provisionAccount(input: ProvisionAccountInput): Promise<ProvisionAccountResult> {
   const { tracker, saga, control, controlUndo, node, nodeUndo } = begin(input);
   const inventory = controlLocalActivities();
   const inventoryUndo = controlLocalUndoActivities();
@@ -156,7 +97,7 @@ async function provisionFast(input: ProvisionAccountInput): Promise<ProvisionAcc
         ...(activateNow ? { status: 'active' as const } : {}),
       }),
     );
-    await certificateStep(tracker, saga, input, nodeUndo, controlUndo);
+    await certificateStep(tracker, saga, input);
     if (activateNow) tracker.doneWithin('activate', 'record');
     else await tracker.run('activate', () => inventory.setAccountStatus({ username: account, status: 'active' }));
     setPhase(tracker, 'completed');
@@ -204,23 +145,15 @@ async function settleAll(branches: Promise<unknown>[]): Promise<void> {
   if (failed) throw failed.reason;
 }
 
-async function certificateStep(
-  tracker: StepTracker,
-  saga: Saga,
-  input: ProvisionAccountInput,
-  nodeUndo: ReturnType<typeof nodeUndoActivities>,
-  controlUndo: ReturnType<typeof controlUndoActivities>,
-): Promise<void> {
+async function certificateStep(tracker: StepTracker, saga: Saga, input: ProvisionAccountInput): Promise<void> {
   if (!input.tls) return;
   const { domain } = input;
   // After DNS (the CA resolves the name) and the vhost (it serves the challenge): a child renewCertificate
   // orders the certificate and adds the HTTPS server block. Its undo drops the block, files and row.
-  saga.add('certificate', async () => {
-    await nodeUndo.removeCertificates({ domain });
-    await controlUndo.forgetCertificate({ domain });
-  });
-  const unique = workflowInfo().workflowId.split('-').pop()!;
-  await tracker.run('certificate', () => executeChild(renewCertificate, { workflowId: workflowIds.renew(domain, unique), taskQueue: CONTROL_TASK_QUEUE, args: [{ domain }] }));
+  // Both run under the domain's certificate ID, queued behind any other operation of the domain (finding 5 of
+  // issue 11: operations that interleaved left nginx serving another pair than the inventory listed).
+  saga.add('certificate', () => removeCertificateInSlot(domain, input.node));
+  await tracker.run('certificate', () => issueCertificateInSlot(domain));
 }
 
 function result(input: ProvisionAccountInput, docroot: string): ProvisionAccountResult {

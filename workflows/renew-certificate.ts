@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { NodeActivities } from '../activities';
 import type { CertificateFault } from '../activities/acme';
 import { nodeTaskQueue } from '../common/constants';
@@ -63,11 +63,9 @@ export async function renewCertificate(input: RenewCertificateInput): Promise<Re
   setHandler(progressQuery, () => tracker.snapshot());
   // The inventory steps (lookup, record, failure record, audit) as local activities: no task queue round trip
   // each, one marker event instead of three events and a workflow task. A sweep starting hundreds of renewals
-  // is bound by the Temporal server's work per renewal (bench/renewal-sweep.ts). Histories started before this
-  // patch replay the queued shape.
-  const local = patched('renew-local-control');
-  const control = local ? controlLocalActivities() : controlActivities();
-  const controlUndo = local ? controlLocalUndoActivities() : controlUndoActivities();
+  // is bound by the Temporal server's work per renewal (bench/renewal-sweep.ts).
+  const control = controlLocalActivities();
+  const controlUndo = controlLocalUndoActivities();
   const { domain } = input;
   const target = await tracker.run('lookup', () => control.certificateTarget({ domain }));
   upsertSearchAttributes([{ key: saKeys.domain, value: domain }, { key: saKeys.account, value: target.account }, { key: saKeys.node, value: target.node }]);

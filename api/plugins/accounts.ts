@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { provisionAccountBody, usernameParam, type ProvisionAccountInput } from '../../common/account-input';
 import { errorBody, workflowStarted } from '../../common/api-schemas';
 import { CONTROL_TASK_QUEUE } from '../../common/constants';
+import { nextCursor, pageQuery, pageRequest, toPage } from '../../common/paging';
 import { startAttributes } from '../../common/search-attribute-keys';
 import { workflowIds } from '../../common/workflow-ids';
 import { ApiError } from '../api-error';
@@ -66,11 +67,15 @@ export const accountsPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (a
   });
 
   app.get('/api/v1/accounts', {
-    schema: { response: { 200: z.object({ accounts: z.array(accountView) }) } },
+    schema: { querystring: pageQuery, response: { 200: z.object({ accounts: z.array(accountView), next: nextCursor }), 400: errorBody } },
   }, async (request) => {
     const scope = accountScope(request);
-    const rows = await repos.accounts.list(scope ? { account: scope } : {});
-    return { accounts: rows.map((r) => ({ username: r.username, domain: r.domain, node: r.nodeId, status: r.status, workflowId: r.workflowId, createdAt: new Date(r.createdAt).toISOString() })) };
+    const req = pageRequest(request.query);
+    const { items, next } = toPage(await repos.accounts.page(scope ? { account: scope } : {}, req), req, (r) => r.username);
+    return {
+      accounts: items.map((r) => ({ username: r.username, domain: r.domain, node: r.nodeId, status: r.status, workflowId: r.workflowId, createdAt: new Date(r.createdAt).toISOString() })),
+      next,
+    };
   });
 
   const findAccount = async (request: { principal: unknown }, username: string) => {

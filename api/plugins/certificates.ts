@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { ulid } from 'ulid';
 import { z } from 'zod';
 import { domainSchema } from '../../common/account-input';
 import { errorBody, workflowStarted } from '../../common/api-schemas';
 import { CONTROL_TASK_QUEUE } from '../../common/constants';
+import { nextCursor, pageQuery, pageRequest, toPage } from '../../common/paging';
 import { startAttributes } from '../../common/search-attribute-keys';
 import { workflowIds } from '../../common/workflow-ids';
+import { CERTIFICATE_ACCOUNT_STATUSES, type AccountStatus } from '../../db/schema/accounts';
 import { ApiError } from '../api-error';
 import { accountScope } from '../auth';
 import type { AppDeps } from '../deps';
@@ -35,43 +36,48 @@ export const certificatesPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = asyn
   const { temporal, repos } = deps;
 
   app.get('/api/v1/certificates', {
-    schema: { response: { 200: z.object({ certificates: z.array(certificateView) }) } },
+    schema: { querystring: pageQuery, response: { 200: z.object({ certificates: z.array(certificateView), next: nextCursor }), 400: errorBody } },
   }, async (request) => {
     const scope = accountScope(request);
-    const accounts = new Map((await repos.accounts.list(scope ? { account: scope } : {})).map((a) => [a.id, a.username]));
-    const rows = await repos.certificates.list();
+    const req = pageRequest(request.query);
+    const { items, next } = toPage(await repos.certificates.page(scope ? { account: scope } : {}, req), req, (r) => r.domain);
     const now = Date.now();
     return {
-      certificates: rows
-        .filter((r) => scope === undefined || (r.accountId !== null && accounts.has(r.accountId)))
-        .map((r) => ({
-          domain: r.domain,
-          account: r.accountId !== null ? accounts.get(r.accountId) ?? null : null,
-          serial: r.serial,
-          issuer: r.issuer,
-          notBefore: iso(r.notBefore),
-          notAfter: iso(r.notAfter),
-          daysLeft: r.notAfter ? Math.floor((new Date(r.notAfter).getTime() - now) / DAY_MS) : null,
-          lastOutcome: r.lastOutcome,
-          lastError: r.lastError,
-          lastWorkflowId: r.lastWorkflowId,
-          lastRenewedAt: iso(r.lastRenewedAt),
-        })),
+      certificates: items.map((r) => ({
+        domain: r.domain,
+        account: r.username,
+        serial: r.serial,
+        issuer: r.issuer,
+        notBefore: iso(r.notBefore),
+        notAfter: iso(r.notAfter),
+        daysLeft: r.notAfter ? Math.floor((new Date(r.notAfter).getTime() - now) / DAY_MS) : null,
+        lastOutcome: r.lastOutcome,
+        lastError: r.lastError,
+        lastWorkflowId: r.lastWorkflowId,
+        lastRenewedAt: iso(r.lastRenewedAt),
+      })),
+      next,
     };
   });
 
   app.post('/api/v1/certificates/:domain/renew', {
-    schema: { params: z.object({ domain: domainSchema }), response: { 202: workflowStarted, 400: errorBody, 404: errorBody } },
+    schema: { params: z.object({ domain: domainSchema }), response: { 202: workflowStarted, 400: errorBody, 404: errorBody, 409: errorBody } },
   }, async (request, reply) => {
     const { domain } = request.params;
     const scope = accountScope(request);
     const owner = await repos.certificates.owner(domain);
     // A customer asking about someone else's domain gets the same answer as for an unknown one.
     if (!owner || (scope !== undefined && owner.username !== scope)) throw ApiError.notFound(`domain ${domain}`);
-    const workflowId = workflowIds.renew(domain, ulid().toLowerCase());
+    if (!CERTIFICATE_ACCOUNT_STATUSES.includes(owner.status as AccountStatus)) {
+      throw ApiError.conflict(`account ${owner.username} is ${owner.status}: no certificate renewal for ${domain}`, undefined, { field: 'domain', status: owner.status });
+    }
+    // One certificate operation per domain: a request while one runs joins it (same ID back), never a second
+    // renewal beside it (finding 5 of issue 11).
+    const workflowId = workflowIds.certificate(domain);
     await temporal.workflow.start('renewCertificate', {
       taskQueue: CONTROL_TASK_QUEUE,
       workflowId,
+      workflowIdConflictPolicy: 'USE_EXISTING',
       args: [{ domain }],
       typedSearchAttributes: startAttributes({ account: owner.username, domain, node: owner.nodeId }),
     });

@@ -1,4 +1,5 @@
-import { and, asc, eq, or, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, or, type SQL } from 'drizzle-orm';
+import type { PageRequest } from '../../common/paging';
 import type { Db } from '../client';
 import {
   accounts,
@@ -92,6 +93,14 @@ export function createAccountsRepository(db: Db) {
 
     async get(username: string): Promise<AccountRow | null> {
       return findAccount(db, username);
+    },
+
+    /** One page by username (keyset, common/paging.ts): `limit + 1` rows, never the table. */
+    page(filter: { account?: string }, req: PageRequest): Promise<AccountRow[]> {
+      const conditions: SQL[] = [];
+      if (req.after !== null) conditions.push(gt(accounts.username, req.after));
+      if (filter.account !== undefined) conditions.push(eq(accounts.username, filter.account));
+      return db.select().from(accounts).where(and(...conditions)).orderBy(asc(accounts.username)).limit(req.limit + 1);
     },
 
     list(filter: { account?: string; status?: AccountStatus; nodeId?: string } = {}): Promise<AccountRow[]> {

@@ -1,4 +1,5 @@
-import { and, asc, eq, gt, isNull, lt, or, type SQL } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, isNull, lt, or, type SQL } from 'drizzle-orm';
+import type { PageRequest } from '../../common/paging';
 import type { Db } from '../client';
 import { accounts, certificates, domains, type CertificateRow } from '../schema';
 import { isDuplicateKey } from './errors';
@@ -34,6 +35,23 @@ export function createCertificatesRepository(db: Db) {
 
   return {
     get,
+
+    /**
+     * One page by domain (keyset, common/paging.ts), with the owning account's username joined in: a request
+     * reads `limit + 1` rows, never the table. `account` limits it to one account's certificates.
+     */
+    page(filter: { account?: string }, req: PageRequest): Promise<(CertificateRow & { username: string | null })[]> {
+      const conditions: SQL[] = [];
+      if (req.after !== null) conditions.push(gt(certificates.domain, req.after));
+      if (filter.account !== undefined) conditions.push(eq(accounts.username, filter.account));
+      return db
+        .select({ ...getTableColumns(certificates), username: accounts.username })
+        .from(certificates)
+        .leftJoin(accounts, eq(accounts.id, certificates.accountId))
+        .where(and(...conditions))
+        .orderBy(asc(certificates.domain))
+        .limit(req.limit + 1);
+    },
 
     list(filter: { accountId?: number } = {}): Promise<CertificateRow[]> {
       return db

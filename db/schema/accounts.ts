@@ -17,6 +17,12 @@ export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
 export const FINISHED_ACCOUNT_STATUSES: readonly AccountStatus[] = ['rolled_back', 'deleted'];
 
 /**
+ * Statuses in which a domain's certificate may be issued or renewed: an active account, and one being
+ * provisioned (its first issuance). A suspended, failed or deprovisioning account gets none (issue 11, bounds).
+ */
+export const CERTIFICATE_ACCOUNT_STATUSES: readonly AccountStatus[] = ['active', 'provisioning'];
+
+/**
  * Hosting accounts.
  *
  * Re-creating a username after it was deleted: the row is DELETED when an account is deprovisioned or its

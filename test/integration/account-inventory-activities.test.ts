@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { asyncLocalStorage, type Context } from '@temporalio/activity';
+import { sha512Crypt } from '../../activities/crypt-hash';
 import { createInventoryActivities } from '../../activities/inventory';
 import { createDb, type DbHandle } from '../../db/client';
 import { createRepositories } from '../../db/repositories';
@@ -64,8 +65,8 @@ test('reserve, record, status, audit, release and remove: twice has the effect o
     username,
     domain,
     docroot: `/srv/www/${username}/${domain}/public_html`,
-    mailboxes: [{ local: 'info', password: 'Pw-0123456789!' }, { local: 'sales', password: 'Pw-9876543210!' }],
-    ftp: { password: 'Ftp-0123456789!', homeDir: `/srv/www/${username}/${domain}/public_html` },
+    mailboxes: [{ local: 'info', passwordHash: await sha512Crypt('Pw-0123456789!') }, { local: 'sales', passwordHash: await sha512Crypt('Pw-9876543210!') }],
+    ftp: { passwordHash: await sha512Crypt('Ftp-0123456789!'), homeDir: `/srv/www/${username}/${domain}/public_html` },
     database: { name: `${username}_db`, user: `${username}_db` },
   };
   await twice(wf, () => inv.recordAccount(record));

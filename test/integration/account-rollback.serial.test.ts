@@ -95,7 +95,7 @@ async function assertRolledBack(a: Account, wf: any, failedStep: string, expecte
   assert.deepEqual(await trace(a, nodeA), NOTHING, 'nothing on node a either');
   const res = await api('GET', `/api/v1/accounts/${a.username}`);
   assert.equal(res.status, 404, `a rolled-back account does not exist: ${JSON.stringify(res.body)}`);
-  assert.ok(!(await api('GET', '/api/v1/accounts')).body.accounts.some((x: { username: string }) => x.username === a.username));
+  assert.ok(!(await apiClient(stack).listAll('/api/v1/accounts', 'accounts')).some((x: { username: string }) => x.username === a.username));
 
   const audit = await auditOf(inventory, wf.workflowId);
   // reserve and docroot run alone, one after the other; the five branches after them all start together.

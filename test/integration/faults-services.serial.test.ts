@@ -116,7 +116,7 @@ test('MariaDB stopped for 30 s: inventory activities retry and the workflows com
     const wf = await waitClosed(id, 150_000);
     assert.equal(wf.status, 'completed', `${id}: ${JSON.stringify(wf.error)} ${JSON.stringify(wf.progress)}`);
   }
-  const list = (await api('GET', '/api/v1/accounts')).body.accounts as { username: string; status: string }[];
+  const list = (await apiClient(faults.stack).listAll('/api/v1/accounts', 'accounts')) as { username: string; status: string }[];
   assert.equal(list.find((a) => a.username === fresh.username)?.status, 'active');
   assert.equal(list.find((a) => a.username === toSuspend)?.status, 'suspended');
   assert.equal(list.find((a) => a.username === toRemove), undefined);

@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import { Connection, type Client } from '@temporalio/client';
 import { and, inArray, lt } from 'drizzle-orm';
 import { CONTROL_TASK_QUEUE } from '../../common/constants';
+import { workflowIds } from '../../common/workflow-ids';
 import { createDb } from '../../db/client';
 import { createRepositories } from '../../db/repositories';
 import { certificates } from '../../db/schema';
@@ -224,11 +225,11 @@ test('worker SIGKILLed during renewals, sweeps, migrations and audit pruning: ea
     const children = runs.filter((x) => x.parent === r.workflowId);
     const expected = sweepDue[r.i]!;
     // Exactly one renewal per due domain from this sweep (a replayed sweep must not start one twice).
-    const perDomain = expected.map((d) => children.filter((c) => c.workflowId.startsWith(`renew-${d}-`)).length);
+    const perDomain = expected.map((d) => children.filter((c) => c.workflowId === workflowIds.certificate(d)).length);
     if (children.length !== expected.length || perDomain.some((n) => n !== 1)) problems.push(`sweep ${r.workflowId}: children ${JSON.stringify(children)} for ${expected.join(',')}`);
     if (totals.due !== expected.length || totals.renewed + totals.failed !== totals.due || totals.skipped !== 0) problems.push(`sweep ${r.workflowId}: totals ${JSON.stringify(totals)}`);
     for (const d of expected) {
-      const child = children.find((c) => c.workflowId.startsWith(`renew-${d}-`));
+      const child = children.find((c) => c.workflowId === workflowIds.certificate(d));
       const result = child?.status === 'COMPLETED' ? await client.workflow.getHandle(child.workflowId).result() : null;
       expectCert(d, result?.serial ?? null, `sweep ${r.i}`);
     }

@@ -136,7 +136,7 @@ test('worker SIGKILLed at random points: every workflow completes or rolls back,
   t.diagnostic(`after the faults: ${consistency.accounts} accounts (${consistency.suspended} suspended)`);
   assert.deepEqual(consistency.problems, []);
   // What each type should have left: deprovisioned accounts gone, suspended ones suspended, and so on.
-  const list = (await api('GET', '/api/v1/accounts')).body.accounts as { username: string; status: string }[];
+  const list = (await apiClient(faults.stack).listAll('/api/v1/accounts', 'accounts')) as { username: string; status: string }[];
   const status = (u: string) => list.find((a) => a.username === u)?.status ?? 'gone';
   for (const u of toDeprovision) assert.equal(status(u), 'gone', `${u} deprovisioned`);
   for (const u of toSuspend) assert.equal(status(u), 'suspended', `${u} suspended`);

@@ -13,7 +13,8 @@ import { showHistory, writeFixture } from './history-file';
  *   bin/npanel up --detach --home /work/rec --port-base 31700
  *   NPANEL_STACK_DIR=/work/rec node dist/test/replay/record.js [case ...]
  *
- * Run it after a deliberate, versioned change to a workflow (patched() / a new type), never to make a failing
+ * Until the first release, run it after any deliberate change of a workflow's shape (docs/ARCHITECTURE.md,
+ * compatibility policy); from then on only for a new type or a new patched() branch, never to make a failing
  * replay test pass: a replay failure means running workflows would break on deploy. Passwords below are
  * fixture-only values; the histories are stored decoded (see history-file.ts).
  */
@@ -84,7 +85,10 @@ async function main(): Promise<void> {
       const children = await client.workflow.list({ query: `WorkflowType = 'renewCertificate' AND NpanelDomain = '${a.domain}'` });
       for await (const child of children) await save('renewCertificate-completed', child.workflowId);
       await save('renewCertificate-renewed', await post(`/api/v1/certificates/${a.domain}/renew`));
-      if (wf.status === 'completed') await post(`/api/v1/accounts/${a.username}`, undefined, 'DELETE').then((id) => waitClosed(id));
+      if (wf.status !== 'completed') return;
+      // Deprovisioning removes the certificates in a child removeCertificate under the same per-domain ID.
+      await save('deprovisionAccount-with-tls', await post(`/api/v1/accounts/${a.username}`, undefined, 'DELETE'));
+      await save('removeCertificate-completed', workflowIds.certificate(a.domain));
     },
     async migrate() {
       const account = uniqueName('rpm');

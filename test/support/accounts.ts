@@ -59,7 +59,20 @@ export function apiClient(stack: LoadedStack) {
     }
   }
 
-  return { api, waitClosed, waitStep };
+  /** Every item of a paged list (GET /api/v1/accounts, /certificates), following `next` 200 at a time. */
+  async function listAll(pathname: string, key: string): Promise<any[]> {
+    const items: any[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await api('GET', `${pathname}?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      if (res.status !== 200) throw new Error(`GET ${pathname}: ${res.status} ${JSON.stringify(res.body)}`);
+      items.push(...res.body[key]);
+      cursor = res.body.next;
+    } while (cursor);
+    return items;
+  }
+
+  return { api, waitClosed, waitStep, listAll };
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
 import { after, test } from 'node:test';
+import { Connection } from '@temporalio/client';
+import { CONTROL_TASK_QUEUE } from '../../common/constants';
 import { apiClient, inventoryPool, uniqueName } from '../support/accounts';
-import { apiCall, createToken } from '../support/http';
-import { loadStack } from '../support/stack';
+import { adminToken, apiCall, createToken, until } from '../support/http';
+import { loadStack, stackClient } from '../support/stack';
 
 /**
  * Issue 11, bounds: inventory lists come in pages read in SQL (limit <= 200, default 50, opaque cursor), and
@@ -102,5 +104,61 @@ test('bad limit or cursor → 400 naming the field', async () => {
     assert.equal(res.status, 400, `${path}: ${JSON.stringify(res.body)}`);
     assert.equal(res.body.error, 'bad_request');
     assert.ok(res.body.details.some((d: { field: string }) => d.field === field), `${path} names ${field}: ${JSON.stringify(res.body)}`);
+  }
+});
+
+/** Opens an event stream and resolves once the snapshot arrived (the stream stays open), or with the refusal. */
+function openStream(token: string, workflowId: string): Promise<{ status: number; body: any; close: () => void; text: () => string }> {
+  const url = new URL(`${stack.file.api}/api/v1/workflows/${encodeURIComponent(workflowId)}/events`);
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: url.hostname, port: url.port, path: url.pathname, headers: { authorization: `Bearer ${token}` }, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text += chunk;
+        if (res.statusCode === 200 && text.includes('event: snapshot')) resolve({ status: 200, body: null, close: () => req.destroy(), text: () => text });
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: res.statusCode === 200 ? null : JSON.parse(text), close: () => undefined, text: () => text }));
+    });
+    req.setTimeout(15_000, () => req.destroy(new Error('stream timeout')));
+    req.on('error', (err) => (err.message === 'socket hang up' ? undefined : reject(err)));
+  });
+}
+
+test('event streams: the 11th concurrent stream of one token is a 429 JSON; a closed stream frees its slot; other tokens are not bounded by it', { timeout: 60_000 }, async () => {
+  const connection = await Connection.connect({ address: stack.file.temporal.address });
+  const workflowId = `timer-sse-${crypto.randomUUID()}`;
+  try {
+    const client = stackClient(connection, stack);
+    await client.workflow.start('waitForTimer', { taskQueue: CONTROL_TASK_QUEUE, workflowId, args: [{ ms: 120_000, label: 'sse bound' }] });
+    const token = await createToken(stack, 'admin');
+    const streams = [];
+    for (let i = 0; i < 10; i++) {
+      const s = await openStream(token, workflowId);
+      assert.equal(s.status, 200, `stream ${i + 1} opens`);
+      streams.push(s);
+    }
+    const refused = await openStream(token, workflowId);
+    assert.equal(refused.status, 429);
+    assert.equal(refused.body.error, 'too_many_streams');
+    assert.match(refused.body.message, /10 open event streams/);
+
+    const other = await openStream(adminToken(stack), workflowId);
+    assert.equal(other.status, 200, 'another token has its own slots');
+    other.close();
+
+    streams.pop()!.close();
+    const reopened = await until('a slot freed by the closed stream', async () => {
+      const s = await openStream(token, workflowId);
+      return s.status === 200 ? s : undefined;
+    }, 10_000, 100);
+    streams.push(reopened);
+    // The streams still follow the workflow (one shared poll): its end reaches every one of them.
+    await stackClient(connection, stack).workflow.getHandle(workflowId).terminate('test done');
+    for (const s of streams) await until('done event on every stream', async () => (s.text().includes('event: done') ? true : undefined), 10_000, 100);
+    for (const s of streams) s.close();
+  } finally {
+    await stackClient(connection, stack).workflow.getHandle(workflowId).terminate('test done').catch(() => undefined);
+    await connection.close();
   }
 });

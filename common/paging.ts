@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { wholeNumberString } from './query-number';
 
 /**
  * Keyset paging of inventory lists (GET /api/v1/accounts, GET /api/v1/certificates), written once. A page is
@@ -26,7 +27,7 @@ export function decodeCursor(cursor: string): string | null {
 
 /** `?limit=&cursor=`: limit 1..200 (default 50); a cursor that is not a `next` of ours is a 400 naming it. */
 export const pageQuery = z.object({
-  limit: z.coerce.number({ message: 'a whole number from 1 to 200' }).int('a whole number from 1 to 200').min(1).max(PAGE_LIMIT_MAX).default(PAGE_LIMIT_DEFAULT),
+  limit: wholeNumberString(1, PAGE_LIMIT_MAX).default(PAGE_LIMIT_DEFAULT),
   cursor: z.string().refine((c) => decodeCursor(c) !== null, 'not a cursor returned as `next` by this list').optional(),
 });
 export type PageQuery = z.infer<typeof pageQuery>;

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorBody } from '../../common/api-schemas';
+import { wholeNumberString } from '../../common/query-number';
 import { tokenCreateInput } from '../../common/token-input';
 import { AccountClosingError, AccountNotFoundError } from '../../db/repositories';
 import { ApiError } from '../api-error';
@@ -51,7 +52,7 @@ export const tokensPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app
 
   app.delete('/api/v1/tokens/:id', {
     config: { access: 'admin' },
-    schema: { params: z.object({ id: z.coerce.number().int().min(1) }), response: { 204: z.null(), 404: errorBody } },
+    schema: { params: z.object({ id: wholeNumberString(1, Number.MAX_SAFE_INTEGER) }), response: { 204: z.null(), 404: errorBody } },
   }, async (request, reply) => {
     if (!(await tokens.revoke(request.params.id))) throw ApiError.notFound(`live token ${request.params.id}`);
     deps.verifyToken.forgetAll?.();

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Connection, type Client } from '@temporalio/client';
 import { repoRoot } from '../../config/load';
+import { apiClient } from '../support/accounts';
 import { adminToken, apiCall, createToken, until } from '../support/http';
 import { loadStack, stackClient } from '../support/stack';
 
@@ -147,7 +148,10 @@ test('OpenAPI at /docs/openapi.json is generated from the zod schemas; /docs is 
   const provision = doc.body.paths['/api/v1/accounts'].post;
   assert.equal(provision['x-access'], 'admin');
   assert.deepEqual(provision.requestBody.content['application/json'].schema.required, ['username', 'domain']);
-  assert.equal(provision.requestBody.content['application/json'].schema.properties.username.pattern, '^[a-z][a-z0-9]{0,15}$');
+  // Every rule of the name is published (zod lists several patterns under allOf).
+  const username = provision.requestBody.content['application/json'].schema.properties.username;
+  const patterns = [username.pattern, ...(username.allOf ?? []).map((p: { pattern?: string }) => p.pattern)].filter(Boolean);
+  assert.ok(patterns.includes('^[a-z][a-z0-9]{0,15}$'), `username patterns: ${JSON.stringify(username)}`);
   assert.ok(doc.body.paths['/api/v1/workflows/{id}/events'].get);
   assert.ok(doc.body.paths['/api/v1/workflows'].get.parameters.some((p: { name: string; in: string }) => p.name === 'status' && p.in === 'query'));
   const page = await fetch(`${base}/docs`);
@@ -157,6 +161,11 @@ test('OpenAPI at /docs/openapi.json is generated from the zod schemas; /docs is 
 
 test('bin/npanel token create prints only a token; revoke makes it useless; the API manages tokens too', async () => {
   const user = `tk${rand()}`;
+  // A customer token is made only for an account that exists (issue 11, finding 3).
+  const { api, waitClosed } = apiClient(stack);
+  const made = await api('POST', '/api/v1/accounts', { username: user, domain: `${user}.test` });
+  assert.equal(made.status, 202, JSON.stringify(made.body));
+  assert.equal((await waitClosed(made.body.workflowId)).status, 'completed');
   const token = await createToken(stack, 'customer', user);
   const me = await apiCall(base, '/api/v1/me', { token });
   assert.deepEqual(me.body, { role: 'customer', account: user });

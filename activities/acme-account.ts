@@ -70,3 +70,12 @@ export function writeAccount(storeDir: string, account: StoredAccount, codecKeyB
   fs.writeFileSync(tmp, JSON.stringify(sealed) + '\n', { mode: 0o600 });
   fs.renameSync(tmp, file);
 }
+
+/**
+ * Forgets the stored account when it is still the one the CA refused (`accountUrl`): the next order registers
+ * a new key. A concurrent order that already registered anew wrote another URL, which is kept.
+ */
+export function forgetAccount(storeDir: string, directory: string, codecKeyB64: string, accountUrl: string | undefined): void {
+  const stored = readAccount(storeDir, directory, codecKeyB64);
+  if (stored && stored.accountUrl === accountUrl) fs.rmSync(accountFile(storeDir, directory), { force: true });
+}

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import * as acme from 'acme-client';
-import { readAccount, writeAccount } from './acme-account';
+import { forgetAccount, readAccount, writeAccount } from './acme-account';
 
 /**
  * One HTTP-01 order with acme-client: account (per directory, encrypted on disk), order for the domain and
@@ -26,6 +26,25 @@ export class AcmeRateLimitError extends Error {
   constructor(readonly retryAfterSeconds: number, detail: string) {
     super(`CA rate limit: ${detail} (retry after ${retryAfterSeconds} s)`);
   }
+}
+
+/**
+ * The CA does not know (or no longer accepts) the account the request was signed with: a test CA that forgot
+ * its accounts at a restart (Pebble), or an account the CA or its owner deactivated. A new registration helps;
+ * retrying with the same account never does.
+ */
+export class AcmeAccountUnknownError extends Error {
+  override name = 'AcmeAccountUnknownError';
+}
+
+const ACCOUNT_DOES_NOT_EXIST = 'urn:ietf:params:acme:error:accountDoesNotExist';
+const UNAUTHORIZED = 'urn:ietf:params:acme:error:unauthorized';
+
+/** RFC 8555 §7.3 (an unknown account) and §7.3.6 (a deactivated one answers `unauthorized`). */
+function refusesAccount(status: number, problem: { type?: string; detail?: string } | undefined): boolean {
+  if (status < 400 || !problem) return false;
+  if (problem.type === ACCOUNT_DOES_NOT_EXIST) return true;
+  return problem.type === UNAUTHORIZED && /account/i.test(problem.detail ?? '') && /deactivated|not valid|not found|does not exist/i.test(problem.detail ?? '');
 }
 
 /** The CA's 5xx: transient, the activity retry policy handles it. */
@@ -63,6 +82,7 @@ function configureHttp(caFile: string | undefined): void {
     ax.interceptors.response.use((resp) => {
       const detail = (resp.data as { detail?: string } | undefined)?.detail ?? `HTTP ${resp.status}`;
       if (resp.status === 429) throw new AcmeRateLimitError(retryAfterSeconds(resp.headers['retry-after']), detail);
+      if (refusesAccount(resp.status, resp.data as { type?: string; detail?: string } | undefined)) throw new AcmeAccountUnknownError(`the CA refuses this node's account: ${detail}`);
       if (resp.status >= 500) throw new AcmeServerError(`CA answered ${resp.status}: ${detail}`);
       return resp;
     });
@@ -74,17 +94,21 @@ function configureHttp(caFile: string | undefined): void {
 /** One registration at a time per account folder and directory: concurrent first orders must share one key. */
 const registering = new Map<string, Promise<unknown>>();
 
-/** The registered client of this node at `s.directory`; registers (and stores the URL) on first use. */
-export async function acmeClient(s: AcmeSettings): Promise<acme.Client> {
+async function underRegistrationLock<T>(s: AcmeSettings, fn: () => Promise<T> | T): Promise<T> {
   const lockKey = `${s.accountDir}|${s.directory}`;
   const previous = registering.get(lockKey) ?? Promise.resolve();
-  const mine = previous.catch(() => undefined).then(() => registeredClient(s));
+  const mine = previous.catch(() => undefined).then(fn);
   registering.set(lockKey, mine);
   try {
     return await mine;
   } finally {
     if (registering.get(lockKey) === mine) registering.delete(lockKey);
   }
+}
+
+/** The registered client of this node at `s.directory`; registers (and stores the URL) on first use. */
+export function acmeClient(s: AcmeSettings): Promise<acme.Client> {
+  return underRegistrationLock(s, () => registeredClient(s));
 }
 
 async function registeredClient(s: AcmeSettings): Promise<acme.Client> {
@@ -111,9 +135,28 @@ async function registeredClient(s: AcmeSettings): Promise<acme.Client> {
 
 const TOKEN_RE = /^[A-Za-z0-9_-]{16,256}$/;
 
-/** Orders a certificate for `domain` and `www.domain`; returns the PEM chain and its fresh private key. */
+/**
+ * Orders a certificate for `domain` and `www.domain`; returns the PEM chain and its fresh private key. An
+ * account the CA no longer knows is registered again (a new key) and the order tried once more, instead of
+ * failing every issuance until an operator deletes the account file.
+ */
 export async function orderHttp01(s: AcmeSettings, domain: string): Promise<{ certPem: string; keyPem: string }> {
   const client = await acmeClient(s);
+  try {
+    return await orderWith(client, s, domain);
+  } catch (err) {
+    if (!(err instanceof AcmeAccountUnknownError)) throw err;
+    await forgetRefusedAccount(s, client.getAccountUrl());
+    return orderWith(await acmeClient(s), s, domain);
+  }
+}
+
+/** Under the registration lock, so it never removes an account a concurrent order has just registered. */
+function forgetRefusedAccount(s: AcmeSettings, refusedUrl: string): Promise<void> {
+  return underRegistrationLock(s, () => forgetAccount(s.accountDir, s.directory, s.codecKey, refusedUrl));
+}
+
+async function orderWith(client: acme.Client, s: AcmeSettings, domain: string): Promise<{ certPem: string; keyPem: string }> {
   const names = [domain, `www.${domain}`];
   const order = await client.createOrder({ identifiers: names.map((value) => ({ type: 'dns', value })) });
   const authzs = await client.getAuthorizations(order);

@@ -11,7 +11,8 @@ import { repoRoot } from '../../config/load';
 import type { StackSecrets } from '../../stack/context';
 import { isPortFree, stackPorts } from '../../stack/ports';
 import type { StackFile } from '../../stack/stack-file';
-import { stackClient } from '../support/stack';
+import { apiClient } from '../support/accounts';
+import { stackClient, type LoadedStack } from '../support/stack';
 import { stackHome } from '../../stack/state-home';
 
 /**
@@ -113,7 +114,19 @@ async function dig(name: string, type: string): Promise<string[]> {
   return stdout.trim().split('\n').filter(Boolean);
 }
 
-test('a workflow and stored data survive down + up', { timeout: 120_000 }, async (t) => {
+function loaded(): LoadedStack {
+  return { home, file: readJson<StackFile>('stack.json'), secrets: readJson<StackSecrets>('secrets.json') };
+}
+
+/** An account with a certificate, through the API: the workflow's verify step proves nginx serves it by SNI. */
+async function provisionWithTls(username: string): Promise<any> {
+  const { api, waitClosed } = apiClient(loaded());
+  const res = await api('POST', '/api/v1/accounts', { username, domain: `${username}.test`, tls: true });
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  return waitClosed(res.body.workflowId, 120_000);
+}
+
+test('a workflow and stored data survive down + up', { timeout: 300_000 }, async (t) => {
   await stopAndRemove(); // a previous run that died before its `after` must not count as "already running"
   const t0 = performance.now();
   const since = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
@@ -123,7 +136,11 @@ test('a workflow and stored data survive down + up', { timeout: 120_000 }, async
   const secrets = readJson<StackSecrets>('secrets.json');
   assert.equal(file.temporal.address, `127.0.0.1:${ports.temporal}`);
 
-  // A durable timer, started before anything else so it has the longest head start.
+  // A certificate before the restart registers this node's ACME account with the CA.
+  const before1 = await provisionWithTls(`rsa${tag}`);
+  assert.equal(before1.status, 'completed', JSON.stringify(before1.error));
+
+  // A durable timer, started before the other data so it has the longest head start.
   const workflowId = `timer-restart-${tag}`;
   const label = `restart-${tag}`;
   await withTemporal((c) => c.workflow.start('waitForTimer', { taskQueue: 'npanel', workflowId, args: [{ ms: TIMER_MS, label }] }));
@@ -177,6 +194,11 @@ test('a workflow and stored data survive down + up', { timeout: 120_000 }, async
   assert.deepEqual(rows.map((r) => ({ ...r })), [{ id: 1, v: label }]);
   assert.deepEqual(await dig(`www.${zone}`, 'A'), ['192.0.2.77']);
   assert.match((await dig(zone, 'SOA'))[0] ?? '', /^ns1\.npanel\.test\. /);
+
+  // The test CA forgot every account when it stopped (as a real CA forgets a deactivated one): the next
+  // certificate registers the node again instead of failing with "Account … not found".
+  const after1 = await provisionWithTls(`rsb${tag}`);
+  assert.equal(after1.status, 'completed', JSON.stringify(after1.error));
 
   // The restarted stack has a new supervisor: nothing of the old one was reused.
   const pidsAfter = readJson<{ supervisor: number }>('pids.json');

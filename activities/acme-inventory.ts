@@ -2,18 +2,12 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Repositories } from '../db/repositories';
 import { CERTIFICATE_ACCOUNT_STATUSES, type AccountStatus } from '../db/schema/accounts';
-import { domainSchema } from './web-names';
+import { requireDomain } from './web-names';
 
 /** Certificate rows as renewals and the sweep see them (control queue: they need the inventory database). */
 
 function workflowId(): string {
   return Context.current().info.workflowExecution!.workflowId;
-}
-
-function parseDomain(value: unknown): string {
-  const r = domainSchema.safeParse(value);
-  if (!r.success) throw ApplicationFailure.nonRetryable(`invalid domain ${JSON.stringify(value)}`, 'InvalidInput');
-  return r.data;
 }
 
 export interface IssuedCertificateRecord {
@@ -31,7 +25,7 @@ export function createCertificateInventoryActivities(repos: Repositories) {
   return {
     /** Which account and node serve `domain`: a domain no account has cannot get a certificate. */
     async certificateTarget(input: { domain: string }) {
-      const domain = parseDomain(input.domain);
+      const domain = requireDomain(input.domain);
       const owner = await repos.certificates.owner(domain);
       if (!owner) throw ApplicationFailure.nonRetryable(`domain ${domain} belongs to no account`, 'CertificateDomainUnknown');
       // The API refuses these too; this check holds when a suspension or deprovisioning raced the API's.
@@ -44,7 +38,7 @@ export function createCertificateInventoryActivities(repos: Repositories) {
     async recordCertificateIssued(input: IssuedCertificateRecord): Promise<{ outcome: string | null }> {
       const row = await repos.certificates.recordIssued({
         ...input,
-        domain: parseDomain(input.domain),
+        domain: requireDomain(input.domain),
         notBefore: new Date(input.notBefore),
         notAfter: new Date(input.notAfter),
         workflowId: workflowId(),
@@ -54,12 +48,12 @@ export function createCertificateInventoryActivities(repos: Repositories) {
 
     /** A failed (nothing changed) or rolled-back (previous pair served again) attempt, with the reason. */
     async recordCertificateFailure(input: { domain: string; accountId: number | null; outcome: 'failed' | 'rolled_back'; error: string }): Promise<void> {
-      await repos.certificates.recordFailure({ ...input, domain: parseDomain(input.domain), workflowId: workflowId() });
+      await repos.certificates.recordFailure({ ...input, domain: requireDomain(input.domain), workflowId: workflowId() });
     },
 
     /** Undo of a first issuance: the row goes (the audit trail keeps its history). */
     async forgetCertificate(input: { domain: string }): Promise<boolean> {
-      return repos.certificates.remove(parseDomain(input.domain));
+      return repos.certificates.remove(requireDomain(input.domain));
     },
 
     /**

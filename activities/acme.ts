@@ -9,7 +9,7 @@ import { certificateMeta, listVersions, readVersion, removeDomainDirIfEmpty, rem
 import { createNginxActivities, type NginxConfig, type VhostTls } from './nginx';
 import { parseVhostHeader } from './nginx-vhost';
 import { servedCertificate } from './tls-probe';
-import { domainSchema } from './web-names';
+import { requireDomain } from './web-names';
 
 export interface AcmeNodeConfig {
   nginx: NginxConfig;
@@ -22,12 +22,6 @@ export interface AcmeNodeConfig {
 export type CertificateFault = 'corrupt-key';
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNABORTED', 'EPIPE']);
-
-function parseDomain(value: unknown): string {
-  const r = domainSchema.safeParse(value);
-  if (!r.success) throw ApplicationFailure.nonRetryable(`invalid domain ${JSON.stringify(value)}`, 'InvalidInput');
-  return r.data;
-}
 
 function workflowId(): string {
   return Context.current().info.workflowExecution?.workflowId ?? 'unknown';
@@ -68,7 +62,7 @@ export function createAcmeActivities(config: AcmeNodeConfig) {
      * returns the certificate it already obtained (no second order against the CA's limits).
      */
     async orderCertificate(input: { domain: string }): Promise<StoredCertificate & { served: VhostTls | null }> {
-      const domain = parseDomain(input.domain);
+      const domain = requireDomain(input.domain);
       const wf = workflowId();
       // What nginx serves now (null: no HTTPS yet) is the pair a rollback returns to.
       const served = vhostSpec(domain).tls;
@@ -104,7 +98,7 @@ export function createAcmeActivities(config: AcmeNodeConfig) {
      * and fails with NginxConfigRejected (nothing was loaded).
      */
     async installCertificate(input: { domain: string; serial: string; fault?: CertificateFault }): Promise<{ changed: boolean }> {
-      const domain = parseDomain(input.domain);
+      const domain = requireDomain(input.domain);
       const next = readVersion(certsDir, domain, input.serial);
       if (!next) throw ApplicationFailure.nonRetryable(`certificate ${input.serial} of ${domain} is not on this node`, 'CertificateMissing');
       if (input.fault === 'corrupt-key') {
@@ -117,13 +111,13 @@ export function createAcmeActivities(config: AcmeNodeConfig) {
 
     /** Rollback: the vhost serves `previous` again (null: back to HTTP only), reloaded and verified. */
     async restoreCertificate(input: { domain: string; previous: VhostTls | null }): Promise<void> {
-      const domain = parseDomain(input.domain);
+      const domain = requireDomain(input.domain);
       await switchTls(domain, input.previous);
     },
 
     /** Removes a version that is not served (a failed renewal's new pair); the served one is never touched. */
     async discardCertificate(input: { domain: string; serial: string }): Promise<boolean> {
-      const domain = parseDomain(input.domain);
+      const domain = requireDomain(input.domain);
       if (serialOfPath(certsDir, domain, vhostSpecOrNull(domain)?.tls?.certPath) === input.serial) return false;
       const removed = removeVersion(certsDir, domain, input.serial);
       removeDomainDirIfEmpty(certsDir, domain);
@@ -132,7 +126,7 @@ export function createAcmeActivities(config: AcmeNodeConfig) {
 
     /** After a verified renewal: keeps the served version and the one before it, removes older ones. */
     async pruneCertificates(input: { domain: string; keep: string[] }): Promise<number> {
-      const domain = parseDomain(input.domain);
+      const domain = requireDomain(input.domain);
       const served = serialOfPath(certsDir, domain, vhostSpecOrNull(domain)?.tls?.certPath);
       const keep = new Set([...input.keep, ...(served ? [served] : [])]);
       let removed = 0;
@@ -145,7 +139,7 @@ export function createAcmeActivities(config: AcmeNodeConfig) {
      * version of the domain is removed. Idempotent; a domain without a vhost only loses its files.
      */
     async removeCertificates(input: { domain: string }): Promise<number> {
-      const domain = parseDomain(input.domain);
+      const domain = requireDomain(input.domain);
       if (vhostSpecOrNull(domain)?.tls) await switchTls(domain, null);
       let removed = 0;
       for (const v of listVersions(certsDir, domain)) if (removeVersion(certsDir, domain, v.serial)) removed++;
@@ -155,7 +149,7 @@ export function createAcmeActivities(config: AcmeNodeConfig) {
 
     /** The certificate nginx serves for `domain` (TLS handshake with SNI on this node's HTTPS port). */
     async probeServedCertificate(input: { domain: string }) {
-      const domain = parseDomain(input.domain);
+      const domain = requireDomain(input.domain);
       return servedCertificate(config.nginx.listenIp, config.nginx.httpsPort, domain);
     },
   };

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
-import { domainProblem, HIDDEN_CHARACTERS } from '../common/account-input';
+import { domainProblem, foldDomain, HIDDEN_CHARACTERS, zoneName } from '../common/names';
 
 export interface DnsConfig {
   /** PowerDNS webserver base, e.g. `http://127.0.0.1:17106` (with or without `/api/v1`). */
@@ -33,14 +33,16 @@ function invalid(message: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, 'DnsInvalid');
 }
 
-/** Lower-case, trailing-dot form PowerDNS uses; throws DnsInvalid for anything that is not a host name. */
+/**
+ * The zone PowerDNS names a domain by (common/names/domain.ts: the one domain rule, folded for case and a
+ * trailing dot, hidden characters refused rather than trimmed); DnsInvalid for anything else.
+ */
 export function canonicalZone(domain: string): string {
   if (typeof domain !== 'string') throw invalid('domain must be a string');
-  // Refused before trim(): a newline inside or around a name is never normalised into another name.
-  const name = HIDDEN_CHARACTERS.test(domain) ? domain : domain.trim().toLowerCase().replace(/\.$/, '');
+  const name = foldDomain(domain);
   const problem = domainProblem(name);
   if (problem) throw invalid(`not a valid domain name (${problem}): ${JSON.stringify(domain).slice(0, 100)}`);
-  return `${name}.`;
+  return zoneName(name);
 }
 
 function canonicalRecordName(name: string, zone: string): string {

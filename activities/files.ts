@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { accountSchema, domainSchema } from './web-names';
+import { requireAccount, requireDomain } from './web-names';
 
 /**
  * Web content of a node: `<webRoot>/<account>/<domain>/public_html`. Everything below webRoot belongs to one
@@ -24,11 +24,7 @@ function invalid(message: string): never {
 }
 
 function names(input: { account: unknown; domain: unknown }): { account: string; domain: string } {
-  const account = accountSchema.safeParse(input.account);
-  if (!account.success) invalid(`invalid account ${JSON.stringify(input.account)}`);
-  const domain = domainSchema.safeParse(input.domain);
-  if (!domain.success) invalid(`invalid domain ${JSON.stringify(input.domain)}`);
-  return { account: account.data, domain: domain.data };
+  return { account: requireAccount(input.account), domain: requireDomain(input.domain) };
 }
 
 /**

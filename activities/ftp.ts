@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ApplicationFailure } from '@temporalio/common';
+import { isUsername, USERNAME_RULE } from '../common/names';
 import { sha512Crypt, sha512CryptMatches } from './crypt-hash';
 
 const run = promisify(execFile);
@@ -19,7 +20,6 @@ export interface FtpConfig {
   gid: number;
 }
 
-const NAME = /^[a-z][a-z0-9]{0,15}$/;
 /**
  * A suspended user keeps its hash behind this prefix (as `/etc/shadow` does): crypt() can never produce a
  * string starting with `!`, so every login fails, and unsuspending restores the very same password.
@@ -29,8 +29,9 @@ const SUSPENDED = '!';
 const EMPTY_LIMITS = ':'.repeat(12);
 
 function checkName(username: unknown): string {
-  if (typeof username !== 'string' || !NAME.test(username)) {
-    throw ApplicationFailure.nonRetryable(`invalid FTP user name ${JSON.stringify(username)}: want ^[a-z][a-z0-9]{0,15}$`, 'FtpInvalidName');
+  // The FTP login is the account's username: the same rule (common/names/username.ts).
+  if (!isUsername(username)) {
+    throw ApplicationFailure.nonRetryable(`invalid FTP user name ${JSON.stringify(username)}: ${USERNAME_RULE}, not reserved`, 'FtpInvalidName');
   }
   return username;
 }

@@ -3,9 +3,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { MailLayout } from '../stack/services/mail-layout';
+import { isDomainName, isMailLocal, MAIL_LOCAL_RULE } from '../common/names';
 import { sha512Crypt, sha512CryptMatches } from './crypt-hash';
 import { mkdirOwned, readIfExists, removeIfExists, serialised, writeAtomic } from './mail-files';
-import { isDomain } from './web-names';
 
 /**
  * Mail domains and mailboxes of one hosting node, kept as one small file each in the database folders that
@@ -23,16 +23,14 @@ export interface MailConfig extends Pick<MailLayout, 'dbDir' | 'usersDir' | 'dom
   doveadmBin?: string;
 }
 
-const LOCAL_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-
 function checkDomain(domain: unknown): string {
-  if (!isDomain(domain)) throw ApplicationFailure.nonRetryable(`invalid mail domain ${JSON.stringify(domain)}: want lowercase LDH like example.com`, 'MailInvalidName');
+  if (!isDomainName(domain)) throw ApplicationFailure.nonRetryable(`invalid mail domain ${JSON.stringify(domain)}: want lowercase LDH like example.com`, 'MailInvalidName');
   return domain;
 }
 
 function checkLocal(local: unknown): string {
-  if (typeof local !== 'string' || !LOCAL_RE.test(local)) {
-    throw ApplicationFailure.nonRetryable(`invalid mailbox name ${JSON.stringify(local)}: want ^[a-z0-9][a-z0-9._-]{0,63}$`, 'MailInvalidName');
+  if (!isMailLocal(local)) {
+    throw ApplicationFailure.nonRetryable(`invalid mailbox name ${JSON.stringify(local)}: ${MAIL_LOCAL_RULE}, no ".."`, 'MailInvalidName');
   }
   return local;
 }

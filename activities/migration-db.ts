@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import mysql from 'mysql2/promise';
+import { isDatabaseName, isDatabaseUser, isSourceDatabase } from '../common/names';
 import type { MysqlAdminConfig } from './mysql';
 import { definersOtherThan, withImportLogin } from './mysql-import-login';
 import { remoteCommand } from './remote-quote';
@@ -15,9 +16,6 @@ import { sshConnect, type SshSession, type SshTarget } from './ssh-connect';
  * over SSH through the dump guard into a login of the target database only, then row counts compared table by
  * table. An empty, partial or refused import is an error, never a success.
  */
-
-const SOURCE_DB = /^[A-Za-z0-9_]{1,64}$/;
-const TARGET_DB = /^[a-z][a-z0-9_]{0,31}$/;
 
 export interface TableCount {
   table: string;
@@ -47,7 +45,7 @@ export async function sourceTableCounts(session: SshSession, database: string): 
 export async function sourceDatabaseSizes(session: SshSession, names: string[]): Promise<Map<string, number>> {
   const sizes = new Map<string, number>();
   if (names.length === 0) return sizes;
-  for (const n of names) if (!SOURCE_DB.test(n)) throw ApplicationFailure.nonRetryable(`invalid source database name ${JSON.stringify(n)}`, 'InvalidInput');
+  for (const n of names) if (!isSourceDatabase(n)) throw ApplicationFailure.nonRetryable(`invalid source database name ${JSON.stringify(n)}`, 'InvalidInput');
   const list = names.map((n) => mysql.escape(n)).join(',');
   const rows = await sourceQuery(session, 'information_schema', `SELECT SCHEMA_NAME, (SELECT COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = s.SCHEMA_NAME) FROM information_schema.SCHEMATA s WHERE SCHEMA_NAME IN (${list})`);
   for (const [n, b] of rows) sizes.set(n!, Number(b));
@@ -84,11 +82,11 @@ function refusalFailure(err: unknown, database: string): unknown {
  * copy and dropped after it. The admin login never runs a statement of the dump.
  */
 export async function copyDatabase(admin: MysqlAdminConfig, input: { source: SshTarget; database: string; targetDatabase: string; owner?: string }) {
-  if (!SOURCE_DB.test(input.database)) throw ApplicationFailure.nonRetryable(`invalid source database name ${JSON.stringify(input.database)}`, 'InvalidInput');
-  if (!TARGET_DB.test(input.targetDatabase)) throw ApplicationFailure.nonRetryable(`invalid target database name ${JSON.stringify(input.targetDatabase)}`, 'InvalidInput');
+  if (!isSourceDatabase(input.database)) throw ApplicationFailure.nonRetryable(`invalid source database name ${JSON.stringify(input.database)}`, 'InvalidInput');
+  if (!isDatabaseName(input.targetDatabase)) throw ApplicationFailure.nonRetryable(`invalid target database name ${JSON.stringify(input.targetDatabase)}`, 'InvalidInput');
   // migrateSite names the database's user after the database (ensureCustomerDatabase { database: t, user: t }).
   const owner = { user: input.owner ?? input.targetDatabase, host: '%' };
-  if (!TARGET_DB.test(owner.user)) throw ApplicationFailure.nonRetryable(`invalid owner name ${JSON.stringify(owner.user)}`, 'InvalidInput');
+  if (!isDatabaseUser(owner.user)) throw ApplicationFailure.nonRetryable(`invalid owner name ${JSON.stringify(owner.user)}`, 'InvalidInput');
   const ctx = Context.current();
   const session = await sshConnect(input.source);
   try {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
+import { isDomainName, isMailLocal } from '../common/names';
 import { copyDatabase, sourceDatabaseSizes } from './migration-db';
 import type { MysqlAdminConfig } from './mysql';
 import { checkRemotePath } from './remote-quote';
@@ -68,7 +69,8 @@ export function createMigrationActivities(config: MigrationConfig) {
 
     /** One maildir into a mailbox's Maildir (which ensureMailbox made), owned by the vmail user. */
     async migrationSyncMaildir(input: { source: SshTarget; maildir: string; domain: string; local: string; hostKey?: string }) {
-      if (!/^[a-z0-9.-]+$/.test(input.domain) || !/^[a-z0-9._-]+$/.test(input.local) || input.local.includes('..')) {
+      // Both become folders under the vmail tree: the mailbox rules, as ensureMailbox checks them.
+      if (!isDomainName(input.domain) || !isMailLocal(input.local)) {
         throw ApplicationFailure.nonRetryable('invalid mailbox name', 'InvalidInput');
       }
       const localDir = path.join(config.vmail.dir, input.domain, input.local, 'Maildir');

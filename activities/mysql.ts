@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import mysql from 'mysql2/promise';
+import { DATABASE_NAME_RULE, isDatabaseName, isDatabaseUser } from '../common/names';
 
 /** The node's admin login (npanel_admin), which creates customer databases and users. */
 export interface MysqlAdminConfig {
@@ -9,26 +10,22 @@ export interface MysqlAdminConfig {
   password: string;
 }
 
-const DB_NAME = /^[a-z][a-z0-9_]{0,31}$/;
-const USER_NAME = /^[a-z][a-z0-9_]{0,31}$/;
-/** Names a customer may never get: granting ALL on `mysql`.* would hand out the whole server. */
-const RESERVED_DBS = new Set(['mysql', 'information_schema', 'performance_schema', 'sys', 'npanel', 'test']);
-const RESERVED_USERS = new Set(['root', 'mysql', 'npanel', 'npanel_admin', 'mariadb', 'debian_sys_maint']);
 
 function invalidName(message: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, 'MysqlInvalidName');
 }
 
+/** The customer database rule (common/names/database.ts): granting ALL on `mysql`.* would hand out the whole server. */
 function checkDatabase(name: unknown): string {
-  if (typeof name !== 'string' || !DB_NAME.test(name) || RESERVED_DBS.has(name)) {
-    throw invalidName(`invalid database name ${JSON.stringify(name)?.slice(0, 60)}: want ^[a-z][a-z0-9_]{0,31}$, not reserved`);
+  if (!isDatabaseName(name)) {
+    throw invalidName(`invalid database name ${JSON.stringify(name)?.slice(0, 60)}: ${DATABASE_NAME_RULE}, not reserved`);
   }
   return name;
 }
 
 function checkUser(name: unknown): string {
-  if (typeof name !== 'string' || !USER_NAME.test(name) || RESERVED_USERS.has(name)) {
-    throw invalidName(`invalid user name ${JSON.stringify(name)?.slice(0, 60)}: want ^[a-z][a-z0-9_]{0,31}$, not reserved`);
+  if (!isDatabaseUser(name)) {
+    throw invalidName(`invalid user name ${JSON.stringify(name)?.slice(0, 60)}: ${DATABASE_NAME_RULE}, not reserved`);
   }
   return name;
 }
@@ -48,7 +45,7 @@ export function grantTarget(name: string): string {
 
 /**
  * The login a dump of `database` is loaded with (mysql-import-login.ts). The `-` keeps it out of the customer
- * names (USER_NAME); one fixed name per database, so whoever drops the database drops a leftover login too.
+ * names (DATABASE_NAME_PATTERN); one fixed name per database, so whoever drops the database drops a leftover login too.
  */
 export const importLoginName = (database: string) => `npimp-${database}`;
 

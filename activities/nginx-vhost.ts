@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { isDomain, isIPv4, isPort, isSafePath } from './web-names';
+import { isDomainName } from '../common/names';
+import { isIPv4, isPort, isSafePath } from './web-names';
 
 /**
  * Pure rendering of nginx config text: one vhost file per domain, plus the snippets the main config shares
@@ -85,7 +86,7 @@ export function generationProbeLocation(conf: string): string {
 }
 
 function validateSpec(spec: VhostSpec, env: VhostEnv): void {
-  check(isDomain(spec.domain), 'domain', spec.domain);
+  check(isDomainName(spec.domain), 'domain', spec.domain);
   check(isSafePath(spec.docroot), 'docroot', spec.docroot);
   if (spec.tls) {
     check(isSafePath(spec.tls.certPath), 'certificate path', spec.tls.certPath);
@@ -170,7 +171,7 @@ export function parseVhostHeader(text: string): VhostSpec | null {
   if (!first.startsWith(HEADER)) return null;
   try {
     const raw = JSON.parse(first.slice(HEADER.length)) as VhostSpec;
-    if (!isDomain(raw.domain) || typeof raw.suspended !== 'boolean') return null;
+    if (!isDomainName(raw.domain) || typeof raw.suspended !== 'boolean') return null;
     return { ...raw, tls: raw.tls ?? null, redirectHttps: raw.redirectHttps === true };
   } catch {
     return null;

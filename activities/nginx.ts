@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { nginxReloader } from './nginx-reloader';
 import { parseVhostHeader, renderVhost, type VhostEnv, type VhostSpec } from './nginx-vhost';
-import { domainSchema, safePathSchema } from './web-names';
+import { requireDomain, safePathSchema } from './web-names';
 
 /** Paths and ports of one node's nginx; built from `nginxLayout(node)` in the stack, system paths in production. */
 export interface NginxConfig {
@@ -27,11 +27,6 @@ export interface VhostTls {
 
 function invalid(message: string): never {
   throw ApplicationFailure.nonRetryable(message, 'InvalidInput');
-}
-
-function parseDomain(domain: unknown): string {
-  const r = domainSchema.safeParse(domain);
-  return r.success ? r.data : invalid(`invalid domain ${JSON.stringify(domain)}: ${r.error.issues[0]?.message}`);
 }
 
 function parsePath(what: string, value: unknown): string {
@@ -66,7 +61,7 @@ export function createNginxActivities(config: NginxConfig) {
      * A config nginx rejects (e.g. a missing certificate) fails with NginxConfigRejected and is undone.
      */
     async ensureVhost(input: { domain: string; docroot: string; tls?: VhostTls | null; redirectHttps?: boolean }) {
-      const domain = parseDomain(input.domain);
+      const domain = requireDomain(input.domain);
       const docroot = parsePath('docroot', input.docroot);
       const tls = input.tls
         ? { certPath: parsePath('certPath', input.tls.certPath), keyPath: parsePath('keyPath', input.tls.keyPath) }
@@ -79,7 +74,7 @@ export function createNginxActivities(config: NginxConfig) {
 
     /** Deletes the vhost if present; unknown hosts then get the default server's 404. */
     async removeVhost(input: { domain: string }) {
-      const domain = parseDomain(input.domain);
+      const domain = requireDomain(input.domain);
       const { changed } = await reloader.apply(fileOf(domain), null);
       return { domain, changed };
     },
@@ -89,7 +84,7 @@ export function createNginxActivities(config: NginxConfig) {
      * working). The spec stays in the file's header, so unsuspending re-renders the normal vhost.
      */
     async setVhostSuspended(input: { domain: string; suspended: boolean }) {
-      const domain = parseDomain(input.domain);
+      const domain = requireDomain(input.domain);
       if (typeof input.suspended !== 'boolean') invalid('suspended must be a boolean');
       const { text, spec } = current(domain);
       if (text === null) {
@@ -103,7 +98,7 @@ export function createNginxActivities(config: NginxConfig) {
     },
 
     async vhostStatus(input: { domain: string }) {
-      const domain = parseDomain(input.domain);
+      const domain = requireDomain(input.domain);
       const { text, spec } = current(domain);
       return {
         domain,

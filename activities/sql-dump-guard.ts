@@ -1,4 +1,5 @@
 import { Transform } from 'node:stream';
+import { SYSTEM_DATABASES } from '../common/names/database';
 import { DumpLexer, DumpRefused, type LexedStatement, type Token } from './sql-dump-lexer';
 
 export { DumpRefused } from './sql-dump-lexer';
@@ -28,8 +29,6 @@ export interface GuardedStatement {
   kind: string;
 }
 
-/** Databases no dump may name: the server's own, NPanel's inventory, and the catalogs. */
-const RESERVED_DATABASES = new Set(['mysql', 'npanel', 'information_schema', 'performance_schema', 'sys']);
 
 /** Objects a dump of one database creates, drops or alters. */
 const OBJECTS = new Set(['TABLE', 'VIEW', 'TRIGGER', 'PROCEDURE', 'FUNCTION', 'EVENT', 'INDEX', 'SEQUENCE']);
@@ -194,7 +193,8 @@ function qualifiedName(t: Token[], i: number, opts: DumpGuardOptions, rewrites: 
   if (isPunct(prev, '.') || isPunct(prev, '@@') || isPunct(prev, '@')) return;
   if (q.type === 'word' && /^[0-9]/.test(q.text)) return;
   const name = q.text;
-  if (RESERVED_DATABASES.has(name.toLowerCase())) refuse(`statement touching the ${name.toLowerCase()} database`);
+  // The server's own databases, NPanel's inventory and the catalogs (common/names/database.ts).
+  if (SYSTEM_DATABASES.has(name.toLowerCase())) refuse(`statement touching the ${name.toLowerCase()} database`);
   if (name === opts.database) return;
   if (opts.sourceDatabase !== undefined && name === opts.sourceDatabase) {
     rewrites.push({ start: q.start, end: q.end, text: quoteId(opts.database) });

@@ -3,6 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import net from 'node:net';
 import { Client, type ClientChannel } from 'ssh2';
+import { isHostKeyFingerprint, isSshHost, isSshUser } from '../common/names';
 import { classifyPeerFailure, peerFailure, type PeerObservation } from './ssh-peer-failure';
 
 /** How to reach a migration source. `privateKey` (PEM/OpenSSH text) or `password`: secrets, never logged. */
@@ -35,18 +36,15 @@ function keyType(blob: Buffer): string {
   return blob.subarray(4, 4 + len).toString('latin1');
 }
 
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\d{1,3}(?:\.\d{1,3}){3})$/;
-const USER = /^[a-z_][a-z0-9_.-]{0,31}$/;
-
-/** Validation shared by ssh2 and the OpenSSH command line (whose -e string rsync splits on blanks). */
+/** Validation shared by ssh2 and the OpenSSH command line: the source's name rules (common/names/remote.ts). */
 export function checkTarget(t: SshTarget): void {
   const bad = (m: string): never => {
     throw ApplicationFailure.nonRetryable(m, 'MigrationSourceInvalid');
   };
-  if (!HOST.test(t.host)) bad('source.host must be a host name or IPv4 address');
+  if (!isSshHost(t.host)) bad('source.host must be a host name or IPv4 address');
   if (!Number.isInteger(t.port) || t.port < 1 || t.port > 65535) bad('source.port must be 1-65535');
-  if (!USER.test(t.user)) bad('source.user must be a POSIX user name');
-  if (!/^SHA256:[A-Za-z0-9+/]{43}$/.test(t.hostKeyFingerprint)) bad('source.hostKeyFingerprint must look like SHA256:<43 base64 characters>');
+  if (!isSshUser(t.user)) bad('source.user must be a POSIX user name');
+  if (!isHostKeyFingerprint(t.hostKeyFingerprint)) bad('source.hostKeyFingerprint must look like SHA256:<43 base64 characters>');
   if (!t.privateKey && !t.password) bad('source.privateKey or source.password is required');
 }
 

@@ -1,39 +1,40 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
-import { domainProblem } from '../common/account-input';
+import { domainProblem, isUsername, USERNAME_RULE } from '../common/names';
 
 /**
- * Names that become file paths or nginx config tokens (nginx vhosts, docroots). Validated here, once, before
- * any path or config text is built from them; the renderers check again (defence in depth), so a value that
- * could break out of a config token (space, quote, ';', '{', '$', newline, '..') never reaches a file.
+ * Names that become file paths or nginx config tokens (nginx vhosts, docroots, certificate files), checked
+ * before any path or config text is built from them, by the one rule of each name (common/names/) on the
+ * stored form: nothing is trimmed or mapped here. The renderers check again (defence in depth), so a value
+ * that could break out of a config token (space, quote, ';', '{', '$', newline, '..') never reaches a file.
  */
 
-/** Short, starts with a letter: also a Unix-ish user name for FTP/SSH and a folder name. */
-const ACCOUNT_RE = /^[a-z][a-z0-9]{0,15}$/;
 /**
  * Absolute paths that may appear unquoted in nginx config: a conservative character set with no whitespace,
  * quotes, ';', '{', '}', '$', '#' or '\', and no '.' or '..' segment.
  */
 const SAFE_PATH_RE = /^\/[A-Za-z0-9._@+\/-]*$/;
 
-/** The API's own rule (common/account-input.ts), on the already normalised form: no trimming or mapping here. */
-export const domainSchema = z.string().superRefine((v, ctx) => {
-  const problem = domainProblem(v);
-  if (problem) ctx.addIssue({ code: 'custom', message: `domain ${problem} (want lowercase LDH labels like example.com)` });
-});
-export const accountSchema = z.string().regex(ACCOUNT_RE, 'account must match ^[a-z][a-z0-9]{0,15}$');
+function invalid(message: string): never {
+  throw ApplicationFailure.nonRetryable(message, 'InvalidInput');
+}
+
+/** The domain in its stored form, or a non-retryable InvalidInput naming what is wrong. */
+export function requireDomain(value: unknown): string {
+  const problem = typeof value === 'string' ? domainProblem(value) : 'must be a string';
+  return problem === null ? (value as string) : invalid(`invalid domain ${JSON.stringify(value)}: ${problem}`);
+}
+
+/** The account's username in its stored form, or a non-retryable InvalidInput. */
+export function requireAccount(value: unknown): string {
+  return isUsername(value) ? value : invalid(`invalid account ${JSON.stringify(value)}: ${USERNAME_RULE}, not reserved`);
+}
+
 export const safePathSchema = z
   .string()
   .max(1024)
   .regex(SAFE_PATH_RE, 'path must be absolute and use only [A-Za-z0-9._@+/-]')
   .refine((p) => !p.split('/').some((seg) => seg === '.' || seg === '..'), 'path may not contain . or .. segments');
-
-export function isDomain(value: unknown): value is string {
-  return domainSchema.safeParse(value).success;
-}
-
-export function isAccount(value: unknown): value is string {
-  return accountSchema.safeParse(value).success;
-}
 
 export function isSafePath(value: unknown): value is string {
   return safePathSchema.safeParse(value).success;

@@ -1,5 +1,6 @@
 import { provisionNames } from '../common/account-names';
-import { targetDatabaseName, type MigrateSiteBody } from '../common/migration-input';
+import type { MigrateSiteBody } from '../common/migration-input';
+import { targetDatabaseName } from '../common/names';
 import { NameClaimConflictError, type NameClaim, type Repositories } from '../db/repositories';
 import { ApiError } from './api-error';
 

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { z } from 'zod';
-import { domainSchema, mailLocalSchema, nodeIdSchema, passwordSchema, usernameSchema } from './account-input';
+import { passwordSchema } from './account-input';
+import { DATABASE_NAME_RULE, domainSchema, hostKeyFingerprintSchema, isDatabaseName, mailLocalSchema, nodeIdSchema, sourceDatabaseSchema, sshHostSchema, sshUserSchema, RESERVED_DATABASES, targetDatabaseName, usernameSchema } from './names';
 import { RESOLVE_ACTIONS } from './constants';
 
 /**
@@ -17,15 +18,15 @@ const absolutePath = z
 
 export const migrationSourceSchema = z
   .object({
-    host: z.string().regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/, 'must be a host name or IPv4 address'),
+    host: sshHostSchema,
     port: z.number().int().min(1).max(65535).default(22),
-    user: z.string().regex(/^[a-z_][a-z0-9_.-]{0,31}$/, 'must be a POSIX user name'),
+    user: sshUserSchema,
     privateKey: z.string().min(64).max(16_384).optional(),
     password: z.string().min(1).max(256).optional(),
-    hostKeyFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must be SHA256:<43 base64 characters> as ssh-keygen -lf prints it'),
+    hostKeyFingerprint: hostKeyFingerprintSchema,
     docroot: absolutePath,
     ip: z.string().refine((v) => net.isIPv4(v), 'must be an IPv4 address'),
-    databases: z.array(z.object({ name: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be a database name of letters, digits and _') }).strict()).max(20).default([]),
+    databases: z.array(z.object({ name: sourceDatabaseSchema }).strict()).max(20).default([]),
     /**
      * Each maildir becomes `<local>@<domain>` on the target. `password` is the new mailbox password; without
      * one a password is generated and returned once in the workflow result (`mailboxPasswords`), which the
@@ -57,19 +58,16 @@ export const migrateSiteBody = z
     });
     body.source.databases.forEach((d, i) => {
       const target = targetDatabaseName(body.account, d.name);
-      if (!/^[a-z][a-z0-9_]{0,31}$/.test(target)) {
-        ctx.addIssue({ code: 'custom', path: ['source', 'databases', i, 'name'], message: `target name ${target} would exceed 32 characters` });
+      // The target must pass the customer database rule, as ensureCustomerDatabase checks it again.
+      const why = target.length > 32 ? 'would exceed 32 characters' : RESERVED_DATABASES.has(target) ? 'is a reserved name' : DATABASE_NAME_RULE;
+      if (!isDatabaseName(target)) {
+        ctx.addIssue({ code: 'custom', path: ['source', 'databases', i, 'name'], message: `target name ${target} ${why}` });
       }
     });
   });
 
 export type MigrateSiteBody = z.infer<typeof migrateSiteBody>;
 export type MigrationSource = z.infer<typeof migrationSourceSchema>;
-
-/** Target databases are prefixed with the account (cPanel's habit): two sites' `wordpress` never collide. */
-export function targetDatabaseName(account: string, source: string): string {
-  return `${account}_${source.toLowerCase()}`;
-}
 
 export interface MigrateSiteInput {
   domain: string;

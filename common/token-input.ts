@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { usernameSchema } from './account-input';
+import { usernameSchema } from './names';
 
 /** A new API token: the one contract of `bin/npanel token create` and `POST /api/v1/tokens`. */
 export const tokenCreateInput = z

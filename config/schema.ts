@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NODE_ID_PATTERN } from '../common/names/node';
 
 /**
  * The one configuration schema of NPanel's processes (API, worker, CLI). Sources: the environment (NPANEL_*,
@@ -8,7 +9,8 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(1).max(65535);
 const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration like 30s, 15m, 24h');
 const absPath = z.string().regex(/^\//, 'an absolute path');
-const nodeId = z.string().regex(/^[a-z0-9]{1,32}$/, 'lowercase letters and digits, 1-32 characters');
+// The API's node id rule (common/names/node.ts), with the wording of a configuration error.
+const nodeId = z.string().regex(NODE_ID_PATTERN, 'lowercase letters and digits, 1-32 characters');
 const url = z.string().url();
 
 const scheduleBase = z.object({ id: z.string().min(1), every: duration, jitter: duration, overlap: z.enum(['skip', 'buffer_one', 'allow_all']) });

@@ -3,6 +3,7 @@ import type { DnsRecordSet } from '../activities/dns';
 import type { MigrateSiteInput } from '../common/migration-input';
 import { controlActivities, controlUndoActivities, migrationActivities, migrationShortActivities, nodeActivities, nodeUndoActivities } from './activity-proxies';
 import { OperatorDecision, OperatorGate } from './operator-gate';
+import { targetDatabaseName } from '../common/names/database';
 import { setPhase } from './phase';
 import { provisionAccount } from './provision-account';
 import { Saga } from './saga';
@@ -123,7 +124,7 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
       }
     };
     for (const d of s.databases) {
-      const target = `${account}_${d.name.toLowerCase()}`;
+      const target = targetDatabaseName(account, d.name);
       const copied = await gate.run('databases', async () => {
         await claim(`db:${target}`, [{ kind: 'database', name: target }, { kind: 'database_user', name: target }], () => nodeUndo.dropCustomerDatabase({ database: target, user: target }));
         await node.ensureCustomerDatabase({ database: target, user: target, password: `Mg-${uuid4()}` });

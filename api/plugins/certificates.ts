@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { domainSchema } from '../../common/account-input';
+import { domainSchema } from '../../common/names';
 import { errorBody, workflowStarted } from '../../common/api-schemas';
 import { CONTROL_TASK_QUEUE } from '../../common/constants';
 import { nextCursor, pageQuery, pageRequest, toPage } from '../../common/paging';

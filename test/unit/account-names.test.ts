@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { databaseNameSchema, domainProblem, domainSchema, mailLocalSchema, usernameSchema } from '../../common/account-input';
+import { databaseNameSchema, domainProblem, domainSchema, isDomainName as isDomain, mailLocalSchema, usernameSchema } from '../../common/names';
 import { canonicalZone } from '../../activities/dns';
-import { isDomain } from '../../activities/web-names';
 
 /**
  * One rule for names (issue 11): hidden characters are refused wherever they are, never trimmed or mapped away

@@ -15,6 +15,8 @@ export interface StackSecrets {
   adminToken: string;
   /** Password of the sample database on the migration source. */
   sourceDbPassword: string;
+  /** Temporal's role in the private PostgreSQL of `up --temporal cluster`. */
+  temporalDbPassword: string;
 }
 
 export interface StackContext {
@@ -75,6 +77,7 @@ export function loadOrCreateSecrets(home: string): StackSecrets {
     codecKeyId: existing.codecKeyId ?? `dev-${crypto.randomBytes(4).toString('hex')}`,
     adminToken: existing.adminToken ?? `npa_${randomSecret(32)}`,
     sourceDbPassword: existing.sourceDbPassword ?? randomSecret(),
+    temporalDbPassword: existing.temporalDbPassword ?? randomSecret(),
   };
   fs.writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;

@@ -169,6 +169,7 @@ export async function ensureGoTools(say: (line: string) => void = () => undefine
         fs.rmSync(serverBin, { recursive: true });
         fs.rmSync(uiBin, { recursive: true });
         fs.writeFileSync(path.join(tmp, 'built.json'), JSON.stringify({ pins: GO_TOOL_PINS, seconds: Math.round((Date.now() - started) / 1000), at: new Date().toISOString() }) + '\n');
+        fs.chmodSync(tmp, 0o755); // mkdtemp makes it 0700: any user may run the binaries
         fs.renameSync(tmp, path.join(root, key));
       } catch (err) {
         fs.rmSync(tmp, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,8 +59,42 @@ export function cachedGoTools(root = goToolsCacheRoot()): GoTools | null {
   return Object.values(tools).every((f) => fs.existsSync(f)) ? tools : null;
 }
 
-/** The pinned Go: /usr/local/go/bin/go or `go` on PATH, refused (with what to install) if it is another version. */
-function goBinary(): string {
+/**
+ * Go itself, when the machine has no Go of the pinned version: the official toolchain as the Go module proxy
+ * serves it (module golang.org/toolchain, what GOTOOLCHAIN switching downloads), checked against this digest
+ * (its bin/go is byte-identical to the go1.26.8 release's). Only linux-amd64 is pinned.
+ */
+const TOOLCHAIN = {
+  module: `golang.org/toolchain/@v/v0.0.1-${GO_TOOL_PINS.go}.linux-amd64.zip`,
+  sha256: '30c2b1bf7dcc88d3eb0a1364e47ddd9128edb3110a30e8a0ef61cd5856b31de7',
+  root: `golang.org/toolchain@v0.0.1-${GO_TOOL_PINS.go}.linux-amd64`,
+};
+
+export async function downloadToolchain(root: string, say: (line: string) => void): Promise<string> {
+  const dir = path.join(root, 'toolchain', GO_TOOL_PINS.go);
+  const go = path.join(dir, TOOLCHAIN.root, 'bin', 'go');
+  if (fs.existsSync(go)) return go;
+  if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`no Go ${GO_TOOL_PINS.go} here and only the linux-amd64 toolchain is pinned: install Go ${GO_TOOL_PINS.go} at /usr/local/go`);
+  const proxy = (process.env.GOPROXY ?? 'https://proxy.golang.org').split(/[,|]/)[0]!.replace(/\/$/, '');
+  const url = `${proxy.startsWith('http') ? proxy : 'https://proxy.golang.org'}/${TOOLCHAIN.module}`;
+  say(`downloading the Go ${GO_TOOL_PINS.go} toolchain from the Go module proxy (${url})`);
+  const res = await fetch(url, { signal: AbortSignal.timeout(600_000) });
+  if (!res.ok) throw new Error(`Go toolchain download: ${url} answered ${res.status}`);
+  const zip = Buffer.from(await res.arrayBuffer());
+  const digest = crypto.createHash('sha256').update(zip).digest('hex');
+  if (digest !== TOOLCHAIN.sha256) throw new Error(`Go toolchain download: sha256 ${digest} is not the pinned ${TOOLCHAIN.sha256}`);
+  const tmp = `${dir}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  fs.writeFileSync(path.join(tmp, 'toolchain.zip'), zip);
+  execFileSync('unzip', ['-q', path.join(tmp, 'toolchain.zip'), '-d', tmp]); // unzip keeps the executables' modes
+  fs.rmSync(path.join(tmp, 'toolchain.zip'));
+  fs.renameSync(tmp, dir);
+  return go;
+}
+
+/** The pinned Go: /usr/local/go/bin/go, `go` on PATH, or the toolchain from the module proxy (above). */
+async function goBinary(root: string, say: (line: string) => void): Promise<string> {
   const candidates = ['/usr/local/go/bin/go', ...(process.env.PATH ?? '').split(':').filter(Boolean).map((d) => path.join(d, 'go'))];
   const found: string[] = [];
   for (const go of candidates) {
@@ -68,11 +103,8 @@ function goBinary(): string {
     if (version === GO_TOOL_PINS.go) return go;
     found.push(`${go} is ${version}`);
   }
-  throw new Error(
-    `building the Temporal cluster binaries needs Go ${GO_TOOL_PINS.go} (the pinned server ${GO_TOOL_PINS.server} and ` +
-      `ui-server ${GO_TOOL_PINS.uiServer} are built with it): install it at /usr/local/go` +
-      (found.length ? ` (found: ${found.join('; ')})` : ' (no go binary found)'),
-  );
+  say(`no Go ${GO_TOOL_PINS.go} on this machine (${found.length ? found.join('; ') : 'no go binary'}): fetching the pinned toolchain`);
+  return downloadToolchain(root, say);
 }
 
 function run(go: string, args: string[], env: NodeJS.ProcessEnv, logFd: number): Promise<void> {
@@ -139,7 +171,7 @@ export async function ensureGoTools(say: (line: string) => void = () => undefine
     async () => {
       const done = cachedGoTools(root); // built by the holder we waited for
       if (done) return done;
-      const go = goBinary();
+      const go = await goBinary(root, say);
       say(`building the Temporal cluster binaries from the Go module proxy (once: 5-9 minutes on 2 cores); log: ${logFile}`);
       const started = Date.now();
       const tmp = fs.mkdtempSync(path.join(root, `.building-${key}-`));

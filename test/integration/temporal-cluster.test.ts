@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +11,7 @@ import { Connection, type TLSConfig } from '@temporalio/client';
 import YAML from 'yaml';
 import { loadTemporalYaml, repoRoot } from '../../config/load';
 import type { StackSecrets } from '../../stack/context';
+import { stackPorts } from '../../stack/ports';
 import { ensureGoTools } from '../../stack/services/go-tools';
 import { temporalBinary } from '../../stack/services/temporal';
 import type { StackFile } from '../../stack/stack-file';
@@ -123,6 +125,19 @@ test('the frontend refuses a client without a certificate, with a foreign one, a
       'a client certificate from another CA',
     );
     await assert.rejects(describe(undefined), 'plain gRPC to the TLS port');
+
+    // The frontend's HTTP API (same TLS settings): 200 with the stack's certificate, a failed handshake without.
+    const httpApi = (cert?: { cert: Buffer; key: Buffer }) =>
+      new Promise<number>((resolve, reject) => {
+        const req = https.get({ host: '127.0.0.1', port: stackPorts(PORT_BASE).temporalHttp, path: '/api/v1/namespaces', ca, servername: 'localhost', timeout: 5000, ...cert }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.once('timeout', () => req.destroy(new Error('timeout')));
+        req.once('error', reject);
+      });
+    assert.equal(await httpApi({ cert: fs.readFileSync(t.cert), key: fs.readFileSync(t.key) }), 200);
+    await assert.rejects(httpApi(), 'HTTPS without a client certificate');
 
     // The operator's CLI, as a user would try it: CA only, then no TLS at all.
     await assert.rejects(temporalCli(['operator', 'cluster', 'describe'], ['--tls-ca-path', t.ca]), /certificate|tls|handshake/i);

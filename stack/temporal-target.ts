@@ -1,7 +1,7 @@
-import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporalTlsOptions, type TemporalTlsFiles } from '../lib/temporal-tls';
 import type { StackContext } from './context';
+import { FRONTEND_SERVER_NAME, temporalPki } from './services/temporal-pki';
 
 /**
  * Which Temporal a stack runs. `dev`: the CLI's dev server (SQLite file, plain gRPC, namespace `default`), the
@@ -14,7 +14,7 @@ export const TEMPORAL_MODES: readonly TemporalMode[] = ['dev', 'cluster'];
 /** The cluster's namespace: production's (deploy/temporal.production.yaml). */
 export const CLUSTER_NAMESPACE = 'npanel';
 
-/** Who presents which client certificate to the cluster's frontend (stack/services/temporal-pki.ts). */
+/** Who, of NPanel's own, presents a client certificate to the cluster's frontend (stack/services/temporal-pki.ts). */
 export type TemporalCaller = 'worker' | 'api' | 'operator';
 
 export interface StackTemporalTarget {
@@ -23,10 +23,10 @@ export interface StackTemporalTarget {
   tls?: TemporalTlsFiles;
 }
 
-/** The frontend's TLS files for one caller; the names mirror stack/services/temporal-pki.ts. */
-export function clusterTlsFiles(ctx: StackContext, caller: TemporalCaller | 'ui' | 'system-worker'): TemporalTlsFiles {
-  const dir = path.join(ctx.home, 'temporal-cluster', 'tls');
-  return { caFile: path.join(dir, 'ca.pem'), certFile: path.join(dir, `client-${caller}.pem`), keyFile: path.join(dir, `client-${caller}.key`), serverName: 'localhost' };
+/** The TLS files one caller presents to the cluster's frontend. */
+export function clusterTlsFiles(ctx: StackContext, caller: TemporalCaller): TemporalTlsFiles {
+  const pki = temporalPki(ctx);
+  return { caFile: pki.ca, certFile: pki.clients[caller].cert, keyFile: pki.clients[caller].key, serverName: FRONTEND_SERVER_NAME };
 }
 
 /** Where this stack's Temporal is and how to reach it, as one caller. */

@@ -11,7 +11,7 @@ import { Connection, type TLSConfig } from '@temporalio/client';
 import YAML from 'yaml';
 import { loadTemporalYaml, repoRoot } from '../../config/load';
 import type { StackSecrets } from '../../stack/context';
-import { stackPorts } from '../../stack/ports';
+import { isPortFree, stackPorts } from '../../stack/ports';
 import { ensureGoTools } from '../../stack/services/go-tools';
 import { temporalBinary } from '../../stack/services/temporal';
 import type { StackFile } from '../../stack/stack-file';
@@ -32,6 +32,7 @@ const home = stackHome('.npanel-cluster-test');
 const PORT_BASE = 29300;
 let stack: LoadedStack;
 let readyMs = 0;
+let provisioned: { username: string; workflowId: string } | undefined;
 
 async function npanel(...args: string[]): Promise<string> {
   try {
@@ -155,6 +156,7 @@ test('an account provisioned through the API completes on the cluster and dig an
   assert.equal(res.status, 202, JSON.stringify(res.body));
   const wf = await waitClosed(res.body.workflowId);
   assert.equal(wf.status, 'completed', JSON.stringify(wf.error));
+  provisioned = { username, workflowId: res.body.workflowId };
 
   const answer = await dig(stack, `${domain}.`, 'A');
   assert.equal(answer.status, 'NOERROR');
@@ -169,4 +171,22 @@ test('Temporal Web serves the npanel namespace through its client certificate, w
   assert.equal(settings.Codec.Endpoint, `${stack.file.api}/codec`);
   const list = await fetch(`${stack.file.temporal.ui}/api/v1/namespaces/npanel/workflows`, { signal: AbortSignal.timeout(10_000) });
   assert.equal(list.status, 200, 'the UI server reaches the mTLS frontend');
+});
+
+test('down stops every cluster process and frees its ports; up again finds the account and its history', async () => {
+  assert.ok(provisioned, 'the provisioning test ran first');
+  await npanel('down', '--home', home);
+  const ports = stackPorts(PORT_BASE);
+  for (const port of [ports.temporal, ports.temporalUi, ports.temporalHttp, ...Object.values(ports.cluster)]) {
+    assert.equal(await isPortFree(port), true, `port ${port} is free after down`);
+  }
+  await npanel('up', '--temporal', 'cluster', '--detach', '--home', home, '--port-base', String(PORT_BASE));
+  const again = (JSON.parse(fs.readFileSync(path.join(home, 'up.ready'), 'utf8')) as { readyMs: number }).readyMs;
+  process.stdout.write(`# cluster stack ready again in ${(again / 1000).toFixed(1)} s (existing PostgreSQL data)\n`);
+  const { api } = apiClient(stack);
+  const account = await api('GET', `/api/v1/accounts/${provisioned.username}`);
+  assert.equal(account.status, 200);
+  assert.equal(account.body.status, 'active');
+  const { stdout } = await temporalCli(['workflow', 'describe', '-n', 'npanel', '-w', provisioned.workflowId]);
+  assert.equal((JSON.parse(stdout) as { workflowExecutionInfo: { status: string } }).workflowExecutionInfo.status, 'WORKFLOW_EXECUTION_STATUS_COMPLETED');
 });

@@ -20,7 +20,7 @@ const USAGE = `usage: bin/npanel <command> [flags]
       --home DIR       where the stack keeps its state (default .npanel in the clone, or under
                        ${CLONES_STATE_DIR}/<id> when the daemons cannot reach the clone, e.g. in /root or /tmp;
                        at most 57 bytes long, for the Unix sockets below it)
-      --port-base N    first of the 60 ports the stack uses (default ${DEV_PORT_BASE})
+      --port-base N    first of the 60 ports the stack uses, 69 with --temporal cluster (default ${DEV_PORT_BASE})
       --with-node-b    also start a second hosting node (its own worker and task queue)
       --temporal MODE  dev (default): Temporal's dev server. cluster: a real Temporal server on a private
                        PostgreSQL, from deploy/temporal/config/production.yaml, frontend on mTLS (stack.json

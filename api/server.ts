@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, runMain } from '../config/load';
 import { createLogger } from '../lib/logger';
+import { temporalTlsOptions } from '../lib/temporal-tls';
 import { codecFromConfig } from '../lib/codec';
 import { createDb } from '../db/client';
 import { applyMigrations } from '../db/migrate';
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
   if (config.api.adminTokenFile && fs.existsSync(config.api.adminTokenFile)) {
     await tokens.ensureBootstrapAdmin(fs.readFileSync(config.api.adminTokenFile, 'utf8').trim());
   }
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect({ address: config.temporal.address, tls: temporalTlsOptions(config.temporal.tls) });
   const codec = codecFromConfig(config.codec);
   const temporal = new Client({
     connection,

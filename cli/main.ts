@@ -9,18 +9,23 @@ import { test } from './test';
 import { token } from './token';
 import { up } from './up';
 import { CLONES_STATE_DIR, stackHome, stateRoot } from '../stack/state-home';
+import { TEMPORAL_MODES, type TemporalMode } from '../stack/temporal-target';
 
 const USAGE = `usage: bin/npanel <command> [flags]
 
-  up [--detach] [--home DIR] [--port-base N] [--with-node-b]
+  up [--detach] [--home DIR] [--port-base N] [--with-node-b] [--temporal dev|cluster]
       Start the embedded stack: every daemon, the worker and the API + web UI, on 127.0.0.1 (foreground;
       Ctrl-C stops everything). Prints the UI and Temporal Web URLs and an admin token.
       --detach         run in the background; returns once the stack is ready (stop it with down)
       --home DIR       where the stack keeps its state (default .npanel in the clone, or under
                        ${CLONES_STATE_DIR}/<id> when the daemons cannot reach the clone, e.g. in /root or /tmp;
                        at most 57 bytes long, for the Unix sockets below it)
-      --port-base N    first of the 60 ports the stack uses (default ${DEV_PORT_BASE})
+      --port-base N    first of the 60 ports the stack uses, 69 with --temporal cluster (default ${DEV_PORT_BASE})
       --with-node-b    also start a second hosting node (its own worker and task queue)
+      --temporal MODE  dev (default): Temporal's dev server. cluster: a real Temporal server on a private
+                       PostgreSQL, from deploy/temporal/config/production.yaml, frontend on mTLS (stack.json
+                       temporal.tls has a client certificate); its binaries are built once from the Go module
+                       proxy into /var/cache/npanel/go-tools or NPANEL_GO_TOOLS_CACHE (5-9 minutes, once)
   down [--home DIR]
       Stop a stack started with up --detach.
   status [--home DIR]
@@ -42,8 +47,15 @@ const USAGE = `usage: bin/npanel <command> [flags]
       This text.
 
 Environment: NPANEL_HOME (default home of up/down/status/token), NPANEL_TEST_HOME, NPANEL_PORT_BASE,
-NPANEL_TEST_PORT_BASE, NPANEL_LOG_LEVEL.
+NPANEL_TEST_PORT_BASE, NPANEL_LOG_LEVEL, NPANEL_GO_TOOLS_CACHE.
 `;
+
+function temporalMode(value: string | boolean | undefined): TemporalMode {
+  if (value === undefined) return 'dev';
+  const mode = TEMPORAL_MODES.find((m) => m === value);
+  if (!mode) throw new Error(`--temporal must be one of ${TEMPORAL_MODES.join(', ')}, got ${JSON.stringify(value)}`);
+  return mode;
+}
 
 /** A default home outside the clone is said once, with why, so nobody looks for .npanel in the clone in vain. */
 function sayWhereStateIs(explicitHome: unknown): void {
@@ -55,13 +67,14 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'up': {
-      const { values } = parseArgs(rest, { detach: 'boolean', home: 'string', 'port-base': 'string', 'with-node-b': 'boolean' });
+      const { values } = parseArgs(rest, { detach: 'boolean', home: 'string', 'port-base': 'string', 'with-node-b': 'boolean', temporal: 'string' });
       if (!process.env.NPANEL_HOME) sayWhereStateIs(values.home);
       await up({
         home: path.resolve((values.home as string) ?? defaultHome()),
         portBase: portBase(values['port-base'], DEV_PORT_BASE),
         detach: values.detach === true,
         withNodeB: values['with-node-b'] === true,
+        temporalMode: temporalMode(values.temporal),
       });
       return 0;
     }

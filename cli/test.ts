@@ -5,6 +5,7 @@ import pino from 'pino';
 import { repoRoot } from '../config/load';
 import { createStackContext } from '../stack/context';
 import { startStack } from '../stack/stack';
+import { ensureGoTools } from '../stack/services/go-tools';
 
 function testFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
@@ -42,6 +43,9 @@ export async function test(opts: { home: string; portBase: number; only?: string
   // Browser tests (real Chromium) run last, one file at a time: they are the heaviest on a small machine.
   const e2e = filter(testFiles(path.join(dist, 'e2e')));
 
+  // The cluster test (`up --temporal cluster`) needs Temporal's Go-built binaries: on a fresh machine they are
+  // built here, once, before anything runs beside the build (minutes of both cores), not inside the test.
+  if (integration.some((f) => path.basename(f).startsWith('temporal-cluster'))) await ensureGoTools((line) => process.stdout.write(`npanel: ${line}\n`));
   fs.rmSync(opts.home, { recursive: true, force: true }); // each run starts from nothing: no state leaks between runs
   const log = pino({ level: 'warn', base: { service: 'npanel-test' } }, pino.destination(2));
   const ctx = createStackContext({ root, home: opts.home, portBase: opts.portBase, log });

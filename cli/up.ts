@@ -6,12 +6,16 @@ import { repoRoot } from '../config/load';
 import { createStackContext } from '../stack/context';
 import { assertStackPortsFree, startStack } from '../stack/stack';
 import { isAlive, pidFilePath, readPidFile } from './pids';
+import { clusterPortsProblem } from '../stack/ports';
+import { ensureGoTools } from '../stack/services/go-tools';
+import type { TemporalMode } from '../stack/temporal-target';
 
 export interface UpOptions {
   home: string;
   portBase: number;
   detach: boolean;
   withNodeB: boolean;
+  temporalMode: TemporalMode;
 }
 
 /** Set for the background process of `up --detach`: its output goes to a log file, where no token belongs. */
@@ -26,6 +30,9 @@ function printSummary(home: string): void {
       `NPanel is up (state in ${home})`,
       `  UI and API:    ${stack.api}/`,
       `  Temporal Web:  ${stack.temporal.ui}`,
+      ...(stack.temporal.tls
+        ? [`  Temporal:      ${stack.temporal.address} (cluster, mTLS: temporal --tls-ca-path ${stack.temporal.tls.ca} --tls-cert-path ${stack.temporal.tls.cert} --tls-key-path ${stack.temporal.tls.key})`]
+        : []),
       `  admin token:   ${token}`,
       `  endpoints:     ${path.join(home, 'stack.json')}`,
       `  logs:          ${stack.logs}`,
@@ -44,14 +51,17 @@ function refuseIfRunning(home: string): void {
 /** `up --detach`: the same command in a background process; we return once it reports ready (or died). */
 async function upDetached(opts: UpOptions): Promise<void> {
   // Check ports here too, so a busy port is one clear line from this process, not a relayed log tail.
-  const probe = createStackContext({ root: repoRoot(), home: opts.home, portBase: opts.portBase, log: pino({ level: 'silent' }) });
+  const probe = createStackContext({ root: repoRoot(), home: opts.home, portBase: opts.portBase, log: pino({ level: 'silent' }), temporalMode: opts.temporalMode });
   await assertStackPortsFree(probe, opts.withNodeB);
+  // A first cluster start builds Temporal's binaries (minutes): here, before the wait for readiness begins.
+  if (opts.temporalMode === 'cluster') await ensureGoTools((line) => process.stderr.write(`npanel: ${line}\n`));
   fs.mkdirSync(path.join(opts.home, 'logs'), { recursive: true });
   const logFile = path.join(opts.home, 'logs', 'npanel-up.log');
   const out = fs.openSync(logFile, 'a', 0o600);
   fs.chmodSync(logFile, 0o600); // an older log may have been made readable; it can hold paths and errors
   const args = [process.argv[1]!, 'up', '--home', opts.home, '--port-base', String(opts.portBase)];
   if (opts.withNodeB) args.push('--with-node-b');
+  if (opts.temporalMode !== 'dev') args.push('--temporal', opts.temporalMode);
   const readyMarker = path.join(opts.home, 'up.ready');
   fs.rmSync(readyMarker, { force: true });
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: { ...process.env, [DETACHED_CHILD]: '1' } });
@@ -71,11 +81,13 @@ async function upDetached(opts: UpOptions): Promise<void> {
 
 export async function up(opts: UpOptions): Promise<void> {
   refuseIfRunning(opts.home);
+  const portsProblem = opts.temporalMode === 'cluster' ? clusterPortsProblem(opts.portBase) : null;
+  if (portsProblem) throw new Error(portsProblem);
   if (opts.detach) return upDetached(opts);
 
   const started = performance.now();
   const log = pino({ level: process.env.NPANEL_LOG_LEVEL ?? 'info', base: { service: 'npanel-up' } }, pino.destination(2));
-  const ctx = createStackContext({ root: repoRoot(), home: opts.home, portBase: opts.portBase, log });
+  const ctx = createStackContext({ root: repoRoot(), home: opts.home, portBase: opts.portBase, log, temporalMode: opts.temporalMode });
   const stack = await startStack(ctx, { withNodeB: opts.withNodeB, withApp: true });
   fs.writeFileSync(
     pidFilePath(opts.home),

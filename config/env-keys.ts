@@ -13,6 +13,8 @@ export function envName(path: (string | number)[]): string {
 
 /** Leaf paths of a zod object schema; temporal.yaml's own keys are skipped except those listed. */
 export function leafPaths(schema: z.ZodTypeAny, prefix: string[] = []): string[][] {
+  // An optional group (temporal.tls) has variables of its own: all of them set, or none.
+  if (schema instanceof z.ZodOptional && schema.unwrap() instanceof z.ZodObject) return leafPaths(schema.unwrap() as z.ZodTypeAny, prefix);
   if (schema instanceof z.ZodObject) {
     return Object.entries(schema.shape as Record<string, z.ZodTypeAny>).flatMap(([key, child]) =>
       leafPaths(child, [...prefix, key]),
@@ -29,5 +31,6 @@ export function isArraySchema(schema: z.ZodTypeAny): boolean {
 }
 
 export function schemaAt(schema: z.ZodTypeAny, path: string[]): z.ZodTypeAny {
-  return path.reduce<z.ZodTypeAny>((s, key) => (s as z.ZodObject<z.ZodRawShape>).shape[key] as z.ZodTypeAny, schema);
+  const object = (s: z.ZodTypeAny) => (s instanceof z.ZodOptional ? (s.unwrap() as z.ZodTypeAny) : s) as z.ZodObject<z.ZodRawShape>;
+  return path.reduce<z.ZodTypeAny>((s, key) => object(s).shape[key] as z.ZodTypeAny, schema);
 }

@@ -6,7 +6,7 @@ import { configSchema, temporalYamlSchema, type NpanelConfig, type TemporalYaml 
 import { envName, isArraySchema, leafPaths, schemaAt } from './env-keys';
 
 /** Keys of `temporal` that come from the environment; the rest come from temporal.yaml. */
-const TEMPORAL_ENV_KEYS = new Set(['address', 'uiUrl', 'namespace']);
+const TEMPORAL_ENV_KEYS = new Set(['address', 'uiUrl', 'namespace', 'tls']);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

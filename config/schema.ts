@@ -28,7 +28,15 @@ export const temporalYamlSchema = z.object({
 
 export const configSchema = z.object({
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
-  temporal: temporalYamlSchema.extend({ address: z.string().regex(/^[^:\s]+:\d+$/, 'host:port'), uiUrl: url }),
+  temporal: temporalYamlSchema.extend({
+    address: z.string().regex(/^[^:\s]+:\d+$/, 'host:port'),
+    uiUrl: url,
+    /**
+     * mTLS to a frontend that requires client certificates (`up --temporal cluster`, production): the CA that
+     * signed the frontend and this process's own certificate. Unset = plain connection (the dev server).
+     */
+    tls: z.object({ caFile: absPath, certFile: absPath, keyFile: absPath, serverName: z.string().min(1).optional() }).optional(),
+  }),
   node: z.object({ id: nodeId, ip: z.string().min(1) }),
   /** Which queues this worker polls: control (workflows) and/or node (this node's local activities). */
   workerRoles: z.array(z.enum(['control', 'node'])).min(1),

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { stackPorts, type StackPorts } from './ports';
+import type { TemporalMode } from './temporal-target';
 
 /** Secrets of one stack instance: made once, kept in `<home>/secrets.json` (0600) so restarts keep data usable. */
 export interface StackSecrets {
@@ -15,6 +16,8 @@ export interface StackSecrets {
   adminToken: string;
   /** Password of the sample database on the migration source. */
   sourceDbPassword: string;
+  /** Temporal's role in the private PostgreSQL of `up --temporal cluster`. */
+  temporalDbPassword: string;
 }
 
 export interface StackContext {
@@ -27,6 +30,8 @@ export interface StackContext {
   secrets: StackSecrets;
   nodeId: string;
   nodeIp: string;
+  /** The dev server (default) or a real cluster (`up --temporal cluster`). */
+  temporalMode: TemporalMode;
   log: Logger;
 }
 
@@ -75,12 +80,13 @@ export function loadOrCreateSecrets(home: string): StackSecrets {
     codecKeyId: existing.codecKeyId ?? `dev-${crypto.randomBytes(4).toString('hex')}`,
     adminToken: existing.adminToken ?? `npa_${randomSecret(32)}`,
     sourceDbPassword: existing.sourceDbPassword ?? randomSecret(),
+    temporalDbPassword: existing.temporalDbPassword ?? randomSecret(),
   };
   fs.writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
 }
 
-export function createStackContext(opts: { root: string; home: string; portBase: number; log: Logger }): StackContext {
+export function createStackContext(opts: { root: string; home: string; portBase: number; log: Logger; temporalMode?: TemporalMode }): StackContext {
   const home = path.resolve(opts.home);
   fs.mkdirSync(home, { recursive: true, mode: 0o755 });
   fs.chmodSync(home, 0o755); // daemons that drop to their own users (mysql, pdns, dovecot) must traverse it
@@ -94,6 +100,7 @@ export function createStackContext(opts: { root: string; home: string; portBase:
     secrets: loadOrCreateSecrets(home),
     nodeId: 'a',
     nodeIp: '127.0.0.1',
+    temporalMode: opts.temporalMode ?? 'dev',
     log: opts.log,
   };
 }

@@ -4,6 +4,7 @@ import { nginxLayout, NGINX_BIN } from './services/nginx';
 import { ftpLayout } from './services/pureftpd';
 import { mailLayout, VMAIL_GID, VMAIL_UID } from './services/mail-layout';
 import { pebbleInfo } from './services/pebble';
+import { stackTemporalTarget } from './temporal-target';
 
 /** Uid/gid that owns web content (docroots); Pure-FTPd virtual users write as it. */
 export const WEB_UID = 2000;
@@ -13,15 +14,26 @@ export const WEB_GID = 2000;
  * The NPANEL_* environment of the API and of a node's worker in the embedded stack: the same variables
  * production sets in /etc/npanel/npanel.env, with the stack's private paths and ports.
  */
-export function processEnv(ctx: StackContext, node: HostingNode, roles: ('control' | 'node')[]): Record<string, string> {
+export function processEnv(ctx: StackContext, node: HostingNode, roles: ('control' | 'node')[], caller: 'worker' | 'api' = 'worker'): Record<string, string> {
   const nginx = nginxLayout(node);
+  const temporal = stackTemporalTarget(ctx, caller);
   const mail = mailLayout(node);
   const ftp = ftpLayout(node);
   const acme = pebbleInfo(ctx);
   return {
     NPANEL_LOG_LEVEL: process.env.NPANEL_LOG_LEVEL ?? 'info',
     NPANEL_TEMPORAL_YAML: path.join(ctx.root, 'temporal.yaml'),
-    NPANEL_TEMPORAL_ADDRESS: `127.0.0.1:${ctx.ports.temporal}`,
+    NPANEL_TEMPORAL_ADDRESS: temporal.address,
+    // The cluster: production's namespace and this caller's client certificate (the frontend requires one).
+    ...(temporal.tls
+      ? {
+          NPANEL_TEMPORAL_NAMESPACE: temporal.namespace,
+          NPANEL_TEMPORAL_TLS_CA_FILE: temporal.tls.caFile,
+          NPANEL_TEMPORAL_TLS_CERT_FILE: temporal.tls.certFile,
+          NPANEL_TEMPORAL_TLS_KEY_FILE: temporal.tls.keyFile,
+          NPANEL_TEMPORAL_TLS_SERVER_NAME: temporal.tls.serverName ?? '',
+        }
+      : {}),
     NPANEL_TEMPORAL_UI_URL: `http://127.0.0.1:${ctx.ports.temporalUi}`,
     NPANEL_NODE_ID: node.id,
     NPANEL_NODE_IP: node.ip,

@@ -39,7 +39,29 @@ export function stackPorts(base: number) {
       ftpPassiveLow: base + 50,
       ftpPassiveHigh: base + 59,
     },
+    /**
+     * Only `up --temporal cluster`: the private PostgreSQL and the Temporal server's internal services (the
+     * frontend keeps `temporal`, its HTTP API `temporalHttp`). Membership ports are stored as smallint:
+     * clusterPortsProblem() keeps them at most 32767.
+     */
+    cluster: {
+      postgres: base + 60,
+      frontendMembership: base + 61,
+      historyGrpc: base + 62,
+      historyMembership: base + 63,
+      matchingGrpc: base + 64,
+      matchingMembership: base + 65,
+      workerGrpc: base + 66,
+      workerMembership: base + 67,
+      pprof: base + 68,
+    },
   };
+}
+
+/** Why a port base cannot carry a Temporal cluster (its ports would not fit Temporal's smallint), or null. */
+export function clusterPortsProblem(base: number): string | null {
+  const highest = Math.max(...Object.values(stackPorts(base).cluster));
+  return highest > 32767 ? `--temporal cluster needs every port at most 32767 (Temporal stores membership ports as smallint): --port-base ${base} reaches ${highest}` : null;
 }
 
 export type StackPorts = ReturnType<typeof stackPorts>;

@@ -5,7 +5,15 @@
 export interface StackFile {
   api: string;
   node: { id: string; ip: string };
-  temporal: { address: string; namespace: string; ui: string };
+  temporal: {
+    address: string;
+    namespace: string;
+    ui: string;
+    /** `dev`: the CLI's dev server; `cluster`: a real server on PostgreSQL with mTLS (`up --temporal cluster`). */
+    mode: 'dev' | 'cluster';
+    /** Cluster only: the private CA and an operator's client certificate (`temporal --tls-ca-path … --tls-cert-path …`). */
+    tls?: { ca: string; cert: string; key: string };
+  };
   dns: { host: string; port: number; api: string };
   nginx: { http: number; https: number };
   imap: number;

@@ -5,6 +5,7 @@ import type { RunningDaemon } from './daemon';
 import { assertPortsFree } from './ports';
 import type { StackFile } from './stack-file';
 import { startTemporal, temporalInfo } from './services/temporal';
+import { startTemporalCluster, temporalClusterInfo } from './services/temporal-cluster';
 import { startMariadb } from './services/mariadb';
 import { startPowerdns } from './services/powerdns';
 import { startNginx } from './services/nginx';
@@ -34,6 +35,7 @@ function allPorts(ctx: StackContext, nodes: HostingNode[]): [string, number[]][]
   const list: [string, number[]][] = [
     ['API', [p.api]],
     ['Temporal', [p.temporal, p.temporalUi, p.temporalHttp, p.temporalMetrics]],
+    ...(ctx.temporalMode === 'cluster' ? [['Temporal cluster (PostgreSQL, internal services)', Object.values(p.cluster)] as [string, number[]]] : []),
     ['PowerDNS', [p.dns, p.dnsApi]],
     ['MariaDB', [p.mysql]],
     ['OpenSSH (migration source)', [p.ssh]],
@@ -69,16 +71,21 @@ export async function startStack(ctx: StackContext, opts: StackOptions = {}): Pr
     return d;
   };
   const stopAll = async () => {
-    // Our own processes first (they talk to the daemons), then every daemon at once.
+    // Our own processes first (they talk to the daemons), then every daemon at once; the cluster's PostgreSQL
+    // last, after the Temporal server that writes to it.
     const own = daemons.filter((d) => d.name === 'api' || d.name.startsWith('worker'));
+    const last = daemons.filter((d) => d.name === 'postgres');
     for (const d of own.reverse()) await d.stop().catch(() => undefined);
-    await Promise.all(daemons.filter((d) => !own.includes(d)).map((d) => d.stop().catch(() => undefined)));
+    await Promise.all(daemons.filter((d) => !own.includes(d) && !last.includes(d)).map((d) => d.stop().catch(() => undefined)));
+    await Promise.all(last.map((d) => d.stop().catch(() => undefined)));
   };
 
   try {
     const started = performance.now();
     const results = await Promise.allSettled([
-      track(startTemporal(ctx, { codecEndpoint: `http://127.0.0.1:${ctx.ports.api}/codec` })),
+      ctx.temporalMode === 'cluster'
+        ? startTemporalCluster(ctx, track)
+        : track(startTemporal(ctx, { codecEndpoint: `http://127.0.0.1:${ctx.ports.api}/codec` })),
       track(startMariadb(ctx)).then(() => seedSampleSource(ctx)),
       track(startPowerdns(ctx)),
       track(startPebble(ctx)),
@@ -119,7 +126,7 @@ function writeStackFile(ctx: StackContext, nodes: HostingNode[]): StackFile {
   const file: StackFile = {
     api: `http://127.0.0.1:${p.api}`,
     node: { id: ctx.nodeId, ip: ctx.nodeIp },
-    temporal: temporalInfo(ctx),
+    temporal: ctx.temporalMode === 'cluster' ? temporalClusterInfo(ctx) : temporalInfo(ctx),
     dns: { host: '127.0.0.1', port: p.dns, api: `http://127.0.0.1:${p.dnsApi}` },
     nginx: { http: p.nginxHttp, https: p.nginxHttps },
     imap: p.imap,

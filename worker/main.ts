@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { loadConfig, runMain } from '../config/load';
 import { createLogger } from '../lib/logger';
+import { temporalTlsOptions } from '../lib/temporal-tls';
 import { codecFromConfig, workerCodecFromConfig } from '../lib/codec';
 import { nodeTaskQueue } from '../common/constants';
 import { createControlActivities, createNodeActivities } from '../activities';
@@ -25,7 +26,8 @@ async function main(): Promise<void> {
   const telemetry = createWorkerTelemetry({ node: config.node.id, nginxConf: config.workerRoles.includes('node') ? config.nginx.conf : undefined });
   const metricsServer = await startWorkerMetricsServer({ port: config.metrics.workerPort, sdkPort, telemetry, log });
 
-  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const tls = temporalTlsOptions(config.temporal.tls);
+  const clientConnection = await Connection.connect({ address: config.temporal.address, tls });
   await ensureSearchAttributes(clientConnection, config.temporal.namespace, config.temporal.searchAttributes, log);
   if (config.workerRoles.includes('control')) {
     // The certificate sweep's Schedule, created or updated from temporal.yaml (its args go through the codec).
@@ -40,7 +42,7 @@ async function main(): Promise<void> {
   const repos = createRepositories(database.db);
   await repos.nodes.upsert({ id: config.node.id, ip: config.node.ip });
 
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect({ address: config.temporal.address, tls });
   // Refusing mode: a payload a client without the key sent never reaches a workflow as input.
   const dataConverter = { payloadCodecs: [workerCodecFromConfig(config.codec)] };
   const workflowSource = fs.existsSync(WORKFLOW_BUNDLE_PATH)

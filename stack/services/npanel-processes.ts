@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { HostingNode, StackContext } from '../context';
 import { startDaemon, type RunningDaemon } from '../daemon';
 import { processEnv } from '../env';
+import { connectTemporal, stackTemporalTarget, type StackTemporalTarget } from '../temporal-target';
 import { CONTROL_TASK_QUEUE, nodeTaskQueue } from '../../common/constants';
 
 const { TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY } = temporal.api.enums.v1.TaskQueueType;
@@ -12,11 +12,13 @@ const { TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY } = temporal.api.enum
  * True once some worker polls the queue: the same check `/health/ready` and operators use. With `pid`, only
  * that process counts (SDK identity `<pid>@<host>`): Temporal lists a dead worker's poller for a while.
  */
-export async function queueHasPollers(address: string, queue: string, type: 'workflow' | 'activity', pid?: number): Promise<boolean> {
-  const connection = await Connection.connect({ address, connectTimeout: 1000 });
+export async function queueHasPollers(where: string | StackTemporalTarget, queue: string, type: 'workflow' | 'activity', pid?: number): Promise<boolean> {
+  // A bare address is the dev server's (namespace default, no TLS).
+  const target = typeof where === 'string' ? { address: where, namespace: 'default' } : where;
+  const connection = await connectTemporal(target);
   try {
     const res = await connection.workflowService.describeTaskQueue({
-      namespace: 'default',
+      namespace: target.namespace,
       taskQueue: { name: queue },
       taskQueueType: type === 'workflow' ? TASK_QUEUE_TYPE_WORKFLOW : TASK_QUEUE_TYPE_ACTIVITY,
     });
@@ -28,7 +30,7 @@ export async function queueHasPollers(address: string, queue: string, type: 'wor
 
 /** A worker process for one hosting node (roles: control = workflows + control activities; node = local ones). */
 export function startWorker(ctx: StackContext, node: HostingNode, roles: ('control' | 'node')[]): Promise<RunningDaemon> {
-  const address = `127.0.0.1:${ctx.ports.temporal}`;
+  const target = stackTemporalTarget(ctx);
   return startDaemon({
     name: node.id === ctx.nodeId ? 'worker' : `worker-${node.id}`,
     command: process.execPath,
@@ -37,8 +39,8 @@ export function startWorker(ctx: StackContext, node: HostingNode, roles: ('contr
     logDir: ctx.logDir,
     readyTimeoutMs: 60_000,
     ready: async () =>
-      (!roles.includes('control') || (await queueHasPollers(address, CONTROL_TASK_QUEUE, 'workflow'))) &&
-      (!roles.includes('node') || (await queueHasPollers(address, nodeTaskQueue(node.id), 'activity'))),
+      (!roles.includes('control') || (await queueHasPollers(target, CONTROL_TASK_QUEUE, 'workflow'))) &&
+      (!roles.includes('node') || (await queueHasPollers(target, nodeTaskQueue(node.id), 'activity'))),
   });
 }
 
@@ -47,7 +49,7 @@ export function startApi(ctx: StackContext, node: HostingNode): Promise<RunningD
     name: 'api',
     command: process.execPath,
     args: [path.join(ctx.root, 'dist', 'api', 'server.js')],
-    env: { ...process.env, ...processEnv(ctx, node, ['control']) },
+    env: { ...process.env, ...processEnv(ctx, node, ['control'], 'api') },
     logDir: ctx.logDir,
     readyTimeoutMs: 30_000,
     ready: async () => (await fetch(`http://127.0.0.1:${ctx.ports.api}/health`, { signal: AbortSignal.timeout(1000) })).ok,

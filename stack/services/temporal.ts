@@ -23,6 +23,7 @@ export function temporalInfo(ctx: StackContext) {
     address: `127.0.0.1:${ctx.ports.temporal}`,
     namespace: 'default',
     ui: `http://127.0.0.1:${ctx.ports.temporalUi}`,
+    mode: 'dev' as const,
   };
 }
 

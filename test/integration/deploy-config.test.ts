@@ -89,9 +89,11 @@ test('Temporal cluster, production temporal.yaml, Grafana, Loki and Promtail con
   const temporal = fs.readFileSync(path.join(deploy, 'temporal/config/production.yaml'), 'utf8');
   assert.match(temporal.split('\n')[0]!, /^# enable-template$/, 'env templating is enabled for the DB password');
   const server = YAML.parse(temporal);
-  for (const store of ['mysql-default', 'mysql-visibility']) assert.equal(server.persistence.datastores[store].sql.pluginName, 'mysql8');
-  assert.equal(server.persistence.defaultStore, 'mysql-default');
-  assert.equal(server.persistence.visibilityStore, 'mysql-visibility');
+  // PostgreSQL: Temporal does not support MariaDB (issue 13), and Debian ships no MySQL 8.
+  for (const store of ['postgres-default', 'postgres-visibility']) assert.equal(server.persistence.datastores[store].sql.pluginName, 'postgres12');
+  assert.equal(server.persistence.defaultStore, 'postgres-default');
+  assert.equal(server.persistence.visibilityStore, 'postgres-visibility');
+  assert.equal(server.global.tls.frontend.server.requireClientAuth, true, 'the frontend requires client certificates');
   assert.equal(server.services.frontend.rpc.grpcPort, 7233);
   assert.equal(server.global.metrics.prometheus.listenAddress, '127.0.0.1:{{ env "TEMPORAL_METRICS_PORT" }}', 'the port comes from temporal.env');
   const ui = yaml('temporal/config/ui-production.yaml');

@@ -55,3 +55,12 @@ test('variable names follow one rule from the schema path', () => {
   assert.equal(envName(['dns', 'apiUrl']), 'NPANEL_DNS_API_URL');
   assert.equal(envName(['temporal', 'uiUrl']), 'NPANEL_TEMPORAL_UI_URL');
 });
+
+test('Temporal client TLS: none by default, all three files from NPANEL_TEMPORAL_TLS_*, or a clear error for a half', () => {
+  assert.equal(loadConfig(validEnv()).temporal.tls, undefined);
+  const tls = { NPANEL_TEMPORAL_TLS_CA_FILE: '/t/ca.pem', NPANEL_TEMPORAL_TLS_CERT_FILE: '/t/c.pem', NPANEL_TEMPORAL_TLS_KEY_FILE: '/t/c.key', NPANEL_TEMPORAL_TLS_SERVER_NAME: 'localhost' };
+  assert.deepEqual(loadConfig({ ...validEnv(), ...tls }).temporal.tls, { caFile: '/t/ca.pem', certFile: '/t/c.pem', keyFile: '/t/c.key', serverName: 'localhost' });
+  const half: NodeJS.ProcessEnv = { ...validEnv(), ...tls };
+  delete half.NPANEL_TEMPORAL_TLS_KEY_FILE;
+  assert.throws(() => loadConfig(half), /config: NPANEL_TEMPORAL_TLS_KEY_FILE \(temporal\.tls\.keyFile\) is required/);
+});

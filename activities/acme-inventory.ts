@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Repositories } from '../db/repositories';
 import { CERTIFICATE_ACCOUNT_STATUSES, type AccountStatus } from '../db/schema/accounts';
 import { domainSchema } from './web-names';
+import { FAILURE } from '../common/failure-types';
 
 /** Certificate rows as renewals and the sweep see them (control queue: they need the inventory database). */
 
@@ -12,7 +13,7 @@ function workflowId(): string {
 
 function parseDomain(value: unknown): string {
   const r = domainSchema.safeParse(value);
-  if (!r.success) throw ApplicationFailure.nonRetryable(`invalid domain ${JSON.stringify(value)}`, 'InvalidInput');
+  if (!r.success) throw ApplicationFailure.nonRetryable(`invalid domain ${JSON.stringify(value)}`, FAILURE.InvalidInput);
   return r.data;
 }
 
@@ -33,10 +34,10 @@ export function createCertificateInventoryActivities(repos: Repositories) {
     async certificateTarget(input: { domain: string }) {
       const domain = parseDomain(input.domain);
       const owner = await repos.certificates.owner(domain);
-      if (!owner) throw ApplicationFailure.nonRetryable(`domain ${domain} belongs to no account`, 'CertificateDomainUnknown');
+      if (!owner) throw ApplicationFailure.nonRetryable(`domain ${domain} belongs to no account`, FAILURE.CertificateDomainUnknown);
       // The API refuses these too; this check holds when a suspension or deprovisioning raced the API's.
       if (!CERTIFICATE_ACCOUNT_STATUSES.includes(owner.status as AccountStatus)) {
-        throw ApplicationFailure.nonRetryable(`account ${owner.username} is ${owner.status}: no certificate operation for ${domain}`, 'AccountNotActive');
+        throw ApplicationFailure.nonRetryable(`account ${owner.username} is ${owner.status}: no certificate operation for ${domain}`, FAILURE.AccountNotActive);
       }
       return { domain, account: owner.username, accountId: owner.accountId, node: owner.nodeId };
     },

@@ -9,6 +9,7 @@ import { checkRemotePath } from './remote-quote';
 import { sshConnect, type SshTarget } from './ssh-connect';
 import { sweepStaleCredentials } from './ssh-credentials';
 import { insideRoot, remoteManifest, syncTree } from './transfer-sync';
+import { FAILURE } from '../common/failure-types';
 
 /** Node activities of migrateSite: they run on the target node, which pulls from the source over SSH. */
 export interface MigrationConfig {
@@ -37,7 +38,7 @@ export function createMigrationActivities(config: MigrationConfig) {
         const manifest = await remoteManifest(session, docroot);
         const sizes = await sourceDatabaseSizes(session, input.databases);
         const missing = input.databases.filter((d) => !sizes.has(d));
-        if (missing.length) throw ApplicationFailure.nonRetryable(`source databases not found or not readable: ${missing.join(', ')}`, 'SourceDatabaseMissing');
+        if (missing.length) throw ApplicationFailure.nonRetryable(`source databases not found or not readable: ${missing.join(', ')}`, FAILURE.SourceDatabaseMissing);
         const dbBytes = [...sizes.values()].reduce((a, b) => a + b, 0);
         const st = fs.statfsSync(fs.existsSync(config.webRoot) ? config.webRoot : path.dirname(config.webRoot));
         const freeBytes = st.bavail * st.bsize;
@@ -69,7 +70,7 @@ export function createMigrationActivities(config: MigrationConfig) {
     /** One maildir into a mailbox's Maildir (which ensureMailbox made), owned by the vmail user. */
     async migrationSyncMaildir(input: { source: SshTarget; maildir: string; domain: string; local: string; hostKey?: string }) {
       if (!/^[a-z0-9.-]+$/.test(input.domain) || !/^[a-z0-9._-]+$/.test(input.local) || input.local.includes('..')) {
-        throw ApplicationFailure.nonRetryable('invalid mailbox name', 'InvalidInput');
+        throw ApplicationFailure.nonRetryable('invalid mailbox name', FAILURE.InvalidInput);
       }
       const localDir = path.join(config.vmail.dir, input.domain, input.local, 'Maildir');
       const res = await syncTree(

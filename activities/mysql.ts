@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import mysql from 'mysql2/promise';
+import { FAILURE } from '../common/failure-types';
 
 /** The node's admin login (npanel_admin), which creates customer databases and users. */
 export interface MysqlAdminConfig {
@@ -16,7 +17,7 @@ const RESERVED_DBS = new Set(['mysql', 'information_schema', 'performance_schema
 const RESERVED_USERS = new Set(['root', 'mysql', 'npanel', 'npanel_admin', 'mariadb', 'debian_sys_maint']);
 
 function invalidName(message: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(message, 'MysqlInvalidName');
+  return ApplicationFailure.nonRetryable(message, FAILURE.MysqlInvalidName);
 }
 
 function checkDatabase(name: unknown): string {
@@ -98,13 +99,13 @@ export function createMysqlActivities(config: MysqlAdminConfig) {
       const db = checkDatabase(input.database);
       const user = checkUser(input.user);
       if (typeof input.password !== 'string' || input.password.length < 8 || input.password.length > 128) {
-        throw ApplicationFailure.nonRetryable('database password must be 8 to 128 characters', 'MysqlInvalidPassword');
+        throw ApplicationFailure.nonRetryable('database password must be 8 to 128 characters', FAILURE.MysqlInvalidPassword);
       }
       const p = getPool();
       // A login that already holds another database belongs to someone else: taking it over would hand its
       // password and data to this account. Refuse, permanently.
       const others = await grantsElsewhere(p, user, db);
-      if (others.length) throw ApplicationFailure.nonRetryable(`database user ${user} already holds another database`, 'MysqlUserTaken');
+      if (others.length) throw ApplicationFailure.nonRetryable(`database user ${user} already holds another database`, FAILURE.MysqlUserTaken);
       await run(p, 'create database', `CREATE DATABASE IF NOT EXISTS ${quoteId(db)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
       await run(p, 'create user', 'CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [user, HOST, input.password]);
       // CREATE ... IF NOT EXISTS keeps an old password: set it explicitly so a retry with a new one wins.

@@ -3,6 +3,7 @@ import { controlActivities, controlUndoActivities, nodeActivities, nodeUndoActiv
 import { setPhase } from './phase';
 import { Saga } from './saga';
 import { errorMessage, StepTracker } from './steps';
+import { FAILURE } from '../common/failure-types';
 
 /**
  * Shared body of suspend and unsuspend: flips the vhost (suspended page), FTP login, mail login and database
@@ -12,10 +13,10 @@ export async function setAccountSuspended(tracker: StepTracker, username: string
   const control = controlActivities();
   const controlUndo = controlUndoActivities();
   const account = await tracker.run('lookup', () => control.getAccount({ username }));
-  if (!account) throw ApplicationFailure.nonRetryable(`account ${username} not found`, 'AccountNotFound');
+  if (!account) throw ApplicationFailure.nonRetryable(`account ${username} not found`, FAILURE.AccountNotFound);
   const wanted = suspended ? 'active' : 'suspended';
   if (account.status !== wanted && account.status !== (suspended ? 'suspended' : 'active')) {
-    throw ApplicationFailure.nonRetryable(`account ${username} is ${account.status}, not ${wanted}`, 'AccountStateInvalid');
+    throw ApplicationFailure.nonRetryable(`account ${username} is ${account.status}, not ${wanted}`, FAILURE.AccountStateInvalid);
   }
   const { domain, node } = account;
   const local = nodeActivities(node);
@@ -41,7 +42,7 @@ export async function setAccountSuspended(tracker: StepTracker, username: string
     await saga.compensate();
     setPhase(tracker, 'rolled_back');
     await controlUndo.appendAudit({ workflowType, account: username, domain, entries: tracker.audit });
-    throw ApplicationFailure.nonRetryable(`${workflowType} of ${username} rolled back: ${errorMessage(err)}`, 'SuspensionRolledBack');
+    throw ApplicationFailure.nonRetryable(`${workflowType} of ${username} rolled back: ${errorMessage(err)}`, FAILURE.SuspensionRolledBack);
   }
   await controlUndo.appendAudit({ workflowType, account: username, domain, entries: tracker.audit });
 }

@@ -6,6 +6,7 @@ import { saKeys } from '../common/search-attribute-keys';
 import { workflowIds } from '../common/workflow-ids';
 import { controlActivities } from './activity-proxies';
 import { applicationCause, renewCertificate } from './renew-certificate';
+import { FAILURE } from '../common/failure-types';
 
 export interface SweepTotals {
   /** Due certificates taken from the inventory. */
@@ -92,7 +93,7 @@ export async function certificateRenewalSweep(input: CertificateRenewalSweepInpu
         return;
       }
       const cause = applicationCause(err);
-      if (cause.type === 'AcmeRateLimited') {
+      if (cause.type === FAILURE.AcmeRateLimited) {
         totals.rateLimited++;
         const seconds = Number((cause.details[0] as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds ?? 3600);
         pausedUntil = Math.max(pausedUntil, Date.now() + seconds * 1000);

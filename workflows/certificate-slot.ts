@@ -3,6 +3,7 @@ import { CONTROL_TASK_QUEUE } from '../common/constants';
 import { workflowIds } from '../common/workflow-ids';
 import { removeCertificate } from './remove-certificate';
 import { renewCertificate } from './renew-certificate';
+import { FAILURE } from '../common/failure-types';
 
 /**
  * One certificate operation per domain at a time, for workflows: the operation runs as a child under the
@@ -28,7 +29,7 @@ async function inDomainSlot<T>(domain: string, start: (workflowId: string) => Pr
       // (@temporalio/workflow does not export the class; its name is stable API.)
       if ((err as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw err;
       if (Date.now() >= deadline) {
-        throw ApplicationFailure.nonRetryable(`another certificate operation of ${domain} still runs after 30 min`, 'CertificateOperationBusy');
+        throw ApplicationFailure.nonRetryable(`another certificate operation of ${domain} still runs after 30 min`, FAILURE.CertificateOperationBusy);
       }
       await sleep(wait);
     }

@@ -3,6 +3,7 @@ import { controlUndoActivities, nodeUndoActivities } from './activity-proxies';
 import { removeCertificateInSlot } from './certificate-slot';
 import { setPhase } from './phase';
 import { progressQuery, StepTracker } from './steps';
+import { FAILURE } from '../common/failure-types';
 
 export interface DeprovisionAccountInput {
   username: string;
@@ -19,7 +20,7 @@ export async function deprovisionAccount(input: DeprovisionAccountInput): Promis
   setHandler(progressQuery, () => tracker.snapshot());
   const control = controlUndoActivities();
   const account = await tracker.run('lookup', () => control.getAccount({ username: input.username }));
-  if (!account) throw ApplicationFailure.nonRetryable(`account ${input.username} not found`, 'AccountNotFound');
+  if (!account) throw ApplicationFailure.nonRetryable(`account ${input.username} not found`, FAILURE.AccountNotFound);
   const { domain, node } = account;
   const local = nodeUndoActivities(node);
 

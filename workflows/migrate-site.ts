@@ -7,6 +7,7 @@ import { setPhase } from './phase';
 import { provisionAccount } from './provision-account';
 import { Saga } from './saga';
 import { errorMessage, progressQuery, StepTracker } from './steps';
+import { FAILURE, GATE_FATAL_TYPES } from '../common/failure-types';
 
 /** Manual cut-over: the operator's go. Valid only while the workflow waits at the cut-over step. */
 export const cutoverUpdate = defineUpdate<{ step: string }, []>('cutover');
@@ -24,11 +25,6 @@ export interface MigrateSiteResult {
 }
 
 const STEPS = ['record', 'preflight', 'account', 'dns-ttl', 'files', 'databases', 'mail', 'verify', 'cutover', 'delta', 'finish'];
-/**
- * Failures no operator action can fix: the workflow rolls back at once. A refused dump (DumpStatementRefused,
- * DumpDefinerForeign) is among them: the source sent SQL that no retry or skip makes safe.
- */
-const FATAL = ['HostKeyMismatch', 'RemoteCommandInvalid', 'MigrationSourceInvalid', 'InvalidInput', 'SourceAuthFailed', 'AccountConflict', 'NameConflict', 'DumpStatementRefused', 'DumpDefinerForeign'];
 const ATTRS = (r: DnsRecordSet[], ttl: number | null, ip: string | null) => r.map((x) => ({ ...x, ttl: ttl ?? x.ttl, contents: ip && x.type === 'A' ? [ip] : x.contents }));
 
 /**
@@ -40,7 +36,7 @@ const ATTRS = (r: DnsRecordSet[], ttl: number | null, ip: string | null) => r.ma
  */
 export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteResult> {
   const tracker = new StepTracker(STEPS);
-  const gate = new OperatorGate(tracker, FATAL);
+  const gate = new OperatorGate(tracker, GATE_FATAL_TYPES);
   let transfer: Record<string, unknown> | null = null;
   setHandler(progressQuery, () => Object.assign(tracker.snapshot(), { operator: gate.waiting, transfer }));
   let go = false;
@@ -78,7 +74,7 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
       dnsBefore ??= await control.getDnsRecords({ domain });
       if (existing) {
         if (existing.domain !== domain || existing.node !== input.node) {
-          throw ApplicationFailure.nonRetryable(`account ${account} exists for ${existing.domain} on node ${existing.node}`, 'AccountConflict');
+          throw ApplicationFailure.nonRetryable(`account ${account} exists for ${existing.domain} on node ${existing.node}`, FAILURE.AccountConflict);
         }
       } else {
         zoneOurs = dnsBefore === null;
@@ -174,7 +170,7 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
         await controlUndo.updateMigration({ status: 'aborted' }).catch(() => undefined);
         await flushAudit(tracker, input);
       });
-      throw ApplicationFailure.nonRetryable(`migration of ${domain} aborted by the operator`, 'MigrationAborted');
+      throw ApplicationFailure.nonRetryable(`migration of ${domain} aborted by the operator`, FAILURE.MigrationAborted);
     }
     setPhase(tracker, 'rolling_back');
     const failures: string[] = [];
@@ -191,7 +187,7 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
     if (isCancellation(err)) throw err;
     const why = err instanceof OperatorDecision ? "at the operator's request" : errorMessage(err);
     const left = failures.length ? `; undo failed for ${failures.join('; ')}` : '';
-    throw ApplicationFailure.nonRetryable(`migration of ${domain} rolled back: ${why}${left}`, failures.length ? 'MigrationUndoFailed' : 'MigrationRolledBack');
+    throw ApplicationFailure.nonRetryable(`migration of ${domain} rolled back: ${why}${left}`, failures.length ? FAILURE.MigrationUndoFailed : FAILURE.MigrationRolledBack);
   }
 }
 

@@ -6,6 +6,7 @@ import { setPhase } from './phase';
 import { issueCertificateInSlot, removeCertificateInSlot } from './certificate-slot';
 import { Saga } from './saga';
 import { errorMessage, progressQuery, StepTracker } from './steps';
+import { FAILURE } from '../common/failure-types';
 
 export interface ProvisionAccountResult {
   username: string;
@@ -180,7 +181,7 @@ async function rollBack(err: unknown, tracker: StepTracker, saga: Saga, input: P
   if (cancelled) throw err;
   const reason = errorMessage(err);
   const leftovers = undoFailures.length ? `; undo failed for ${undoFailures.join('; ')}` : '';
-  throw ApplicationFailure.nonRetryable(`provisioning of ${input.username} rolled back: ${reason}${leftovers}`, undoFailures.length ? 'ProvisionUndoFailed' : 'ProvisionRolledBack');
+  throw ApplicationFailure.nonRetryable(`provisioning of ${input.username} rolled back: ${reason}${leftovers}`, undoFailures.length ? FAILURE.ProvisionUndoFailed : FAILURE.ProvisionRolledBack);
 }
 
 /**
@@ -190,7 +191,7 @@ async function rollBack(err: unknown, tracker: StepTracker, saga: Saga, input: P
  */
 function ignoreUnsafeDocroot(err: unknown): void {
   const cause = err instanceof ActivityFailure ? err.cause : undefined;
-  if (cause instanceof ApplicationFailure && cause.type === 'DocrootUnsafe') return;
+  if (cause instanceof ApplicationFailure && cause.type === FAILURE.DocrootUnsafe) return;
   throw err;
 }
 

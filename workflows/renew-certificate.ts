@@ -6,6 +6,7 @@ import { saKeys } from '../common/search-attribute-keys';
 import { controlActivities, controlLocalActivities, controlLocalUndoActivities, controlUndoActivities, nodeActivities, nodeUndoActivities } from './activity-proxies';
 import { setPhase } from './phase';
 import { errorMessage, progressQuery, StepTracker } from './steps';
+import { FAILURE } from '../common/failure-types';
 
 export interface RenewCertificateInput {
   domain: string;
@@ -81,7 +82,7 @@ export async function renewCertificate(input: RenewCertificateInput): Promise<Re
     await tracker.run('verify', async () => {
       const served = await node.probeServedCertificate({ domain });
       if (served.serial !== ordered.serial) {
-        throw ApplicationFailure.nonRetryable(`nginx serves serial ${served.serial} for ${domain}, not the new ${ordered.serial}`, 'CertificateNotServed');
+        throw ApplicationFailure.nonRetryable(`nginx serves serial ${served.serial} for ${domain}, not the new ${ordered.serial}`, FAILURE.CertificateNotServed);
       }
     });
     await tracker.run('record', () => control.recordCertificateIssued({
@@ -125,7 +126,7 @@ export async function renewCertificate(input: RenewCertificateInput): Promise<Re
     const leftovers = undoFailures.length ? `; rollback failed for ${undoFailures.join('; ')}` : '';
     throw ApplicationFailure.create({
       message: `certificate for ${domain} ${obtained ? 'rolled back' : 'not issued'}: ${reason}${leftovers}`,
-      type: cause.type ?? 'CertificateRenewalFailed',
+      type: cause.type ?? FAILURE.CertificateRenewalFailed,
       nonRetryable: true,
       details: cause.details,
     });

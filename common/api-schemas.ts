@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { WORKFLOW_STATUSES, WORKFLOW_TYPES } from './constants';
+import { WORKFLOW_STATUSES } from './constants';
+import { WORKFLOW_TYPES } from './workflow-types';
 import { WORKFLOW_ID_PATTERN } from './workflow-ids';
 
 /** Shared zod contracts of the API (requests and responses). Workflow inputs import the same schemas. */

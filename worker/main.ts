@@ -4,7 +4,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { loadConfig, runMain } from '../config/load';
 import { createLogger } from '../lib/logger';
 import { codecFromConfig, workerCodecFromConfig } from '../lib/codec';
-import { nodeTaskQueue } from '../common/constants';
+import { CONTROL_TASK_QUEUE, nodeTaskQueue } from '../common/task-queues';
 import { createControlActivities, createNodeActivities } from '../activities';
 import { installRuntime } from './runtime';
 import { createWorkerTelemetry } from './metrics';
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
       await Worker.create({
         connection,
         namespace: config.temporal.namespace,
-        taskQueue: config.temporal.taskQueues.control,
+        taskQueue: CONTROL_TASK_QUEUE,
         dataConverter,
         ...workflowSource,
         sinks: telemetry.sinks,

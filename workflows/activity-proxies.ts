@@ -1,6 +1,6 @@
 import { proxyActivities, proxyLocalActivities, type ActivityInterfaceFor } from '@temporalio/workflow';
 import type { ControlActivities, NodeActivities } from '../activities';
-import { CONTROL_TASK_QUEUE, nodeTaskQueue } from '../common/constants';
+import { CONTROL_TASK_QUEUE, nodeTaskQueue } from '../common/task-queues';
 
 /**
  * Named timeout/retry profiles. Forward steps give up after ~3 s of retries (5 attempts, 200 ms doubling) so a

@@ -1,9 +1,10 @@
 import {
   continueAsNew, defineQuery, log, ParentClosePolicy, setHandler, sleep, startChild, workflowInfo,
 } from '@temporalio/workflow';
-import { CONTROL_TASK_QUEUE } from '../common/constants';
+import { CONTROL_TASK_QUEUE } from '../common/task-queues';
 import { saKeys } from '../common/search-attribute-keys';
 import { workflowIds } from '../common/workflow-ids';
+import { PROGRESS_QUERIES } from '../common/workflow-types';
 import { controlActivities } from './activity-proxies';
 import { applicationCause, renewCertificate } from './renew-certificate';
 import { FAILURE } from '../common/failure-types';
@@ -41,7 +42,7 @@ export interface CertificateRenewalSweepInput {
   totals?: SweepTotals;
 }
 
-export const sweepProgressQuery = defineQuery<{ totals: SweepTotals; inFlight: number; afterId: number; pausedUntil: number | null }>('progress');
+export const sweepProgressQuery = defineQuery<{ totals: SweepTotals; inFlight: number; afterId: number; pausedUntil: number | null }>(PROGRESS_QUERIES.sweep);
 
 const DAY_MS = 86_400_000;
 /** Events a renewal in flight may still add while the window drains before continue-as-new (measured ~7). */

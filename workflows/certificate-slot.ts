@@ -1,5 +1,5 @@
 import { ApplicationFailure, executeChild, sleep } from '@temporalio/workflow';
-import { CONTROL_TASK_QUEUE } from '../common/constants';
+import { CONTROL_TASK_QUEUE } from '../common/task-queues';
 import { workflowIds } from '../common/workflow-ids';
 import { removeCertificate } from './remove-certificate';
 import { renewCertificate } from './renew-certificate';

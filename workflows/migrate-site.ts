@@ -8,6 +8,7 @@ import { provisionAccount } from './provision-account';
 import { Saga } from './saga';
 import { errorMessage, progressQuery, StepTracker } from './steps';
 import { FAILURE, GATE_FATAL_TYPES } from '../common/failure-types';
+import { workflowIds } from '../common/workflow-ids';
 
 /** Manual cut-over: the operator's go. Valid only while the workflow waits at the cut-over step. */
 export const cutoverUpdate = defineUpdate<{ step: string }, []>('cutover');
@@ -81,7 +82,7 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
         saga.add('account', () => removeAccount(input));
         // The child's zone points at the SOURCE: DNS moves only at cut-over.
         await executeChild(provisionAccount, {
-          workflowId: `${workflowInfo().workflowId}-account-${uuid4().slice(0, 8)}`,
+          workflowId: workflowIds.migrationAccount(workflowInfo().workflowId, uuid4().slice(0, 8)),
           args: [{ username: account, domain, node: input.node, nodeIp: s.ip, mailboxes: [], tls: false }],
         });
       }

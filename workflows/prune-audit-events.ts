@@ -1,6 +1,6 @@
 import { continueAsNew, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createAuditRetentionActivities } from '../activities/audit-retention';
-import { CONTROL_TASK_QUEUE } from '../common/constants';
+import { CONTROL_TASK_QUEUE } from '../common/task-queues';
 
 export interface PruneAuditEventsInput {
   /** Rows older than this many days go (temporal.yaml schedules.auditRetention.keepDays; 365 by default). */

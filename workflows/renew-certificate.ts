@@ -1,7 +1,7 @@
 import { ApplicationFailure, CancellationScope, isCancellation, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { NodeActivities } from '../activities';
 import type { CertificateFault } from '../activities/acme';
-import { nodeTaskQueue } from '../common/constants';
+import { nodeTaskQueue } from '../common/task-queues';
 import { saKeys } from '../common/search-attribute-keys';
 import { controlActivities, controlLocalActivities, controlLocalUndoActivities, controlUndoActivities, nodeActivities, nodeUndoActivities } from './activity-proxies';
 import { setPhase } from './phase';

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/workflow';
-import { controlActivities, controlUndoActivities, nodeActivities, nodeUndoActivities } from './activity-proxies';
+import { controlActivities, controlPersistentActivities, nodeActivities, nodePersistentActivities } from './activity-proxies';
 import { setPhase } from './phase';
 import { Saga } from './saga';
 import { errorMessage, StepTracker } from './steps';
@@ -11,7 +11,7 @@ import { FAILURE } from '../common/failure-types';
  */
 export async function setAccountSuspended(tracker: StepTracker, username: string, suspended: boolean, workflowType: string): Promise<void> {
   const control = controlActivities();
-  const controlUndo = controlUndoActivities();
+  const bookkeeping = controlPersistentActivities();
   const account = await tracker.run('lookup', () => control.getAccount({ username }));
   if (!account) throw ApplicationFailure.nonRetryable(`account ${username} not found`, FAILURE.AccountNotFound);
   const wanted = suspended ? 'active' : 'suspended';
@@ -20,7 +20,7 @@ export async function setAccountSuspended(tracker: StepTracker, username: string
   }
   const { domain, node } = account;
   const local = nodeActivities(node);
-  const localUndo = nodeUndoActivities(node);
+  const localUndo = nodePersistentActivities(node);
   const saga = new Saga(tracker);
   try {
     saga.add('vhost', () => localUndo.setVhostSuspended({ domain, suspended: !suspended }));
@@ -41,8 +41,8 @@ export async function setAccountSuspended(tracker: StepTracker, username: string
     setPhase(tracker, 'rolling_back');
     await saga.compensate();
     setPhase(tracker, 'rolled_back');
-    await controlUndo.appendAudit({ workflowType, account: username, domain, entries: tracker.audit });
+    await bookkeeping.appendAudit({ workflowType, account: username, domain, entries: tracker.audit });
     throw ApplicationFailure.nonRetryable(`${workflowType} of ${username} rolled back: ${errorMessage(err)}`, FAILURE.SuspensionRolledBack);
   }
-  await controlUndo.appendAudit({ workflowType, account: username, domain, entries: tracker.audit });
+  await bookkeeping.appendAudit({ workflowType, account: username, domain, entries: tracker.audit });
 }

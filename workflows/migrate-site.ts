@@ -1,7 +1,7 @@
 import { ApplicationFailure, CancellationScope, defineUpdate, executeChild, isCancellation, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { DnsRecordSet } from '../activities/dns';
 import type { MigrateSiteInput } from '../common/migration-input';
-import { controlActivities, controlUndoActivities, migrationActivities, migrationShortActivities, nodeActivities, nodeUndoActivities } from './activity-proxies';
+import { controlActivities, controlPersistentActivities, migrationActivities, migrationShortActivities, nodeActivities, nodePersistentActivities } from './activity-proxies';
 import { OperatorDecision, OperatorGate } from './operator-gate';
 import { setPhase } from './phase';
 import { provisionAccount } from './provision-account';
@@ -47,9 +47,9 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
     },
   });
   const control = controlActivities();
-  const controlUndo = controlUndoActivities();
+  const controlPersistent = controlPersistentActivities();
   const node = nodeActivities(input.node);
-  const nodeUndo = nodeUndoActivities(input.node);
+  const nodePersistent = nodePersistentActivities(input.node);
   const long = migrationActivities(input.node);
   const short = migrationShortActivities(input.node);
   const saga = new Saga(tracker);
@@ -62,8 +62,8 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
   if (s.databases.length === 0) tracker.skip('databases');
 
   const restoreDns = async () => {
-    if (zoneOurs) await controlUndo.deleteDnsZone({ domain });
-    else if (dnsBefore && dnsBefore.length) await controlUndo.setDnsRecords({ domain, records: dnsBefore });
+    if (zoneOurs) await controlPersistent.deleteDnsZone({ domain });
+    else if (dnsBefore && dnsBefore.length) await controlPersistent.setDnsRecords({ domain, records: dnsBefore });
   };
 
   try {
@@ -115,14 +115,14 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
         undoable.add(key);
         saga.add(names[0]!.kind === 'mailbox' ? 'mail' : 'databases', async () => {
           await undo();
-          await controlUndo.releaseNames({ account, names });
+          await controlPersistent.releaseNames({ account, names });
         });
       }
     };
     for (const d of s.databases) {
       const target = `${account}_${d.name.toLowerCase()}`;
       const copied = await gate.run('databases', async () => {
-        await claim(`db:${target}`, [{ kind: 'database', name: target }, { kind: 'database_user', name: target }], () => nodeUndo.dropCustomerDatabase({ database: target, user: target }));
+        await claim(`db:${target}`, [{ kind: 'database', name: target }, { kind: 'database_user', name: target }], () => nodePersistent.dropCustomerDatabase({ database: target, user: target }));
         await node.ensureCustomerDatabase({ database: target, user: target, password: `Mg-${uuid4()}` });
         return long.migrationCopyDatabase({ source: src, database: d.name, targetDatabase: target });
       });
@@ -137,7 +137,7 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
       // uuid4() is the workflow's seeded generator: a replay makes the same password.
       const password = m.password ?? `Mb-${uuid4()}`;
       const done = await gate.run('mail', async () => {
-        await claim(`mail:${m.local}`, [{ kind: 'mailbox', name: `${m.local}@${domain}` }], () => nodeUndo.removeMailbox({ domain, local: m.local }));
+        await claim(`mail:${m.local}`, [{ kind: 'mailbox', name: `${m.local}@${domain}` }], () => nodePersistent.removeMailbox({ domain, local: m.local }));
         await node.ensureMailDomain({ domain });
         await node.ensureMailbox({ domain, local: m.local, password });
         return long.migrationSyncMaildir({ source: src, maildir: m.maildir, domain, local: m.local, hostKey: pre?.hostKey });
@@ -168,7 +168,7 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
       // Abort: stop here, leave everything as it is for a human to inspect (DNS included).
       await CancellationScope.nonCancellable(async () => {
         setPhase(tracker, 'failed');
-        await controlUndo.updateMigration({ status: 'aborted' }).catch(() => undefined);
+        await controlPersistent.updateMigration({ status: 'aborted' }).catch(() => undefined);
         await flushAudit(tracker, input);
       });
       throw ApplicationFailure.nonRetryable(`migration of ${domain} aborted by the operator`, FAILURE.MigrationAborted);
@@ -179,10 +179,10 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
     failures.push(...(await saga.compensate()));
     // The names the API claimed for this migration (domain, databases, mailboxes) go with the rollback, or an
     // account that never came to be would keep them from everybody; a name held before stays held.
-    await CancellationScope.nonCancellable(() => controlUndo.releaseNames({ account }).catch((e) => failures.push(`names: ${errorMessage(e)}`)));
+    await CancellationScope.nonCancellable(() => controlPersistent.releaseNames({ account }).catch((e) => failures.push(`names: ${errorMessage(e)}`)));
     await CancellationScope.nonCancellable(async () => {
       setPhase(tracker, failures.length ? 'failed' : 'rolled_back');
-      await controlUndo.updateMigration({ status: failures.length ? 'failed' : 'rolled_back' }).catch(() => undefined);
+      await controlPersistent.updateMigration({ status: failures.length ? 'failed' : 'rolled_back' }).catch(() => undefined);
       await flushAudit(tracker, input);
     });
     if (isCancellation(err)) throw err;
@@ -194,8 +194,8 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
 
 /** The account this migration provisioned, everywhere (its zone is handled by the DNS restore). */
 async function removeAccount(input: MigrateSiteInput): Promise<void> {
-  const local = nodeUndoActivities(input.node);
-  const control = controlUndoActivities();
+  const local = nodePersistentActivities(input.node);
+  const control = controlPersistentActivities();
   await local.removeMailDomain({ domain: input.domain });
   await local.removeFtpUser({ username: input.account });
   await local.removeVhost({ domain: input.domain });
@@ -204,5 +204,5 @@ async function removeAccount(input: MigrateSiteInput): Promise<void> {
 }
 
 function flushAudit(tracker: StepTracker, input: MigrateSiteInput): Promise<void> {
-  return controlUndoActivities().appendAudit({ workflowType: 'migrateSite', account: input.account, domain: input.domain, entries: tracker.audit });
+  return controlPersistentActivities().appendAudit({ workflowType: 'migrateSite', account: input.account, domain: input.domain, entries: tracker.audit });
 }

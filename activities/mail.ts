@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import type { MailLayout } from '../stack/services/mail-layout';
+import type { MailLayout } from './mail-layout';
 import { sha512Crypt, sha512CryptMatches } from './crypt-hash';
 import { mkdirOwned, readIfExists, removeIfExists, serialised, writeAtomic } from './mail-files';
 import { isDomain } from './web-names';

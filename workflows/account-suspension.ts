@@ -14,9 +14,11 @@ export async function setAccountSuspended(tracker: StepTracker, username: string
   const bookkeeping = controlPersistentActivities();
   const account = await tracker.run('lookup', () => control.getAccount({ username }));
   if (!account) throw ApplicationFailure.nonRetryable(`account ${username} not found`, FAILURE.AccountNotFound);
-  const wanted = suspended ? 'active' : 'suspended';
-  if (account.status !== wanted && account.status !== (suspended ? 'suspended' : 'active')) {
-    throw ApplicationFailure.nonRetryable(`account ${username} is ${account.status}, not ${wanted}`, FAILURE.AccountStateInvalid);
+  // From `from` to `to`; an account already at `to` is flipped again (idempotent: a retried run ends the same).
+  const from = suspended ? 'active' : 'suspended';
+  const to = suspended ? 'suspended' : 'active';
+  if (account.status !== from && account.status !== to) {
+    throw ApplicationFailure.nonRetryable(`account ${username} is ${account.status}, not ${from}`, FAILURE.AccountStateInvalid);
   }
   const { domain, node } = account;
   const local = nodeActivities(node);
@@ -35,7 +37,7 @@ export async function setAccountSuspended(tracker: StepTracker, username: string
     ]);
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    await tracker.run('status', () => control.setAccountStatus({ username, status: suspended ? 'suspended' : 'active' }));
+    await tracker.run('status', () => control.setAccountStatus({ username, status: to }));
     setPhase(tracker, 'completed');
   } catch (err) {
     setPhase(tracker, 'rolling_back');

@@ -26,7 +26,13 @@ export interface MigrateSiteResult {
 }
 
 const STEPS = ['record', 'preflight', 'account', 'dns-ttl', 'files', 'databases', 'mail', 'verify', 'cutover', 'delta', 'finish'];
-const ATTRS = (r: DnsRecordSet[], ttl: number | null, ip: string | null) => r.map((x) => ({ ...x, ttl: ttl ?? x.ttl, contents: ip && x.type === 'A' ? [ip] : x.contents }));
+/**
+ * The zone's record sets with the TTL set to `ttl` and the A records pointed at `ip` (null keeps each as it
+ * was): lowering the TTL before the cut-over, pointing at the target at the cut-over, the TTL back up after.
+ */
+function retargetRecords(records: DnsRecordSet[], ttl: number | null, ip: string | null): DnsRecordSet[] {
+  return records.map((r) => ({ ...r, ttl: ttl ?? r.ttl, contents: ip && r.type === 'A' ? [ip] : r.contents }));
+}
 
 /**
  * Moves a site from another server onto a node: preflight over SSH → target account (child provisionAccount,
@@ -94,7 +100,7 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
 
     const current = (await control.getDnsRecords({ domain })) ?? [];
     dnsBefore = dnsBefore ?? current;
-    await gate.run('dns-ttl', () => control.setDnsRecords({ domain, records: ATTRS(current, lowTtl, null) }));
+    await gate.run('dns-ttl', () => control.setDnsRecords({ domain, records: retargetRecords(current, lowTtl, null) }));
 
     const { path: docroot } = await node.ensureDocroot({ account, domain });
     const files = await gate.run('files', () => long.migrationSyncFiles({ source: src, sourceDocroot: s.docroot, docroot, pass: 'initial', hostKey: pre?.hostKey }));
@@ -152,10 +158,10 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
     await gate.run('verify', () => short.migrationVerifySite({ domain, expectedSha256: files?.index?.sha256 ?? null }));
 
     if (input.cutover === 'manual') await gate.hold('cutover', 'manual cut-over: waiting for the operator\'s go', ['rollback', 'abort'], () => go);
-    await gate.run('cutover', () => control.setDnsRecords({ domain, records: ATTRS(current, lowTtl, input.nodeIp) }));
+    await gate.run('cutover', () => control.setDnsRecords({ domain, records: retargetRecords(current, lowTtl, input.nodeIp) }));
     await gate.run('delta', () => long.migrationSyncFiles({ source: src, sourceDocroot: s.docroot, docroot, pass: 'delta', hostKey: pre?.hostKey }), { skippable: true });
     await gate.run('finish', async () => {
-      await control.setDnsRecords({ domain, records: ATTRS(current, null, input.nodeIp) });
+      await control.setDnsRecords({ domain, records: retargetRecords(current, null, input.nodeIp) });
       await control.updateMigration({ status: 'completed' });
     });
     gate.closed = true;

@@ -11,6 +11,7 @@ import { accountScope } from '../auth';
 import type { AppDeps } from '../deps';
 import { reserveAndStartProvision } from '../provision-start';
 import { accepted, startWorkflow } from '../start-workflow';
+import { targetNode } from '../target-node';
 
 const accountView = z.object({
   username: z.string(),
@@ -37,9 +38,8 @@ export const accountsPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (a
     schema: { body: provisionAccountBody, response: { 202: workflowStarted, 400: errorBody, 409: errorBody } },
   }, async (request, reply) => {
     const body = request.body;
-    const nodeId = body.node ?? deps.defaultNode;
-    const node = await repos.nodes.get(nodeId);
-    if (!node) throw new ApiError(400, 'bad_request', `invalid body.node: unknown node ${nodeId}`, [{ field: 'body.node', message: 'unknown node' }]);
+    const node = await targetNode(deps, body.node);
+    const nodeId = node.id;
     const workflowId = workflowIds.provision(body.username, ulid().toLowerCase());
     const dbUser = body.database ? (body.database.user ?? body.database.name) : undefined;
     const input: ProvisionAccountInput = {

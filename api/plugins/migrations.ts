@@ -9,6 +9,7 @@ import { ApiError } from '../api-error';
 import { claimNames, migrationFields, migrationNames } from '../name-claims';
 import type { AppDeps } from '../deps';
 import { accepted, startWorkflow } from '../start-workflow';
+import { targetNode } from '../target-node';
 
 const migrationView = z.object({
   workflowId: z.string(),
@@ -37,9 +38,8 @@ export const migrationsPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async 
     schema: { body: migrateSiteBody, response: { 202: workflowStarted, 400: errorBody, 409: errorBody } },
   }, async (request, reply) => {
     const body = request.body;
-    const nodeId = body.node ?? deps.defaultNode;
-    const node = await repos.nodes.get(nodeId);
-    if (!node) throw new ApiError(400, 'bad_request', `invalid body.node: unknown node ${nodeId}`, [{ field: 'body.node', message: 'unknown node' }]);
+    const node = await targetNode(deps, body.node);
+    const nodeId = node.id;
     const existing = await repos.accounts.get(body.account);
     if (existing && (existing.domain !== body.domain || existing.nodeId !== nodeId)) {
       throw ApiError.conflict(`account ${body.account} exists for ${existing.domain} on node ${existing.nodeId}`, existing.workflowId, [{ field: 'body.account', message: 'exists for another domain or node' }]);

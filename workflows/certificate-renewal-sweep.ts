@@ -1,10 +1,9 @@
 import {
   continueAsNew, defineQuery, log, ParentClosePolicy, setHandler, sleep, startChild, workflowInfo,
 } from '@temporalio/workflow';
-import { CONTROL_TASK_QUEUE } from '../common/task-queues';
 import { saKeys } from '../common/search-attribute-keys';
 import { workflowIds } from '../common/workflow-ids';
-import { PROGRESS_QUERIES } from '../common/workflow-types';
+import { PROGRESS_QUERIES, WORKFLOW_REGISTRY } from '../common/workflow-types';
 import { controlActivities } from './activity-proxies';
 import { applicationCause, renewCertificate } from './renew-certificate';
 import { FAILURE } from '../common/failure-types';
@@ -79,7 +78,7 @@ export async function certificateRenewalSweep(input: CertificateRenewalSweepInpu
         // The domain's certificate ID: a domain with an operation running (an API renewal, a deprovisioning)
         // is skipped below, never renewed beside it.
         workflowId: workflowIds.certificate(domain),
-        taskQueue: CONTROL_TASK_QUEUE,
+        taskQueue: WORKFLOW_REGISTRY.renewCertificate.taskQueue,
         args: [{ domain }],
         // A renewal is its own saga: if the sweep is terminated, it still finishes (or rolls back) cleanly.
         parentClosePolicy: ParentClosePolicy.ABANDON,

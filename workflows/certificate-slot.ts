@@ -1,5 +1,5 @@
 import { ApplicationFailure, executeChild, sleep } from '@temporalio/workflow';
-import { CONTROL_TASK_QUEUE } from '../common/task-queues';
+import { WORKFLOW_REGISTRY } from '../common/workflow-types';
 import { workflowIds } from '../common/workflow-ids';
 import { removeCertificate } from './remove-certificate';
 import { renewCertificate } from './renew-certificate';
@@ -38,10 +38,10 @@ async function inDomainSlot<T>(domain: string, start: (workflowId: string) => Pr
 
 /** Issues (or renews) the domain's certificate, queued behind any running operation of that domain. */
 export function issueCertificateInSlot(domain: string): Promise<Awaited<ReturnType<typeof renewCertificate>>> {
-  return inDomainSlot(domain, (workflowId) => executeChild(renewCertificate, { workflowId, taskQueue: CONTROL_TASK_QUEUE, args: [{ domain }] }));
+  return inDomainSlot(domain, (workflowId) => executeChild(renewCertificate, { workflowId, taskQueue: WORKFLOW_REGISTRY.renewCertificate.taskQueue, args: [{ domain }] }));
 }
 
 /** Removes the domain's certificates (vhost back to HTTP, files, row), queued the same way. */
 export function removeCertificateInSlot(domain: string, node: string): Promise<Awaited<ReturnType<typeof removeCertificate>>> {
-  return inDomainSlot(domain, (workflowId) => executeChild(removeCertificate, { workflowId, taskQueue: CONTROL_TASK_QUEUE, args: [{ domain, node }] }));
+  return inDomainSlot(domain, (workflowId) => executeChild(removeCertificate, { workflowId, taskQueue: WORKFLOW_REGISTRY.removeCertificate.taskQueue, args: [{ domain, node }] }));
 }

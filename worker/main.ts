@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const metricsServer = await startWorkerMetricsServer({ port: config.metrics.workerPort, sdkPort, telemetry, log });
 
   const clientConnection = await Connection.connect({ address: config.temporal.address });
-  await ensureSearchAttributes(clientConnection, config.temporal.namespace, config.temporal.searchAttributes, log);
+  await ensureSearchAttributes(clientConnection, config.temporal.namespace, log);
   if (config.workerRoles.includes('control')) {
     // The certificate sweep's Schedule, created or updated from temporal.yaml (its args go through the codec).
     const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, dataConverter: { payloadCodecs: [codecFromConfig(config.codec)] } });

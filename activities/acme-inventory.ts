@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Repositories } from '../db/repositories';
 import { CERTIFICATE_ACCOUNT_STATUSES, type AccountStatus } from '../db/schema/accounts';
 import { requireDomain } from './web-names';
+import { FAILURE } from '../common/failure-types';
 
 /** Certificate rows as renewals and the sweep see them (control queue: they need the inventory database). */
 
@@ -27,10 +28,10 @@ export function createCertificateInventoryActivities(repos: Repositories) {
     async certificateTarget(input: { domain: string }) {
       const domain = requireDomain(input.domain);
       const owner = await repos.certificates.owner(domain);
-      if (!owner) throw ApplicationFailure.nonRetryable(`domain ${domain} belongs to no account`, 'CertificateDomainUnknown');
+      if (!owner) throw ApplicationFailure.nonRetryable(`domain ${domain} belongs to no account`, FAILURE.CertificateDomainUnknown);
       // The API refuses these too; this check holds when a suspension or deprovisioning raced the API's.
       if (!CERTIFICATE_ACCOUNT_STATUSES.includes(owner.status as AccountStatus)) {
-        throw ApplicationFailure.nonRetryable(`account ${owner.username} is ${owner.status}: no certificate operation for ${domain}`, 'AccountNotActive');
+        throw ApplicationFailure.nonRetryable(`account ${owner.username} is ${owner.status}: no certificate operation for ${domain}`, FAILURE.AccountNotActive);
       }
       return { domain, account: owner.username, accountId: owner.accountId, node: owner.nodeId };
     },

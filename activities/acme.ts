@@ -10,6 +10,7 @@ import { createNginxActivities, type NginxConfig, type VhostTls } from './nginx'
 import { parseVhostHeader } from './nginx-vhost';
 import { servedCertificate } from './tls-probe';
 import { requireDomain } from './web-names';
+import { FAILURE } from '../common/failure-types';
 
 export interface AcmeNodeConfig {
   nginx: NginxConfig;
@@ -44,10 +45,10 @@ export function createAcmeActivities(config: AcmeNodeConfig) {
     try {
       text = fs.readFileSync(path.join(config.nginx.sitesDir, `${domain}.conf`), 'utf8');
     } catch {
-      throw ApplicationFailure.nonRetryable(`no vhost for ${domain} on this node`, 'VhostNotFound');
+      throw ApplicationFailure.nonRetryable(`no vhost for ${domain} on this node`, FAILURE.VhostNotFound);
     }
     const spec = parseVhostHeader(text);
-    if (!spec) throw ApplicationFailure.nonRetryable(`vhost file of ${domain} is not managed by NPanel`, 'VhostUnmanaged');
+    if (!spec) throw ApplicationFailure.nonRetryable(`vhost file of ${domain} is not managed by NPanel`, FAILURE.VhostUnmanaged);
     return spec;
   };
   const switchTls = (domain: string, tls: VhostTls | null) => {
@@ -83,10 +84,10 @@ export function createAcmeActivities(config: AcmeNodeConfig) {
         const e = err as Error & { code?: string; isAxiosError?: boolean; response?: unknown };
         log.warn({ correlationId: wf, domain, reason: e.message }, 'ACME order failed');
         if (err instanceof AcmeRateLimitError) {
-          throw ApplicationFailure.create({ message: err.message, type: 'AcmeRateLimited', nonRetryable: true, details: [{ retryAfterSeconds: err.retryAfterSeconds }] });
+          throw ApplicationFailure.create({ message: err.message, type: FAILURE.AcmeRateLimited, nonRetryable: true, details: [{ retryAfterSeconds: err.retryAfterSeconds }] });
         }
         if (err instanceof AcmeServerError || (e.code && NETWORK_CODES.has(e.code)) || (e.isAxiosError && !e.response)) throw err;
-        throw ApplicationFailure.nonRetryable(`CA refused the order for ${domain}: ${e.message}`, 'AcmeOrderRefused');
+        throw ApplicationFailure.nonRetryable(`CA refused the order for ${domain}: ${e.message}`, FAILURE.AcmeOrderRefused);
       } finally {
         clearInterval(beat);
       }
@@ -100,7 +101,7 @@ export function createAcmeActivities(config: AcmeNodeConfig) {
     async installCertificate(input: { domain: string; serial: string; fault?: CertificateFault }): Promise<{ changed: boolean }> {
       const domain = requireDomain(input.domain);
       const next = readVersion(certsDir, domain, input.serial);
-      if (!next) throw ApplicationFailure.nonRetryable(`certificate ${input.serial} of ${domain} is not on this node`, 'CertificateMissing');
+      if (!next) throw ApplicationFailure.nonRetryable(`certificate ${input.serial} of ${domain} is not on this node`, FAILURE.CertificateMissing);
       if (input.fault === 'corrupt-key') {
         const { privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
         fs.writeFileSync(next.keyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Repositories } from '../db/repositories';
+import { FAILURE } from '../common/failure-types';
 
 export interface PruneAuditBatchInput {
   /** ISO time: rows strictly older go. Fixed by the workflow once per run, so every batch agrees. */
@@ -16,9 +17,9 @@ export function createAuditRetentionActivities(repos: Pick<Repositories, 'audit'
   return {
     async pruneAuditBatch(input: PruneAuditBatchInput): Promise<{ deleted: number }> {
       const cutoff = new Date(input.cutoff);
-      if (Number.isNaN(cutoff.getTime())) throw ApplicationFailure.nonRetryable(`invalid cutoff ${input.cutoff}`, 'AuditRetentionInvalid');
+      if (Number.isNaN(cutoff.getTime())) throw ApplicationFailure.nonRetryable(`invalid cutoff ${input.cutoff}`, FAILURE.AuditRetentionInvalid);
       if (!Number.isInteger(input.batchSize) || input.batchSize < 1 || input.batchSize > 100_000) {
-        throw ApplicationFailure.nonRetryable(`batchSize must be 1..100000, got ${input.batchSize}`, 'AuditRetentionInvalid');
+        throw ApplicationFailure.nonRetryable(`batchSize must be 1..100000, got ${input.batchSize}`, FAILURE.AuditRetentionInvalid);
       }
       return { deleted: await repos.audit.pruneOlderThan(cutoff, input.batchSize) };
     },

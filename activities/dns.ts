@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { domainProblem, foldDomain, HIDDEN_CHARACTERS, zoneName } from '../common/names';
+import { FAILURE } from '../common/failure-types';
 
 export interface DnsConfig {
   /** PowerDNS webserver base, e.g. `http://127.0.0.1:17106` (with or without `/api/v1`). */
@@ -30,7 +31,7 @@ const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 const TIMEOUT_MS = 10_000;
 
 function invalid(message: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(message, 'DnsInvalid');
+  return ApplicationFailure.nonRetryable(message, FAILURE.DnsInvalid);
 }
 
 /**

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { requireAccount, requireDomain } from './web-names';
+import { FAILURE } from '../common/failure-types';
 
 /**
  * Web content of a node: `<webRoot>/<account>/<domain>/public_html`. Everything below webRoot belongs to one
@@ -20,7 +21,7 @@ const INDEX_HTML = (domain: string) => `<!doctype html>
 `;
 
 function invalid(message: string): never {
-  throw ApplicationFailure.nonRetryable(message, 'InvalidInput');
+  throw ApplicationFailure.nonRetryable(message, FAILURE.InvalidInput);
 }
 
 function names(input: { account: unknown; domain: unknown }): { account: string; domain: string } {
@@ -40,7 +41,7 @@ function lstatDir(p: string): 'absent' | 'dir' {
     throw err;
   }
   if (st.isDirectory()) return 'dir';
-  throw ApplicationFailure.nonRetryable(`${p} exists and is not a folder (symlink or file): refusing to use it`, 'DocrootUnsafe');
+  throw ApplicationFailure.nonRetryable(`${p} exists and is not a folder (symlink or file): refusing to use it`, FAILURE.DocrootUnsafe);
 }
 
 export function createFilesActivities(config: FilesConfig) {

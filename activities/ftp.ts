@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { ApplicationFailure } from '@temporalio/common';
 import { isUsername, USERNAME_RULE } from '../common/names';
 import { sha512Crypt, sha512CryptMatches } from './crypt-hash';
+import { FAILURE } from '../common/failure-types';
 
 const run = promisify(execFile);
 
@@ -31,14 +32,14 @@ const EMPTY_LIMITS = ':'.repeat(12);
 function checkName(username: unknown): string {
   // The FTP login is the account's username: the same rule (common/names/username.ts).
   if (!isUsername(username)) {
-    throw ApplicationFailure.nonRetryable(`invalid FTP user name ${JSON.stringify(username)}: ${USERNAME_RULE}, not reserved`, 'FtpInvalidName');
+    throw ApplicationFailure.nonRetryable(`invalid FTP user name ${JSON.stringify(username)}: ${USERNAME_RULE}, not reserved`, FAILURE.FtpInvalidName);
   }
   return username;
 }
 
 function checkPassword(password: unknown): string {
   if (typeof password !== 'string' || password.length < 1 || password.length > 128 || /[\r\n\0]/.test(password)) {
-    throw ApplicationFailure.nonRetryable('invalid FTP password: 1-128 characters, no line breaks', 'FtpInvalidPassword');
+    throw ApplicationFailure.nonRetryable('invalid FTP password: 1-128 characters, no line breaks', FAILURE.FtpInvalidPassword);
   }
   return password;
 }
@@ -51,9 +52,9 @@ function checkHome(homeDir: unknown): string {
     homeDir.length < 4096 &&
     !/[:\r\n\0]/.test(homeDir) &&
     !homeDir.split('/').includes('..');
-  if (!ok) throw ApplicationFailure.nonRetryable(`invalid FTP home ${JSON.stringify(homeDir)}: want an absolute path without '..'`, 'FtpInvalidHome');
+  if (!ok) throw ApplicationFailure.nonRetryable(`invalid FTP home ${JSON.stringify(homeDir)}: want an absolute path without '..'`, FAILURE.FtpInvalidHome);
   const normal = path.posix.normalize(homeDir).replace(/\/+$/, '');
-  if (normal === '') throw ApplicationFailure.nonRetryable('FTP home may not be /', 'FtpInvalidHome');
+  if (normal === '') throw ApplicationFailure.nonRetryable('FTP home may not be /', FAILURE.FtpInvalidHome);
   return normal;
 }
 
@@ -245,7 +246,7 @@ export function createFtpActivities(config: FtpConfig) {
     async setFtpUserSuspended(input: { username: string; suspended: boolean }) {
       const username = checkName(input.username);
       if (typeof input.suspended !== 'boolean') {
-        throw ApplicationFailure.nonRetryable('suspended must be a boolean', 'FtpInvalidInput');
+        throw ApplicationFailure.nonRetryable('suspended must be a boolean', FAILURE.FtpInvalidInput);
       }
       const suspended = input.suspended;
       return passwd.edit(async (entries) => {

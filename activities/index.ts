@@ -1,6 +1,6 @@
 import type { NpanelConfig } from '../config/schema';
 import type { Repositories } from '../db/repositories';
-import { mailLayout } from '../stack/services/mail-layout';
+import { mailLayout } from './mail-layout';
 import { createAcmeActivities } from './acme';
 import { createCertificateInventoryActivities } from './acme-inventory';
 import { createAuditRetentionActivities } from './audit-retention';

@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import type { NameClaim, Repositories } from '../db/repositories';
 import type { AccountStatus } from '../db/schema';
+import { FAILURE } from '../common/failure-types';
 
 /** One audit row as a workflow records it; the workflow ID is taken from the activity context. */
 export interface AuditEntry {
@@ -42,14 +43,14 @@ export function createInventoryActivities(repos: Repositories) {
      */
     async reserveAccount(input: { username: string; domain: string; node: string; names?: NameClaim[] }): Promise<void> {
       const node = await repos.nodes.get(input.node);
-      if (!node) throw ApplicationFailure.nonRetryable(`unknown node ${input.node}`, 'NodeNotFound');
+      if (!node) throw ApplicationFailure.nonRetryable(`unknown node ${input.node}`, FAILURE.NodeNotFound);
       try {
         await repos.accounts.reserve({ username: input.username, domain: input.domain, nodeId: input.node, workflowId: workflowId() });
         // `names`: every name of the account (workflows started before it was passed claim the domain only).
         await repos.names.claim({ account: input.username, workflowId: workflowId(), names: input.names ?? [{ kind: 'domain', name: input.domain }] });
       } catch (err) {
         const name = (err as Error).name;
-        if (name === 'AccountConflictError' || name === 'NameClaimConflictError') throw ApplicationFailure.nonRetryable((err as Error).message, 'AccountConflict');
+        if (name === 'AccountConflictError' || name === 'NameClaimConflictError') throw ApplicationFailure.nonRetryable((err as Error).message, FAILURE.AccountConflict);
         throw err;
       }
     },
@@ -62,7 +63,7 @@ export function createInventoryActivities(repos: Repositories) {
       try {
         return await repos.names.claim({ account: input.account, workflowId: workflowId(), names: input.names });
       } catch (err) {
-        if ((err as Error).name === 'NameClaimConflictError') throw ApplicationFailure.nonRetryable((err as Error).message, 'NameConflict');
+        if ((err as Error).name === 'NameClaimConflictError') throw ApplicationFailure.nonRetryable((err as Error).message, FAILURE.NameConflict);
         throw err;
       }
     },

@@ -2,10 +2,11 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import type { MailLayout } from '../stack/services/mail-layout';
+import type { MailLayout } from './mail-layout';
 import { isDomainName, isMailLocal, MAIL_LOCAL_RULE } from '../common/names';
 import { sha512Crypt, sha512CryptMatches } from './crypt-hash';
 import { mkdirOwned, readIfExists, removeIfExists, serialised, writeAtomic } from './mail-files';
+import { FAILURE } from '../common/failure-types';
 
 /**
  * Mail domains and mailboxes of one hosting node, kept as one small file each in the database folders that
@@ -24,13 +25,13 @@ export interface MailConfig extends Pick<MailLayout, 'dbDir' | 'usersDir' | 'dom
 }
 
 function checkDomain(domain: unknown): string {
-  if (!isDomainName(domain)) throw ApplicationFailure.nonRetryable(`invalid mail domain ${JSON.stringify(domain)}: want lowercase LDH like example.com`, 'MailInvalidName');
+  if (!isDomainName(domain)) throw ApplicationFailure.nonRetryable(`invalid mail domain ${JSON.stringify(domain)}: want lowercase LDH like example.com`, FAILURE.MailInvalidName);
   return domain;
 }
 
 function checkLocal(local: unknown): string {
   if (!isMailLocal(local)) {
-    throw ApplicationFailure.nonRetryable(`invalid mailbox name ${JSON.stringify(local)}: ${MAIL_LOCAL_RULE}, no ".."`, 'MailInvalidName');
+    throw ApplicationFailure.nonRetryable(`invalid mailbox name ${JSON.stringify(local)}: ${MAIL_LOCAL_RULE}, no ".."`, FAILURE.MailInvalidName);
   }
   return local;
 }
@@ -38,7 +39,7 @@ function checkLocal(local: unknown): string {
 function checkPassword(password: unknown): string {
   // No line breaks or NUL: the crypt helper (crypt-hash.ts) reads one password per line.
   if (typeof password !== 'string' || password.length < 1 || password.length > 1024 || /[\r\n\0]/.test(password)) {
-    throw ApplicationFailure.nonRetryable('invalid mailbox password: 1-1024 characters, no line breaks', 'MailInvalidPassword');
+    throw ApplicationFailure.nonRetryable('invalid mailbox password: 1-1024 characters, no line breaks', FAILURE.MailInvalidPassword);
   }
   return password;
 }
@@ -131,7 +132,7 @@ export function createMailActivities(config: MailConfig) {
      */
     async ensureMailboxes(input: { domain: string; mailboxes: { local: string; password: string }[] }) {
       const domain = checkDomain(input.domain);
-      if (!Array.isArray(input.mailboxes)) throw ApplicationFailure.nonRetryable('mailboxes must be a list', 'MailInvalidInput');
+      if (!Array.isArray(input.mailboxes)) throw ApplicationFailure.nonRetryable('mailboxes must be a list', FAILURE.MailInvalidInput);
       const wanted = input.mailboxes.map((m) => ({ local: checkLocal(m.local), password: checkPassword(m.password) }));
       return serialised(`mail:${domain}`, async () => {
         const created = (await ensureDomainHeld(domain)).created;
@@ -165,7 +166,7 @@ export function createMailActivities(config: MailConfig) {
       const password = checkPassword(input.password);
       return serialised(`mail:${domain}`, async () => {
         if ((await readIfExists(domainFile(domain))) === undefined) {
-          throw ApplicationFailure.nonRetryable(`${domain} is not a mail domain of this node: run ensureMailDomain first`, 'MailDomainNotFound');
+          throw ApplicationFailure.nonRetryable(`${domain} is not a mail domain of this node: run ensureMailDomain first`, FAILURE.MailDomainNotFound);
         }
         const { address, created, changed } = await ensureMailboxHeld(domain, local, password);
         return { address, created, changed };
@@ -191,7 +192,7 @@ export function createMailActivities(config: MailConfig) {
      */
     async setMailDomainSuspended(input: { domain: string; suspended: boolean }) {
       const domain = checkDomain(input.domain);
-      if (typeof input.suspended !== 'boolean') throw ApplicationFailure.nonRetryable('suspended must be a boolean', 'MailInvalidInput');
+      if (typeof input.suspended !== 'boolean') throw ApplicationFailure.nonRetryable('suspended must be a boolean', FAILURE.MailInvalidInput);
       const suspended = input.suspended;
       return serialised(`mail:${domain}`, async () => {
         const was = (await readIfExists(suspendedFile(domain))) !== undefined;

@@ -10,6 +10,7 @@ import { remoteCommand } from './remote-quote';
 import { DumpRefused, createDumpGuard } from './sql-dump-guard';
 import { connectLoader, createStatementLoader } from './sql-dump-loader';
 import { sshConnect, type SshSession, type SshTarget } from './ssh-connect';
+import { FAILURE } from '../common/failure-types';
 
 /**
  * One database from the source into a target database on this node: `mysqldump --single-transaction` streamed
@@ -45,7 +46,7 @@ export async function sourceTableCounts(session: SshSession, database: string): 
 export async function sourceDatabaseSizes(session: SshSession, names: string[]): Promise<Map<string, number>> {
   const sizes = new Map<string, number>();
   if (names.length === 0) return sizes;
-  for (const n of names) if (!isSourceDatabase(n)) throw ApplicationFailure.nonRetryable(`invalid source database name ${JSON.stringify(n)}`, 'InvalidInput');
+  for (const n of names) if (!isSourceDatabase(n)) throw ApplicationFailure.nonRetryable(`invalid source database name ${JSON.stringify(n)}`, FAILURE.InvalidInput);
   const list = names.map((n) => mysql.escape(n)).join(',');
   const rows = await sourceQuery(session, 'information_schema', `SELECT SCHEMA_NAME, (SELECT COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = s.SCHEMA_NAME) FROM information_schema.SCHEMATA s WHERE SCHEMA_NAME IN (${list})`);
   for (const [n, b] of rows) sizes.set(n!, Number(b));
@@ -72,7 +73,7 @@ const DUMP_EXIT_GRACE_MS = 2000;
 
 /** A refusal of the guard: final (the same dump is refused again), naming the statement kind, never its data. */
 function refusalFailure(err: unknown, database: string): unknown {
-  if (err instanceof DumpRefused) return ApplicationFailure.nonRetryable(`the dump of ${database} was refused: ${err.message}`, 'DumpStatementRefused');
+  if (err instanceof DumpRefused) return ApplicationFailure.nonRetryable(`the dump of ${database} was refused: ${err.message}`, FAILURE.DumpStatementRefused);
   return err;
 }
 
@@ -82,11 +83,11 @@ function refusalFailure(err: unknown, database: string): unknown {
  * copy and dropped after it. The admin login never runs a statement of the dump.
  */
 export async function copyDatabase(admin: MysqlAdminConfig, input: { source: SshTarget; database: string; targetDatabase: string; owner?: string }) {
-  if (!isSourceDatabase(input.database)) throw ApplicationFailure.nonRetryable(`invalid source database name ${JSON.stringify(input.database)}`, 'InvalidInput');
-  if (!isDatabaseName(input.targetDatabase)) throw ApplicationFailure.nonRetryable(`invalid target database name ${JSON.stringify(input.targetDatabase)}`, 'InvalidInput');
+  if (!isSourceDatabase(input.database)) throw ApplicationFailure.nonRetryable(`invalid source database name ${JSON.stringify(input.database)}`, FAILURE.InvalidInput);
+  if (!isDatabaseName(input.targetDatabase)) throw ApplicationFailure.nonRetryable(`invalid target database name ${JSON.stringify(input.targetDatabase)}`, FAILURE.InvalidInput);
   // migrateSite names the database's user after the database (ensureCustomerDatabase { database: t, user: t }).
   const owner = { user: input.owner ?? input.targetDatabase, host: '%' };
-  if (!isDatabaseUser(owner.user)) throw ApplicationFailure.nonRetryable(`invalid owner name ${JSON.stringify(owner.user)}`, 'InvalidInput');
+  if (!isDatabaseUser(owner.user)) throw ApplicationFailure.nonRetryable(`invalid owner name ${JSON.stringify(owner.user)}`, FAILURE.InvalidInput);
   const ctx = Context.current();
   const session = await sshConnect(input.source);
   try {
@@ -127,7 +128,7 @@ export async function copyDatabase(admin: MysqlAdminConfig, input: { source: Ssh
       }
     });
     const foreign = await definersOtherThan(admin, input.targetDatabase, owner);
-    if (foreign.length) throw ApplicationFailure.nonRetryable(`import into ${input.targetDatabase} left ${foreign.length} object(s) with a definer other than ${owner.user}`, 'DumpDefinerForeign');
+    if (foreign.length) throw ApplicationFailure.nonRetryable(`import into ${input.targetDatabase} left ${foreign.length} object(s) with a definer other than ${owner.user}`, FAILURE.DumpDefinerForeign);
     const [theirs, ours] = await Promise.all([sourceTableCounts(session, input.database), targetCounts(admin, input.targetDatabase)]);
     const tables: TableCount[] = [...theirs].map(([table, n]) => ({ table, source: n, target: ours.get(table) ?? -1 }));
     const wrong = tables.filter((t) => t.source !== t.target);

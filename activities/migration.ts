@@ -10,6 +10,7 @@ import { checkRemotePath } from './remote-quote';
 import { sshConnect, type SshTarget } from './ssh-connect';
 import { sweepStaleCredentials } from './ssh-credentials';
 import { insideRoot, remoteManifest, syncTree } from './transfer-sync';
+import { FAILURE } from '../common/failure-types';
 
 /** Node activities of migrateSite: they run on the target node, which pulls from the source over SSH. */
 export interface MigrationConfig {
@@ -38,7 +39,7 @@ export function createMigrationActivities(config: MigrationConfig) {
         const manifest = await remoteManifest(session, docroot);
         const sizes = await sourceDatabaseSizes(session, input.databases);
         const missing = input.databases.filter((d) => !sizes.has(d));
-        if (missing.length) throw ApplicationFailure.nonRetryable(`source databases not found or not readable: ${missing.join(', ')}`, 'SourceDatabaseMissing');
+        if (missing.length) throw ApplicationFailure.nonRetryable(`source databases not found or not readable: ${missing.join(', ')}`, FAILURE.SourceDatabaseMissing);
         const dbBytes = [...sizes.values()].reduce((a, b) => a + b, 0);
         const st = fs.statfsSync(fs.existsSync(config.webRoot) ? config.webRoot : path.dirname(config.webRoot));
         const freeBytes = st.bavail * st.bsize;
@@ -71,7 +72,7 @@ export function createMigrationActivities(config: MigrationConfig) {
     async migrationSyncMaildir(input: { source: SshTarget; maildir: string; domain: string; local: string; hostKey?: string }) {
       // Both become folders under the vmail tree: the mailbox rules, as ensureMailbox checks them.
       if (!isDomainName(input.domain) || !isMailLocal(input.local)) {
-        throw ApplicationFailure.nonRetryable('invalid mailbox name', 'InvalidInput');
+        throw ApplicationFailure.nonRetryable('invalid mailbox name', FAILURE.InvalidInput);
       }
       const localDir = path.join(config.vmail.dir, input.domain, input.local, 'Maildir');
       const res = await syncTree(

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import mysql from 'mysql2/promise';
 import { DATABASE_NAME_RULE, isDatabaseName, isDatabaseUser } from '../common/names';
+import { FAILURE } from '../common/failure-types';
 
 /** The node's admin login (npanel_admin), which creates customer databases and users. */
 export interface MysqlAdminConfig {
@@ -12,7 +13,7 @@ export interface MysqlAdminConfig {
 
 
 function invalidName(message: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(message, 'MysqlInvalidName');
+  return ApplicationFailure.nonRetryable(message, FAILURE.MysqlInvalidName);
 }
 
 /** The customer database rule (common/names/database.ts): granting ALL on `mysql`.* would hand out the whole server. */
@@ -95,13 +96,13 @@ export function createMysqlActivities(config: MysqlAdminConfig) {
       const db = checkDatabase(input.database);
       const user = checkUser(input.user);
       if (typeof input.password !== 'string' || input.password.length < 8 || input.password.length > 128) {
-        throw ApplicationFailure.nonRetryable('database password must be 8 to 128 characters', 'MysqlInvalidPassword');
+        throw ApplicationFailure.nonRetryable('database password must be 8 to 128 characters', FAILURE.MysqlInvalidPassword);
       }
       const p = getPool();
       // A login that already holds another database belongs to someone else: taking it over would hand its
       // password and data to this account. Refuse, permanently.
       const others = await grantsElsewhere(p, user, db);
-      if (others.length) throw ApplicationFailure.nonRetryable(`database user ${user} already holds another database`, 'MysqlUserTaken');
+      if (others.length) throw ApplicationFailure.nonRetryable(`database user ${user} already holds another database`, FAILURE.MysqlUserTaken);
       await run(p, 'create database', `CREATE DATABASE IF NOT EXISTS ${quoteId(db)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
       await run(p, 'create user', 'CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [user, HOST, input.password]);
       // CREATE ... IF NOT EXISTS keeps an old password: set it explicitly so a retry with a new one wins.

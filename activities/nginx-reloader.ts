@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { ApplicationFailure } from '@temporalio/common';
 import { probeGeneration, siblingWorkers, waitUntilServed } from './nginx-probe';
 import { generationFilePath, renderGeneration } from './nginx-vhost';
+import { FAILURE } from '../common/failure-types';
 
 const execFileP = promisify(execFile);
 
@@ -182,7 +183,7 @@ export class NginxReloader {
     for (const file of byFile.keys()) {
       const msg = bad.get(file);
       settle(file, msg === undefined ? undefined
-        : ApplicationFailure.nonRetryable(`nginx rejected ${file}: ${msg}`, 'NginxConfigRejected'));
+        : ApplicationFailure.nonRetryable(`nginx rejected ${file}: ${msg}`, FAILURE.NginxConfigRejected));
     }
   }
 

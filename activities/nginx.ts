@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { nginxReloader } from './nginx-reloader';
 import { parseVhostHeader, renderVhost, type VhostEnv, type VhostSpec } from './nginx-vhost';
 import { requireDomain, safePathSchema } from './web-names';
+import { FAILURE } from '../common/failure-types';
 
 /** Paths and ports of one node's nginx; built from `nginxLayout(node)` in the stack, system paths in production. */
 export interface NginxConfig {
@@ -26,7 +27,7 @@ export interface VhostTls {
 }
 
 function invalid(message: string): never {
-  throw ApplicationFailure.nonRetryable(message, 'InvalidInput');
+  throw ApplicationFailure.nonRetryable(message, FAILURE.InvalidInput);
 }
 
 function parsePath(what: string, value: unknown): string {
@@ -88,10 +89,10 @@ export function createNginxActivities(config: NginxConfig) {
       if (typeof input.suspended !== 'boolean') invalid('suspended must be a boolean');
       const { text, spec } = current(domain);
       if (text === null) {
-        throw ApplicationFailure.nonRetryable(`no vhost for ${domain}`, 'VhostNotFound');
+        throw ApplicationFailure.nonRetryable(`no vhost for ${domain}`, FAILURE.VhostNotFound);
       }
       if (spec === null) {
-        throw ApplicationFailure.nonRetryable(`vhost file of ${domain} is not managed by NPanel`, 'VhostUnmanaged');
+        throw ApplicationFailure.nonRetryable(`vhost file of ${domain} is not managed by NPanel`, FAILURE.VhostUnmanaged);
       }
       const { changed } = await reloader.apply(fileOf(domain), renderVhost({ ...spec, suspended: input.suspended }, env));
       return { domain, suspended: input.suspended, changed };

@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { FAILURE } from '../common/failure-types';
 
 /**
  * The ONE way a command reaches a remote shell (ssh2 exec runs it through the login shell of the source).
@@ -12,7 +13,7 @@ const PROGRAMS = new Set(['find', 'df', 'du', 'sha256sum', 'xargs', 'mysqldump',
 const MAX_ARG = 64 * 1024;
 
 function refuse(message: string): never {
-  throw ApplicationFailure.nonRetryable(message, 'RemoteCommandInvalid');
+  throw ApplicationFailure.nonRetryable(message, FAILURE.RemoteCommandInvalid);
 }
 
 /** Quotes one argument for a POSIX shell; throws for anything a shell cannot carry as a literal word. */

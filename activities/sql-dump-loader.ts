@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import mysql from 'mysql2/promise';
 import type { MysqlLogin } from './mysql-import-login';
 import type { GuardedStatement } from './sql-dump-guard';
+import { FAILURE } from '../common/failure-types';
 
 /**
  * Runs guarded statements one by one over one connection, instead of piping text into the `mariadb` client:
@@ -32,7 +33,7 @@ export function createStatementLoader(conn: mysql.Connection): Writable & { coun
         () => done(),
         (err: { code?: string; errno?: number }) => {
           const message = `import statement ${n} (${st.kind}) failed: ${err.code ?? 'error'}${err.errno ? ` (${err.errno})` : ''}`;
-          done(err.code && FINAL_CODES.has(err.code) ? ApplicationFailure.nonRetryable(message, 'DumpStatementFailed') : new Error(message));
+          done(err.code && FINAL_CODES.has(err.code) ? ApplicationFailure.nonRetryable(message, FAILURE.DumpStatementFailed) : new Error(message));
         },
       );
     },

@@ -5,6 +5,7 @@ import net from 'node:net';
 import { Client, type ClientChannel } from 'ssh2';
 import { isHostKeyFingerprint, isSshHost, isSshUser } from '../common/names';
 import { classifyPeerFailure, peerFailure, type PeerObservation } from './ssh-peer-failure';
+import { FAILURE } from '../common/failure-types';
 
 /** How to reach a migration source. `privateKey` (PEM/OpenSSH text) or `password`: secrets, never logged. */
 export interface SshTarget {
@@ -39,7 +40,7 @@ function keyType(blob: Buffer): string {
 /** Validation shared by ssh2 and the OpenSSH command line: the source's name rules (common/names/remote.ts). */
 export function checkTarget(t: SshTarget): void {
   const bad = (m: string): never => {
-    throw ApplicationFailure.nonRetryable(m, 'MigrationSourceInvalid');
+    throw ApplicationFailure.nonRetryable(m, FAILURE.MigrationSourceInvalid);
   };
   if (!isSshHost(t.host)) bad('source.host must be a host name or IPv4 address');
   if (!Number.isInteger(t.port) || t.port < 1 || t.port > 65535) bad('source.port must be 1-65535');
@@ -129,7 +130,7 @@ export function sshConnect(t: SshTarget, handshakeMs = SSH_HANDSHAKE_MS): Promis
       });
     } catch {
       // Only a key ssh2 cannot parse throws here; its message could quote the key, so it is not passed on.
-      fail(ApplicationFailure.nonRetryable('source.privateKey is not a private key ssh2 can read', 'MigrationSourceInvalid'));
+      fail(ApplicationFailure.nonRetryable('source.privateKey is not a private key ssh2 can read', FAILURE.MigrationSourceInvalid));
     }
   });
 }
@@ -183,7 +184,7 @@ function session(client: Client, hostKey: string, where: string): SshSession {
       const done = finish(ch, stderr);
       ch.end(opts.stdin ?? undefined);
       const code = await done;
-      if (size > max) throw ApplicationFailure.nonRetryable(`remote output larger than ${max} bytes`, 'RemoteOutputTooLarge');
+      if (size > max) throw ApplicationFailure.nonRetryable(`remote output larger than ${max} bytes`, FAILURE.RemoteOutputTooLarge);
       return { code, stdout: Buffer.concat(chunks), stderr: stderr.text };
     },
     async execStream(command, sink, opts = {}) {

@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { FAILURE } from '../common/failure-types';
 
 /**
  * What a failed SSH login to a migration source means, and whether trying again can help. The source is
@@ -39,14 +40,14 @@ export function classifyPeerFailure(err: Error & { level?: string; code?: string
 export function peerFailure(kind: PeerFailureKind, where: string, err: Error & { code?: string }, seen: PeerObservation, limits: { handshakeMs: number; maxBannerBytes: number }): Error {
   switch (kind) {
     case 'host-key':
-      return ApplicationFailure.nonRetryable(`host key of ${where} is ${seen.hostKeyMismatch!.seen}, expected ${seen.hostKeyMismatch!.expected}: refusing to connect`, 'HostKeyMismatch');
+      return ApplicationFailure.nonRetryable(`host key of ${where} is ${seen.hostKeyMismatch!.seen}, expected ${seen.hostKeyMismatch!.expected}: refusing to connect`, FAILURE.HostKeyMismatch);
     case 'auth':
-      return ApplicationFailure.nonRetryable(`authentication on ${where} failed`, 'SourceAuthFailed');
+      return ApplicationFailure.nonRetryable(`authentication on ${where} failed`, FAILURE.SourceAuthFailed);
     case 'not-ssh':
       // ssh2's own messages are fixed texts ("Invalid identification string"), never the peer's bytes.
-      return ApplicationFailure.nonRetryable(`${where} is not an SSH server: it sent ${seen.received} bytes without a valid SSH identification (${err.message})`, 'SourceNotSsh');
+      return ApplicationFailure.nonRetryable(`${where} is not an SSH server: it sent ${seen.received} bytes without a valid SSH identification (${err.message})`, FAILURE.SourceNotSsh);
     case 'banner-too-large':
-      return ApplicationFailure.nonRetryable(`${where} sent more than ${limits.maxBannerBytes} bytes before the SSH session was ready (a huge or endless banner): refusing it`, 'SourceNotSsh');
+      return ApplicationFailure.nonRetryable(`${where} sent more than ${limits.maxBannerBytes} bytes before the SSH session was ready (a huge or endless banner): refusing it`, FAILURE.SourceNotSsh);
     case 'timeout':
       return new Error(`ssh ${where}: no SSH handshake within ${Math.round(limits.handshakeMs / 1000)} s (the source accepted the connection but did not complete the login; ${seen.received} bytes received)`);
     case 'network':

@@ -6,6 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { checkTarget, type SshTarget } from './ssh-connect';
 import { ALIAS, type SshCredentials } from './ssh-credentials';
 import { checkRemotePath } from './remote-quote';
+import { FAILURE } from '../common/failure-types';
 
 /**
  * Bulk copy with rsync over OpenSSH: it measured fastest here (bench/migrate.ts), it resumes by itself (a
@@ -98,7 +99,7 @@ export async function rsyncPull(opts: RsyncOptions): Promise<RsyncResult> {
   if (code === 0 || code === 24) return result;
   const tail = stderr.trim().split('\n').slice(-4).join(' | ').slice(0, 600);
   if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/.test(stderr)) {
-    throw ApplicationFailure.nonRetryable(`rsync: host key of ${opts.target.host} does not match the pinned key`, 'HostKeyMismatch');
+    throw ApplicationFailure.nonRetryable(`rsync: host key of ${opts.target.host} does not match the pinned key`, FAILURE.HostKeyMismatch);
   }
   throw new Error(`rsync exited with ${code}: ${tail}`);
 }

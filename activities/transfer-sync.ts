@@ -9,6 +9,7 @@ import { localChecksums, rsyncPull } from './transfer-rsync';
 import { removeEscapingLinks } from './symlink-resolve';
 import { sshCredentials, type SshCredentials } from './ssh-credentials';
 import { startSshMaster, type SshMaster } from './ssh-master';
+import { FAILURE } from '../common/failure-types';
 
 /**
  * One folder from the source to this node, over one ssh2 session (listing, checksums) plus rsync's OpenSSH
@@ -219,10 +220,10 @@ export async function syncTree(input: SyncInput, assertLocal: (dir: string) => s
 export function insideRoot(root: string, dir: string): string {
   const base = path.resolve(root);
   const p = path.resolve(dir);
-  if (!p.startsWith(base + path.sep)) throw ApplicationFailure.nonRetryable(`${dir} is outside ${base}`, 'InvalidInput');
+  if (!p.startsWith(base + path.sep)) throw ApplicationFailure.nonRetryable(`${dir} is outside ${base}`, FAILURE.InvalidInput);
   for (let d = p; d !== base; d = path.dirname(d)) {
     const st = fs.lstatSync(d, { throwIfNoEntry: false });
-    if (st && !st.isDirectory()) throw ApplicationFailure.nonRetryable(`${d} is not a real folder`, 'DocrootUnsafe');
+    if (st && !st.isDirectory()) throw ApplicationFailure.nonRetryable(`${d} is not a real folder`, FAILURE.DocrootUnsafe);
   }
   return p;
 }

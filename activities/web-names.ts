@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
+import { FAILURE } from '../common/failure-types';
 import { domainProblem, isUsername, USERNAME_RULE } from '../common/names';
 
 /**
@@ -16,7 +17,7 @@ import { domainProblem, isUsername, USERNAME_RULE } from '../common/names';
 const SAFE_PATH_RE = /^\/[A-Za-z0-9._@+\/-]*$/;
 
 function invalid(message: string): never {
-  throw ApplicationFailure.nonRetryable(message, 'InvalidInput');
+  throw ApplicationFailure.nonRetryable(message, FAILURE.InvalidInput);
 }
 
 /** The domain in its stored form, or a non-retryable InvalidInput naming what is wrong. */

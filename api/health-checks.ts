@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import type { Repositories } from '../db/repositories';
 import type { NpanelConfig } from '../config/schema';
-import { nodeTaskQueue } from '../common/constants';
+import { CONTROL_TASK_QUEUE, nodeTaskQueue } from '../common/task-queues';
 import { diskUsage, memoryUsage } from '../lib/metrics-host';
 import type { HealthCheck } from './plugins/health';
 
@@ -73,8 +73,8 @@ export function createHealthChecks(deps: { config: NpanelConfig; db: Db; connect
       critical: false,
       run: async () => {
         const queues: [string, 'workflow' | 'activity'][] = [
-          [config.temporal.taskQueues.control, 'workflow'],
-          [config.temporal.taskQueues.control, 'activity'],
+          [CONTROL_TASK_QUEUE, 'workflow'],
+          [CONTROL_TASK_QUEUE, 'activity'],
           ...(await repos.nodes.list()).map((n) => [n.taskQueue || nodeTaskQueue(n.id), 'activity'] as [string, 'activity']),
         ];
         const counts = await Promise.all(queues.map(async ([q, t]) => [`${q} (${t})`, await pollers(q, t)] as const));

@@ -1,10 +1,9 @@
 import type { ProvisionAccountInput } from '../common/account-input';
-import { CONTROL_TASK_QUEUE } from '../common/constants';
-import { startAttributes } from '../common/search-attribute-keys';
 import { AccountConflictError, ResourceConflictError } from '../db/repositories';
 import { ApiError } from './api-error';
 import { claimNames, provisionFields, provisionNames } from './name-claims';
 import type { AppDeps } from './deps';
+import { startWorkflow } from './start-workflow';
 
 /**
  * Reserves the account's names in the inventory for this workflow, then starts provisionAccount. Shared by
@@ -48,13 +47,7 @@ export async function reserveAndStartProvision(
     }
   }
   try {
-    await deps.temporal.workflow.start('provisionAccount', {
-      taskQueue: CONTROL_TASK_QUEUE,
-      workflowId,
-      args: [input],
-      typedSearchAttributes: startAttributes({ account: input.username, domain: input.domain, node: input.node }),
-      ...(memo ? { memo } : {}),
-    });
+    await startWorkflow(deps.temporal, { type: 'provisionAccount', workflowId, args: [input], attributes: { account: input.username, domain: input.domain, node: input.node }, memo });
   } catch (err) {
     await deps.repos.accounts.remove(input.username).catch(() => undefined);
     throw err;

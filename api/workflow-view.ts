@@ -1,5 +1,6 @@
 import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../common/constants';
+import { progressQueryOf } from '../common/workflow-types';
 import { toWorkflowStatus } from './workflow-status';
 
 export interface WorkflowSummary {
@@ -51,9 +52,11 @@ export async function describeWorkflow(client: Client, workflowId: string): Prom
   }
   const summary = summarize(info);
   let progress: unknown = null;
+  const query = progressQueryOf(summary.type);
   try {
-    // Every NPanel workflow answers `progress`; a worker that is down makes this time out, not fail the call.
-    progress = await withTimeout(handle.query('progress'), 2000);
+    // Each type answers the progress query its registry entry names; a worker that is down makes this time
+    // out, not fail the call.
+    if (query) progress = await withTimeout(handle.query(query), 2000);
   } catch {
     progress = null;
   }

@@ -10,6 +10,7 @@ import { startAttributes } from '../common/search-attribute-keys';
 import type { StackSecrets } from '../stack/context';
 import type { StackFile } from '../stack/stack-file';
 import { stackHome } from '../stack/state-home';
+import { CONTROL_TASK_QUEUE } from '../common/task-queues';
 
 /**
  * API benchmark: with 1,000 workflows in history, `GET /api/v1/workflows` (first page, 50 rows) at a steady
@@ -54,7 +55,7 @@ async function fillHistory(stack: StackFile, secrets: StackSecrets): Promise<num
       while (next < missing) {
         const i = next++;
         const handle = await client.workflow.start('waitForTimer', {
-          taskQueue: 'npanel',
+          taskQueue: CONTROL_TASK_QUEUE,
           workflowId: `timer-bench-${Date.now().toString(36)}-${i}`,
           args: [{ ms: 0, label: `bench ${i}` }],
           typedSearchAttributes: startAttributes({ account: `bench${i % 20}`, domain: `bench${i % 20}.test`, node: stack.node.id }),

@@ -4,7 +4,7 @@ import mysql from 'mysql2/promise';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createCertificateInventoryActivities } from '../activities/acme-inventory';
-import { CONTROL_TASK_QUEUE, nodeTaskQueue } from '../common/constants';
+import { CONTROL_TASK_QUEUE, nodeTaskQueue } from '../common/task-queues';
 import { createDb } from '../db/client';
 import { applyMigrations } from '../db/migrate';
 import { createRepositories } from '../db/repositories';

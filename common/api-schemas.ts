@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { WORKFLOW_STATUSES, WORKFLOW_TYPES } from './constants';
+import { WORKFLOW_STATUSES } from './constants';
 import { wholeNumberString } from './query-number';
+import { WORKFLOW_TYPES } from './workflow-types';
 import { WORKFLOW_ID_PATTERN } from './workflow-ids';
 
 /** Shared zod contracts of the API (requests and responses). Workflow inputs import the same schemas. */

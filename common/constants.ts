@@ -1,15 +1,8 @@
 /**
- * Names that the worker, the API, the CLI and operators' scripts share. Pure: workflows import this file,
+ * Names that the worker, the API, the CLI and operators' scripts share (task queues: common/task-queues.ts;
+ * workflow types: common/workflow-types.ts). Pure: workflows import this file,
  * so it may not touch Node built-ins.
  */
-
-export const CONTROL_TASK_QUEUE = 'npanel';
-export const NODE_TASK_QUEUE_PREFIX = 'npanel-node-';
-
-/** The task queue a hosting node's worker polls for node-local activities (nginx, files, mail, FTP, MySQL). */
-export function nodeTaskQueue(nodeId: string): string {
-  return `${NODE_TASK_QUEUE_PREFIX}${nodeId}`;
-}
 
 /** Custom search attributes; all Keyword so Temporal Web and the API can filter on exact values. */
 export const SEARCH_ATTRIBUTES = {
@@ -37,19 +30,6 @@ export const WORKFLOW_STATUSES = [
 ] as const;
 export type WorkflowStatus = (typeof WORKFLOW_STATUSES)[number];
 
-export const WORKFLOW_TYPES = [
-  'provisionAccount',
-  'deprovisionAccount',
-  'suspendAccount',
-  'unsuspendAccount',
-  'migrateSite',
-  'renewCertificate',
-  'removeCertificate',
-  'certificateRenewalSweep',
-  'pruneAuditEvents',
-  'waitForTimer',
-] as const;
-export type WorkflowType = (typeof WORKFLOW_TYPES)[number];
 
 /** What an operator may answer at an operator gate (`resolve` update, `POST /api/v1/migrations/:id/resolve`). */
 export const RESOLVE_ACTIONS = ['retry', 'skip', 'rollback', 'abort'] as const;

@@ -24,6 +24,17 @@ export const workflowIds = {
    */
   certificate: (domain: string) => `certificate-${domain.toLowerCase().replace(SAFE, '-')}`,
   timer: (unique: string) => `timer-${unique}`,
+  /**
+   * A retry of a run: same prefix (`provision-acme-`), fresh unique suffix, so the retry is found by the same
+   * ID search. Cut to 170 characters before the suffix: a retry of a retry stays within WORKFLOW_ID_PATTERN.
+   */
+  retry: (oldId: string, unique: string) => {
+    const cut = oldId.lastIndexOf('-');
+    const prefix = cut > 0 ? oldId.slice(0, cut) : oldId;
+    return `${prefix.slice(0, 170)}-${unique}`;
+  },
+  /** The account a migration provisions, as a child of the migration: `<migration id>-account-<unique>`. */
+  migrationAccount: (migrationId: string, unique: string) => `${migrationId}-account-${unique}`,
 };
 
 /** Accepts only the characters our builders emit (the longest: certificate- and a 253-character domain), so an ID from a URL can be echoed back safely. */

@@ -18,8 +18,6 @@ const scheduleBase = z.object({ id: z.string().min(1), every: duration, jitter: 
 export const temporalYamlSchema = z.object({
   namespace: z.string().min(1),
   retentionDays: z.number().int().min(1).max(3650),
-  taskQueues: z.object({ control: z.string().min(1), nodePrefix: z.string().min(1) }),
-  searchAttributes: z.record(z.string(), z.enum(['Keyword', 'Text', 'Int', 'Datetime', 'Bool', 'Double', 'KeywordList'])),
   schedules: z.object({
     certificateRenewalSweep: scheduleBase.extend({ renewWithinDays: z.number().int().min(1), maxConcurrent: z.number().int().min(1).max(100), paceMs: z.number().int().min(0).max(60_000).default(0) }),
     auditRetention: scheduleBase.extend({ keepDays: z.number().int().min(1), batchSize: z.number().int().min(1).max(100_000) }),

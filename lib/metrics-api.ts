@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { WORKFLOW_TYPES } from '../common/constants';
+import { WORKFLOW_TYPES } from '../common/workflow-types';
 import { diskUsage, memoryUsage } from './metrics-host';
 import type { CertificateReading, InventoryReadings } from './metrics-inventory';
 import { createRegistry, HTTP_BUCKETS } from './metrics';

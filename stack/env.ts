@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { HostingNode, StackContext } from './context';
 import { nginxLayout, NGINX_BIN } from './services/nginx';
 import { ftpLayout } from './services/pureftpd';
-import { mailLayout, VMAIL_GID, VMAIL_UID } from './services/mail-layout';
+import { mailLayout, VMAIL_GID, VMAIL_UID } from '../activities/mail-layout';
 import { pebbleInfo } from './services/pebble';
 import { stackTemporalTarget } from './temporal-target';
 

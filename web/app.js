@@ -1,4 +1,4 @@
-import { api, ApiError, session, signIn, signOut, startCodecSession } from './api.js';
+import { api, ApiError, operation, session, signIn, signOut, startCodecSession } from './api.js';
 import { badge, flash, h, replace, when } from './dom.js';
 import { formView } from './forms.js';
 import { workflowView } from './workflow.js';
@@ -8,8 +8,15 @@ const nav = document.getElementById('nav');
 const isAdmin = () => session.me?.role === 'admin';
 let cleanup = () => {};
 
-const TYPES = ['provisionAccount', 'deprovisionAccount', 'suspendAccount', 'unsuspendAccount', 'migrateSite', 'renewCertificate', 'certificateRenewalSweep'];
-const STATUSES = ['running', 'awaiting_operator', 'completed', 'failed', 'cancelled', 'terminated', 'timed_out'];
+/**
+ * The filter choices are the API's own: the enums of `GET /api/v1/workflows` in its OpenAPI document, which come
+ * from the workflow-type registry (common/workflow-types.ts), so a new type shows up here without an edit.
+ */
+async function filterChoices() {
+  const parameters = (await operation('get', '/api/v1/workflows'))?.parameters ?? [];
+  const values = (name) => parameters.find((p) => p.name === name)?.schema?.enum ?? [];
+  return { types: values('type'), statuses: values('status') };
+}
 
 function page(title, ...content) {
   document.title = `${title} · NPanel`;
@@ -61,11 +68,12 @@ function table(columns, rows, empty) {
 const wfLink = (id) => (id ? h('a', { href: `#/workflow/${encodeURIComponent(id)}` }, id) : '');
 
 async function workflowsView(query) {
+  const { types, statuses } = await filterChoices();
   const select = (name, options) => h('select', { id: `q-${name}`, name }, h('option', { value: '' }, 'any'), options.map((o) => h('option', { value: o, selected: query.get(name) === o }, o)));
   const input = (name, placeholder) => h('input', { id: `q-${name}`, name, value: query.get(name) || '', placeholder });
   const field = (name, text, control) => h('div', { class: 'field' }, h('label', { for: `q-${name}` }, text), control);
   const filters = h('form', { class: 'filters', role: 'search' },
-    field('type', 'Type', select('type', TYPES)), field('status', 'Status', select('status', STATUSES)),
+    field('type', 'Type', select('type', types)), field('status', 'Status', select('status', statuses)),
     field('account', 'Account', input('account', 'acme')), field('domain', 'Domain', input('domain', 'example.com')),
     field('id', 'Workflow ID', input('id', 'provision-acme-')), h('button', { type: 'submit' }, 'Filter'));
   filters.addEventListener('submit', (event) => {

@@ -5,7 +5,7 @@ import { loadConfig, runMain } from '../config/load';
 import { createLogger } from '../lib/logger';
 import { temporalTlsOptions } from '../lib/temporal-tls';
 import { codecFromConfig, workerCodecFromConfig } from '../lib/codec';
-import { nodeTaskQueue } from '../common/constants';
+import { CONTROL_TASK_QUEUE, nodeTaskQueue } from '../common/task-queues';
 import { createControlActivities, createNodeActivities } from '../activities';
 import { installRuntime } from './runtime';
 import { createWorkerTelemetry } from './metrics';
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
 
   const tls = temporalTlsOptions(config.temporal.tls);
   const clientConnection = await Connection.connect({ address: config.temporal.address, tls });
-  await ensureSearchAttributes(clientConnection, config.temporal.namespace, config.temporal.searchAttributes, log);
+  await ensureSearchAttributes(clientConnection, config.temporal.namespace, log);
   if (config.workerRoles.includes('control')) {
     // The certificate sweep's Schedule, created or updated from temporal.yaml (its args go through the codec).
     const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, dataConverter: { payloadCodecs: [codecFromConfig(config.codec)] } });
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
       await Worker.create({
         connection,
         namespace: config.temporal.namespace,
-        taskQueue: config.temporal.taskQueues.control,
+        taskQueue: CONTROL_TASK_QUEUE,
         dataConverter,
         ...workflowSource,
         sinks: telemetry.sinks,

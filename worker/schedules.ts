@@ -1,6 +1,7 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import type { Logger } from 'pino';
+import { WORKFLOW_REGISTRY } from '../common/workflow-types';
 import type { NpanelConfig } from '../config/schema';
 import type { CertificateRenewalSweepInput } from '../workflows/certificate-renewal-sweep';
 import type { PruneAuditEventsInput } from '../workflows/prune-audit-events';
@@ -18,7 +19,7 @@ export function certificateSweepSchedule(config: NpanelConfig): ScheduleOptions 
   return {
     scheduleId: s.id,
     spec: { intervals: [{ every: s.every as Duration }], jitter: s.jitter as Duration },
-    action: { type: 'startWorkflow', workflowType: 'certificateRenewalSweep', workflowId: s.id, taskQueue: config.temporal.taskQueues.control, args },
+    action: { type: 'startWorkflow', workflowType: 'certificateRenewalSweep', workflowId: s.id, taskQueue: WORKFLOW_REGISTRY.certificateRenewalSweep.taskQueue, args },
     policies: { overlap: OVERLAP[s.overlap], catchupWindow: '1h' },
   };
 }
@@ -30,7 +31,7 @@ export function auditRetentionSchedule(config: NpanelConfig): ScheduleOptions {
   return {
     scheduleId: s.id,
     spec: { intervals: [{ every: s.every as Duration }], jitter: s.jitter as Duration },
-    action: { type: 'startWorkflow', workflowType: 'pruneAuditEvents', workflowId: s.id, taskQueue: config.temporal.taskQueues.control, args },
+    action: { type: 'startWorkflow', workflowType: 'pruneAuditEvents', workflowId: s.id, taskQueue: WORKFLOW_REGISTRY.pruneAuditEvents.taskQueue, args },
     policies: { overlap: OVERLAP[s.overlap], catchupWindow: '1h' },
   };
 }

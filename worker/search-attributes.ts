@@ -1,33 +1,19 @@
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Logger } from 'pino';
-
-const TYPES: Record<string, temporal.api.enums.v1.IndexedValueType> = {
-  Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  Text: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
-  Int: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
-  Double: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
-  Bool: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
-  Datetime: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-  KeywordList: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
-};
+import { SEARCH_ATTRIBUTE_NAMES } from '../common/constants';
 
 /**
- * Registers NPanel's custom search attributes through the operator service. Idempotent: only the missing ones
- * are added, because with a persistent dev-server database `--search-attribute` applies only to a new namespace.
+ * Registers NPanel's custom search attributes (common/constants.ts SEARCH_ATTRIBUTE_NAMES, all Keyword: the
+ * names workflows and the API use, so no config file repeats them) through the operator service. Idempotent:
+ * only the missing ones are added, because with a persistent dev-server database `--search-attribute` applies
+ * only to a new namespace.
  */
-export async function ensureSearchAttributes(
-  connection: Connection,
-  namespace: string,
-  wanted: Record<string, string>,
-  log: Logger,
-): Promise<void> {
+export async function ensureSearchAttributes(connection: Connection, namespace: string, log: Logger): Promise<void> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const known = new Set(Object.keys(existing.customAttributes ?? {}));
   const missing = Object.fromEntries(
-    Object.entries(wanted)
-      .filter(([name]) => !known.has(name))
-      .map(([name, type]) => [name, TYPES[type]!]),
+    SEARCH_ATTRIBUTE_NAMES.filter((name) => !known.has(name)).map((name) => [name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
   );
   if (Object.keys(missing).length === 0) return;
   try {

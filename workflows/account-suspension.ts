@@ -1,8 +1,9 @@
 import { ApplicationFailure } from '@temporalio/workflow';
-import { controlActivities, controlUndoActivities, nodeActivities, nodeUndoActivities } from './activity-proxies';
+import { controlActivities, controlPersistentActivities, nodeActivities, nodePersistentActivities } from './activity-proxies';
 import { setPhase } from './phase';
 import { Saga } from './saga';
 import { errorMessage, StepTracker } from './steps';
+import { FAILURE } from '../common/failure-types';
 
 /**
  * Shared body of suspend and unsuspend: flips the vhost (suspended page), FTP login, mail login and database
@@ -10,16 +11,18 @@ import { errorMessage, StepTracker } from './steps';
  */
 export async function setAccountSuspended(tracker: StepTracker, username: string, suspended: boolean, workflowType: string): Promise<void> {
   const control = controlActivities();
-  const controlUndo = controlUndoActivities();
+  const bookkeeping = controlPersistentActivities();
   const account = await tracker.run('lookup', () => control.getAccount({ username }));
-  if (!account) throw ApplicationFailure.nonRetryable(`account ${username} not found`, 'AccountNotFound');
-  const wanted = suspended ? 'active' : 'suspended';
-  if (account.status !== wanted && account.status !== (suspended ? 'suspended' : 'active')) {
-    throw ApplicationFailure.nonRetryable(`account ${username} is ${account.status}, not ${wanted}`, 'AccountStateInvalid');
+  if (!account) throw ApplicationFailure.nonRetryable(`account ${username} not found`, FAILURE.AccountNotFound);
+  // From `from` to `to`; an account already at `to` is flipped again (idempotent: a retried run ends the same).
+  const from = suspended ? 'active' : 'suspended';
+  const to = suspended ? 'suspended' : 'active';
+  if (account.status !== from && account.status !== to) {
+    throw ApplicationFailure.nonRetryable(`account ${username} is ${account.status}, not ${from}`, FAILURE.AccountStateInvalid);
   }
   const { domain, node } = account;
   const local = nodeActivities(node);
-  const localUndo = nodeUndoActivities(node);
+  const localUndo = nodePersistentActivities(node);
   const saga = new Saga(tracker);
   try {
     saga.add('vhost', () => localUndo.setVhostSuspended({ domain, suspended: !suspended }));
@@ -34,14 +37,14 @@ export async function setAccountSuspended(tracker: StepTracker, username: string
     ]);
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    await tracker.run('status', () => control.setAccountStatus({ username, status: suspended ? 'suspended' : 'active' }));
+    await tracker.run('status', () => control.setAccountStatus({ username, status: to }));
     setPhase(tracker, 'completed');
   } catch (err) {
     setPhase(tracker, 'rolling_back');
     await saga.compensate();
     setPhase(tracker, 'rolled_back');
-    await controlUndo.appendAudit({ workflowType, account: username, domain, entries: tracker.audit });
-    throw ApplicationFailure.nonRetryable(`${workflowType} of ${username} rolled back: ${errorMessage(err)}`, 'SuspensionRolledBack');
+    await bookkeeping.appendAudit({ workflowType, account: username, domain, entries: tracker.audit });
+    throw ApplicationFailure.nonRetryable(`${workflowType} of ${username} rolled back: ${errorMessage(err)}`, FAILURE.SuspensionRolledBack);
   }
-  await controlUndo.appendAudit({ workflowType, account: username, domain, entries: tracker.audit });
+  await bookkeeping.appendAudit({ workflowType, account: username, domain, entries: tracker.audit });
 }

@@ -1,24 +1,18 @@
 import { proxyActivities, proxyLocalActivities, type ActivityInterfaceFor } from '@temporalio/workflow';
 import type { ControlActivities, NodeActivities } from '../activities';
-import { CONTROL_TASK_QUEUE, nodeTaskQueue } from '../common/constants';
+import { CONTROL_TASK_QUEUE, nodeTaskQueue } from '../common/task-queues';
+import type { createAuditRetentionActivities } from '../activities/audit-retention';
+import { RETRY_PROFILES } from './retry-profiles';
 
 /**
- * Named timeout/retry profiles. Forward steps give up after ~3 s of retries (5 attempts, 200 ms doubling) so a
- * dead service turns into a clean rollback quickly; compensations retry far longer, because leaving a
- * half-made account is worse than waiting. Node-queue activities carry a schedule-to-close timeout: a dead
- * node leaves its queue unpolled and the step must fail, not wait forever.
+ * Every activity proxy of the workflows, named by its queue and retry profile (workflows/retry-profiles.ts),
+ * never by whether a step goes forward or back: a `persistent` proxy runs compensations and the bookkeeping
+ * that must happen (audit, status records, removals) alike. Node-queue activities carry a schedule-to-close
+ * timeout: a dead node leaves its queue unpolled and the step must fail, not wait forever. PowerDNS keeps the
+ * short forward profile: a dead DNS server rolls the account back within seconds.
  */
-const forwardRetry = { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 5 } as const;
-const undoRetry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '15s', maximumAttempts: 20 } as const;
+const { forward: forwardRetry, persistent: persistentRetry, inventory: inventoryRetry, migration: migrationRetry } = RETRY_PROFILES;
 
-/**
- * The inventory (MariaDB) is the control plane's own store, not a service of the account: when it is down no
- * step can proceed and no rollback can be recorded either (every undo ends in the inventory), so rolling back
- * on an inventory outage would only trade one stuck state for another. Its activities wait out a restart or
- * a failover (~1.5 min of retries, 5 s apart at most); input errors stay non-retryable and fail at once.
- * PowerDNS keeps the short forward profile: a dead DNS server rolls the account back within seconds.
- */
-const inventoryRetry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 20 } as const;
 /** Control-queue activities that talk to PowerDNS rather than the inventory. */
 const DNS_ACTIVITIES = new Set<string>(['ensureDnsZone', 'deleteDnsZone', 'getDnsRecords', 'setDnsRecords'] satisfies (keyof ControlActivities)[]);
 
@@ -30,8 +24,8 @@ export function controlActivities(): ActivityInterfaceFor<ControlActivities> {
   });
 }
 
-export function controlUndoActivities() {
-  return proxyActivities<ControlActivities>({ taskQueue: CONTROL_TASK_QUEUE, startToCloseTimeout: '30s', retry: undoRetry });
+export function controlPersistentActivities() {
+  return proxyActivities<ControlActivities>({ taskQueue: CONTROL_TASK_QUEUE, startToCloseTimeout: '30s', retry: persistentRetry });
 }
 
 /**
@@ -46,8 +40,8 @@ export function controlLocalActivities() {
   return proxyLocalActivities<ControlActivities>({ startToCloseTimeout: '30s', retry: inventoryRetry });
 }
 
-export function controlLocalUndoActivities() {
-  return proxyLocalActivities<ControlActivities>({ startToCloseTimeout: '30s', retry: undoRetry });
+export function controlLocalPersistentActivities() {
+  return proxyLocalActivities<ControlActivities>({ startToCloseTimeout: '30s', retry: persistentRetry });
 }
 
 export function nodeActivities(node: string) {
@@ -59,22 +53,19 @@ export function nodeActivities(node: string) {
   });
 }
 
-export function nodeUndoActivities(node: string) {
+export function nodePersistentActivities(node: string) {
   return proxyActivities<NodeActivities>({
     taskQueue: nodeTaskQueue(node),
     startToCloseTimeout: '30s',
     scheduleToCloseTimeout: '10m',
-    retry: undoRetry,
+    retry: persistentRetry,
   });
 }
 
 /**
  * Migration steps: long activities (hours for big sites) that heartbeat, so a killed worker's attempt is
- * retried ~10 s later instead of at the start-to-close timeout. Few, spaced retries: what still fails after
- * ~15 s of tries is an operator matter (the operator gate), not something more retries would fix.
+ * retried ~10 s later instead of at the start-to-close timeout.
  */
-const migrationRetry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 4 } as const;
-
 export function migrationActivities(node: string) {
   return proxyActivities<NodeActivities>({
     taskQueue: nodeTaskQueue(node),
@@ -88,4 +79,20 @@ export function migrationActivities(node: string) {
 /** Short migration steps on the node (preflight, verification): no heartbeat, minutes at most. */
 export function migrationShortActivities(node: string) {
   return proxyActivities<NodeActivities>({ taskQueue: nodeTaskQueue(node), startToCloseTimeout: '2m', scheduleToCloseTimeout: '10m', retry: migrationRetry });
+}
+
+/** The ACME order on the node: it heartbeats every second, so a worker killed mid-order is retried after 10 s, not 5 min. */
+export function acmeOrderActivities(node: string) {
+  return proxyActivities<NodeActivities>({
+    taskQueue: nodeTaskQueue(node),
+    startToCloseTimeout: '5m',
+    heartbeatTimeout: '10s',
+    scheduleToCloseTimeout: '15m',
+    retry: RETRY_PROFILES.acmeOrder,
+  });
+}
+
+/** The audit retention batch (control queue). */
+export function auditRetentionActivities() {
+  return proxyActivities<ReturnType<typeof createAuditRetentionActivities>>({ taskQueue: CONTROL_TASK_QUEUE, startToCloseTimeout: '2m', retry: RETRY_PROFILES.auditBatch });
 }

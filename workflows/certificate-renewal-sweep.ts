@@ -1,11 +1,12 @@
 import {
   continueAsNew, defineQuery, log, ParentClosePolicy, setHandler, sleep, startChild, workflowInfo,
 } from '@temporalio/workflow';
-import { CONTROL_TASK_QUEUE } from '../common/constants';
 import { saKeys } from '../common/search-attribute-keys';
 import { workflowIds } from '../common/workflow-ids';
+import { PROGRESS_QUERIES, WORKFLOW_REGISTRY } from '../common/workflow-types';
 import { controlActivities } from './activity-proxies';
 import { applicationCause, renewCertificate } from './renew-certificate';
+import { FAILURE } from '../common/failure-types';
 
 export interface SweepTotals {
   /** Due certificates taken from the inventory. */
@@ -40,7 +41,7 @@ export interface CertificateRenewalSweepInput {
   totals?: SweepTotals;
 }
 
-export const sweepProgressQuery = defineQuery<{ totals: SweepTotals; inFlight: number; afterId: number; pausedUntil: number | null }>('progress');
+export const sweepProgressQuery = defineQuery<{ totals: SweepTotals; inFlight: number; afterId: number; pausedUntil: number | null }>(PROGRESS_QUERIES.sweep);
 
 const DAY_MS = 86_400_000;
 /** Events a renewal in flight may still add while the window drains before continue-as-new (measured ~7). */
@@ -77,7 +78,7 @@ export async function certificateRenewalSweep(input: CertificateRenewalSweepInpu
         // The domain's certificate ID: a domain with an operation running (an API renewal, a deprovisioning)
         // is skipped below, never renewed beside it.
         workflowId: workflowIds.certificate(domain),
-        taskQueue: CONTROL_TASK_QUEUE,
+        taskQueue: WORKFLOW_REGISTRY.renewCertificate.taskQueue,
         args: [{ domain }],
         // A renewal is its own saga: if the sweep is terminated, it still finishes (or rolls back) cleanly.
         parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -92,7 +93,7 @@ export async function certificateRenewalSweep(input: CertificateRenewalSweepInpu
         return;
       }
       const cause = applicationCause(err);
-      if (cause.type === 'AcmeRateLimited') {
+      if (cause.type === FAILURE.AcmeRateLimited) {
         totals.rateLimited++;
         const seconds = Number((cause.details[0] as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds ?? 3600);
         pausedUntil = Math.max(pausedUntil, Date.now() + seconds * 1000);

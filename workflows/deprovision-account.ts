@@ -1,8 +1,9 @@
 import { ApplicationFailure, CancellationScope, setHandler } from '@temporalio/workflow';
-import { controlUndoActivities, nodeUndoActivities } from './activity-proxies';
+import { controlPersistentActivities, nodePersistentActivities } from './activity-proxies';
 import { removeCertificateInSlot } from './certificate-slot';
 import { setPhase } from './phase';
 import { progressQuery, StepTracker } from './steps';
+import { FAILURE } from '../common/failure-types';
 
 export interface DeprovisionAccountInput {
   username: string;
@@ -17,11 +18,11 @@ const STEPS = ['lookup', 'mark', 'tokens', 'certificates', 'database', 'ftp', 'm
 export async function deprovisionAccount(input: DeprovisionAccountInput): Promise<{ username: string; removed: true }> {
   const tracker = new StepTracker(STEPS);
   setHandler(progressQuery, () => tracker.snapshot());
-  const control = controlUndoActivities();
+  const control = controlPersistentActivities();
   const account = await tracker.run('lookup', () => control.getAccount({ username: input.username }));
-  if (!account) throw ApplicationFailure.nonRetryable(`account ${input.username} not found`, 'AccountNotFound');
+  if (!account) throw ApplicationFailure.nonRetryable(`account ${input.username} not found`, FAILURE.AccountNotFound);
   const { domain, node } = account;
-  const local = nodeUndoActivities(node);
+  const local = nodePersistentActivities(node);
 
   const flushAudit = () => control.appendAudit({ workflowType: 'deprovisionAccount', account: account.username, domain, entries: tracker.audit });
   try {

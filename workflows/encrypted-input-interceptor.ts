@@ -1,5 +1,6 @@
 import { ApplicationFailure, type WorkflowInterceptorsFactory } from '@temporalio/workflow';
 import { isUnencryptedMarker } from '../common/unencrypted-payload';
+import { FAILURE } from '../common/failure-types';
 
 const REFUSED = 'not encrypted with the NPanel codec key: refused (only NPanel clients holding the key may drive workflows)';
 
@@ -14,7 +15,7 @@ export const interceptors: WorkflowInterceptorsFactory = () => ({
     {
       async execute(input, next) {
         if (input.args.length === 0 || input.args.some(isUnencryptedMarker)) {
-          throw ApplicationFailure.nonRetryable(`the workflow input was ${REFUSED}`, 'UnencryptedInput');
+          throw ApplicationFailure.nonRetryable(`the workflow input was ${REFUSED}`, FAILURE.UnencryptedInput);
         }
         return next(input);
       },
@@ -24,11 +25,11 @@ export const interceptors: WorkflowInterceptorsFactory = () => ({
         return next(input);
       },
       validateUpdate(input, next) {
-        if (input.args.some(isUnencryptedMarker)) throw ApplicationFailure.nonRetryable(`the update's argument was ${REFUSED}`, 'UnencryptedInput');
+        if (input.args.some(isUnencryptedMarker)) throw ApplicationFailure.nonRetryable(`the update's argument was ${REFUSED}`, FAILURE.UnencryptedInput);
         next(input);
       },
       async handleUpdate(input, next) {
-        if (input.args.some(isUnencryptedMarker)) throw ApplicationFailure.nonRetryable(`the update's argument was ${REFUSED}`, 'UnencryptedInput');
+        if (input.args.some(isUnencryptedMarker)) throw ApplicationFailure.nonRetryable(`the update's argument was ${REFUSED}`, FAILURE.UnencryptedInput);
         return next(input);
       },
     },

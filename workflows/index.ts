@@ -1,4 +1,7 @@
-/** The barrel the worker bundles: every workflow type NPanel runs. */
+/**
+ * The barrel the worker bundles: one function per type of the registry (common/workflow-types.ts), which
+ * test/unit/workflow-types.test.ts holds equal to these exports.
+ */
 export { waitForTimer } from './wait-for-timer';
 export { provisionAccount } from './provision-account';
 export { deprovisionAccount } from './deprovision-account';

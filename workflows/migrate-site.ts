@@ -1,13 +1,15 @@
 import { ApplicationFailure, CancellationScope, defineUpdate, executeChild, isCancellation, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { DnsRecordSet } from '../activities/dns';
 import type { MigrateSiteInput } from '../common/migration-input';
-import { controlActivities, controlUndoActivities, migrationActivities, migrationShortActivities, nodeActivities, nodeUndoActivities } from './activity-proxies';
+import { controlActivities, controlPersistentActivities, migrationActivities, migrationShortActivities, nodeActivities, nodePersistentActivities } from './activity-proxies';
 import { OperatorDecision, OperatorGate } from './operator-gate';
 import { targetDatabaseName } from '../common/names/database';
 import { setPhase } from './phase';
 import { provisionAccount } from './provision-account';
 import { Saga } from './saga';
 import { errorMessage, progressQuery, StepTracker } from './steps';
+import { FAILURE, GATE_FATAL_TYPES } from '../common/failure-types';
+import { workflowIds } from '../common/workflow-ids';
 
 /** Manual cut-over: the operator's go. Valid only while the workflow waits at the cut-over step. */
 export const cutoverUpdate = defineUpdate<{ step: string }, []>('cutover');
@@ -26,11 +28,12 @@ export interface MigrateSiteResult {
 
 const STEPS = ['record', 'preflight', 'account', 'dns-ttl', 'files', 'databases', 'mail', 'verify', 'cutover', 'delta', 'finish'];
 /**
- * Failures no operator action can fix: the workflow rolls back at once. A refused dump (DumpStatementRefused,
- * DumpDefinerForeign) is among them: the source sent SQL that no retry or skip makes safe.
+ * The zone's record sets with the TTL set to `ttl` and the A records pointed at `ip` (null keeps each as it
+ * was): lowering the TTL before the cut-over, pointing at the target at the cut-over, the TTL back up after.
  */
-const FATAL = ['HostKeyMismatch', 'RemoteCommandInvalid', 'MigrationSourceInvalid', 'InvalidInput', 'SourceAuthFailed', 'AccountConflict', 'NameConflict', 'DumpStatementRefused', 'DumpDefinerForeign'];
-const ATTRS = (r: DnsRecordSet[], ttl: number | null, ip: string | null) => r.map((x) => ({ ...x, ttl: ttl ?? x.ttl, contents: ip && x.type === 'A' ? [ip] : x.contents }));
+function retargetRecords(records: DnsRecordSet[], ttl: number | null, ip: string | null): DnsRecordSet[] {
+  return records.map((r) => ({ ...r, ttl: ttl ?? r.ttl, contents: ip && r.type === 'A' ? [ip] : r.contents }));
+}
 
 /**
  * Moves a site from another server onto a node: preflight over SSH → target account (child provisionAccount,
@@ -41,7 +44,7 @@ const ATTRS = (r: DnsRecordSet[], ttl: number | null, ip: string | null) => r.ma
  */
 export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteResult> {
   const tracker = new StepTracker(STEPS);
-  const gate = new OperatorGate(tracker, FATAL);
+  const gate = new OperatorGate(tracker, GATE_FATAL_TYPES);
   let transfer: Record<string, unknown> | null = null;
   setHandler(progressQuery, () => Object.assign(tracker.snapshot(), { operator: gate.waiting, transfer }));
   let go = false;
@@ -51,9 +54,9 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
     },
   });
   const control = controlActivities();
-  const controlUndo = controlUndoActivities();
+  const controlPersistent = controlPersistentActivities();
   const node = nodeActivities(input.node);
-  const nodeUndo = nodeUndoActivities(input.node);
+  const nodePersistent = nodePersistentActivities(input.node);
   const long = migrationActivities(input.node);
   const short = migrationShortActivities(input.node);
   const saga = new Saga(tracker);
@@ -66,8 +69,8 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
   if (s.databases.length === 0) tracker.skip('databases');
 
   const restoreDns = async () => {
-    if (zoneOurs) await controlUndo.deleteDnsZone({ domain });
-    else if (dnsBefore && dnsBefore.length) await controlUndo.setDnsRecords({ domain, records: dnsBefore });
+    if (zoneOurs) await controlPersistent.deleteDnsZone({ domain });
+    else if (dnsBefore && dnsBefore.length) await controlPersistent.setDnsRecords({ domain, records: dnsBefore });
   };
 
   try {
@@ -79,14 +82,14 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
       dnsBefore ??= await control.getDnsRecords({ domain });
       if (existing) {
         if (existing.domain !== domain || existing.node !== input.node) {
-          throw ApplicationFailure.nonRetryable(`account ${account} exists for ${existing.domain} on node ${existing.node}`, 'AccountConflict');
+          throw ApplicationFailure.nonRetryable(`account ${account} exists for ${existing.domain} on node ${existing.node}`, FAILURE.AccountConflict);
         }
       } else {
         zoneOurs = dnsBefore === null;
         saga.add('account', () => removeAccount(input));
         // The child's zone points at the SOURCE: DNS moves only at cut-over.
         await executeChild(provisionAccount, {
-          workflowId: `${workflowInfo().workflowId}-account-${uuid4().slice(0, 8)}`,
+          workflowId: workflowIds.migrationAccount(workflowInfo().workflowId, uuid4().slice(0, 8)),
           args: [{ username: account, domain, node: input.node, nodeIp: s.ip, mailboxes: [], tls: false }],
         });
       }
@@ -98,7 +101,7 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
 
     const current = (await control.getDnsRecords({ domain })) ?? [];
     dnsBefore = dnsBefore ?? current;
-    await gate.run('dns-ttl', () => control.setDnsRecords({ domain, records: ATTRS(current, lowTtl, null) }));
+    await gate.run('dns-ttl', () => control.setDnsRecords({ domain, records: retargetRecords(current, lowTtl, null) }));
 
     const { path: docroot } = await node.ensureDocroot({ account, domain });
     const files = await gate.run('files', () => long.migrationSyncFiles({ source: src, sourceDocroot: s.docroot, docroot, pass: 'initial', hostKey: pre?.hostKey }));
@@ -119,14 +122,14 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
         undoable.add(key);
         saga.add(names[0]!.kind === 'mailbox' ? 'mail' : 'databases', async () => {
           await undo();
-          await controlUndo.releaseNames({ account, names });
+          await controlPersistent.releaseNames({ account, names });
         });
       }
     };
     for (const d of s.databases) {
       const target = targetDatabaseName(account, d.name);
       const copied = await gate.run('databases', async () => {
-        await claim(`db:${target}`, [{ kind: 'database', name: target }, { kind: 'database_user', name: target }], () => nodeUndo.dropCustomerDatabase({ database: target, user: target }));
+        await claim(`db:${target}`, [{ kind: 'database', name: target }, { kind: 'database_user', name: target }], () => nodePersistent.dropCustomerDatabase({ database: target, user: target }));
         await node.ensureCustomerDatabase({ database: target, user: target, password: `Mg-${uuid4()}` });
         return long.migrationCopyDatabase({ source: src, database: d.name, targetDatabase: target });
       });
@@ -141,7 +144,7 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
       // uuid4() is the workflow's seeded generator: a replay makes the same password.
       const password = m.password ?? `Mb-${uuid4()}`;
       const done = await gate.run('mail', async () => {
-        await claim(`mail:${m.local}`, [{ kind: 'mailbox', name: `${m.local}@${domain}` }], () => nodeUndo.removeMailbox({ domain, local: m.local }));
+        await claim(`mail:${m.local}`, [{ kind: 'mailbox', name: `${m.local}@${domain}` }], () => nodePersistent.removeMailbox({ domain, local: m.local }));
         await node.ensureMailDomain({ domain });
         await node.ensureMailbox({ domain, local: m.local, password });
         return long.migrationSyncMaildir({ source: src, maildir: m.maildir, domain, local: m.local, hostKey: pre?.hostKey });
@@ -156,10 +159,10 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
     await gate.run('verify', () => short.migrationVerifySite({ domain, expectedSha256: files?.index?.sha256 ?? null }));
 
     if (input.cutover === 'manual') await gate.hold('cutover', 'manual cut-over: waiting for the operator\'s go', ['rollback', 'abort'], () => go);
-    await gate.run('cutover', () => control.setDnsRecords({ domain, records: ATTRS(current, lowTtl, input.nodeIp) }));
+    await gate.run('cutover', () => control.setDnsRecords({ domain, records: retargetRecords(current, lowTtl, input.nodeIp) }));
     await gate.run('delta', () => long.migrationSyncFiles({ source: src, sourceDocroot: s.docroot, docroot, pass: 'delta', hostKey: pre?.hostKey }), { skippable: true });
     await gate.run('finish', async () => {
-      await control.setDnsRecords({ domain, records: ATTRS(current, null, input.nodeIp) });
+      await control.setDnsRecords({ domain, records: retargetRecords(current, null, input.nodeIp) });
       await control.updateMigration({ status: 'completed' });
     });
     gate.closed = true;
@@ -172,10 +175,10 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
       // Abort: stop here, leave everything as it is for a human to inspect (DNS included).
       await CancellationScope.nonCancellable(async () => {
         setPhase(tracker, 'failed');
-        await controlUndo.updateMigration({ status: 'aborted' }).catch(() => undefined);
+        await controlPersistent.updateMigration({ status: 'aborted' }).catch(() => undefined);
         await flushAudit(tracker, input);
       });
-      throw ApplicationFailure.nonRetryable(`migration of ${domain} aborted by the operator`, 'MigrationAborted');
+      throw ApplicationFailure.nonRetryable(`migration of ${domain} aborted by the operator`, FAILURE.MigrationAborted);
     }
     setPhase(tracker, 'rolling_back');
     const failures: string[] = [];
@@ -183,23 +186,23 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
     failures.push(...(await saga.compensate()));
     // The names the API claimed for this migration (domain, databases, mailboxes) go with the rollback, or an
     // account that never came to be would keep them from everybody; a name held before stays held.
-    await CancellationScope.nonCancellable(() => controlUndo.releaseNames({ account }).catch((e) => failures.push(`names: ${errorMessage(e)}`)));
+    await CancellationScope.nonCancellable(() => controlPersistent.releaseNames({ account }).catch((e) => failures.push(`names: ${errorMessage(e)}`)));
     await CancellationScope.nonCancellable(async () => {
       setPhase(tracker, failures.length ? 'failed' : 'rolled_back');
-      await controlUndo.updateMigration({ status: failures.length ? 'failed' : 'rolled_back' }).catch(() => undefined);
+      await controlPersistent.updateMigration({ status: failures.length ? 'failed' : 'rolled_back' }).catch(() => undefined);
       await flushAudit(tracker, input);
     });
     if (isCancellation(err)) throw err;
     const why = err instanceof OperatorDecision ? "at the operator's request" : errorMessage(err);
     const left = failures.length ? `; undo failed for ${failures.join('; ')}` : '';
-    throw ApplicationFailure.nonRetryable(`migration of ${domain} rolled back: ${why}${left}`, failures.length ? 'MigrationUndoFailed' : 'MigrationRolledBack');
+    throw ApplicationFailure.nonRetryable(`migration of ${domain} rolled back: ${why}${left}`, failures.length ? FAILURE.MigrationUndoFailed : FAILURE.MigrationRolledBack);
   }
 }
 
 /** The account this migration provisioned, everywhere (its zone is handled by the DNS restore). */
 async function removeAccount(input: MigrateSiteInput): Promise<void> {
-  const local = nodeUndoActivities(input.node);
-  const control = controlUndoActivities();
+  const local = nodePersistentActivities(input.node);
+  const control = controlPersistentActivities();
   await local.removeMailDomain({ domain: input.domain });
   await local.removeFtpUser({ username: input.account });
   await local.removeVhost({ domain: input.domain });
@@ -208,5 +211,5 @@ async function removeAccount(input: MigrateSiteInput): Promise<void> {
 }
 
 function flushAudit(tracker: StepTracker, input: MigrateSiteInput): Promise<void> {
-  return controlUndoActivities().appendAudit({ workflowType: 'migrateSite', account: input.account, domain: input.domain, entries: tracker.audit });
+  return controlPersistentActivities().appendAudit({ workflowType: 'migrateSite', account: input.account, domain: input.domain, entries: tracker.audit });
 }

@@ -49,8 +49,11 @@ export class OperatorGate {
   private decision: ResolveAction | null = null;
   private requested: 'rollback' | 'abort' | null = null;
 
-  /** `fatal`: failure types no operator can fix (a wrong host key): they fail through, ungated. */
-  constructor(private readonly tracker: StepTracker, private readonly fatal: string[] = []) {
+  /**
+   * `fatal`: failure types no operator can fix (bad input, a wrong host key): they fail through, ungated.
+   * Workflows pass GATE_FATAL_TYPES (common/failure-types.ts), never a list of their own.
+   */
+  constructor(private readonly tracker: StepTracker, private readonly fatal: readonly string[] = []) {
     setHandler(resolveUpdate, (req) => this.accept(req), { validator: (req) => this.validate(req) });
   }
 

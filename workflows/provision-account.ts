@@ -1,11 +1,12 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, setHandler } from '@temporalio/workflow';
 import type { ProvisionAccountInput } from '../common/account-input';
 import { provisionNames } from '../common/account-names';
-import { controlActivities, controlLocalActivities, controlLocalUndoActivities, controlUndoActivities, nodeActivities, nodeUndoActivities } from './activity-proxies';
+import { controlActivities, controlLocalActivities, controlLocalPersistentActivities, controlPersistentActivities, nodeActivities, nodePersistentActivities } from './activity-proxies';
 import { setPhase } from './phase';
 import { issueCertificateInSlot, removeCertificateInSlot } from './certificate-slot';
 import { Saga } from './saga';
 import { errorMessage, progressQuery, StepTracker } from './steps';
+import { FAILURE } from '../common/failure-types';
 
 export interface ProvisionAccountResult {
   username: string;
@@ -43,11 +44,11 @@ const STEPS = ['reserve', 'docroot', 'vhost', 'dns', 'mail', 'ftp', 'database', 
 export async function provisionAccount(input: ProvisionAccountInput): Promise<ProvisionAccountResult> {
   const { tracker, saga, control, controlUndo, node, nodeUndo } = begin(input);
   const inventory = controlLocalActivities();
-  const inventoryUndo = controlLocalUndoActivities();
+  const inventoryPersistent = controlLocalPersistentActivities();
   const { username: account, domain } = input;
 
   try {
-    await reserve(tracker, saga, input, inventory, inventoryUndo);
+    await reserve(tracker, saga, input, inventory, inventoryPersistent);
 
     const branches: Promise<unknown>[] = [];
     saga.add('dns', () => controlUndo.deleteDnsZone({ domain }));
@@ -101,15 +102,15 @@ export async function provisionAccount(input: ProvisionAccountInput): Promise<Pr
     if (activateNow) tracker.doneWithin('activate', 'record');
     else await tracker.run('activate', () => inventory.setAccountStatus({ username: account, status: 'active' }));
     setPhase(tracker, 'completed');
-    await flushAudit(tracker, account, domain, inventoryUndo);
+    await flushAudit(tracker, account, domain, inventoryPersistent);
     return result(input, docroot);
   } catch (err) {
-    return rollBack(err, tracker, saga, input, inventoryUndo);
+    return rollBack(err, tracker, saga, input, inventoryPersistent);
   }
 }
 
 type Inventory = Pick<ReturnType<typeof controlActivities>, 'reserveAccount'>;
-type ControlUndo = Pick<ReturnType<typeof controlUndoActivities>, 'appendAudit' | 'releaseAccount'>;
+type PersistentInventory = Pick<ReturnType<typeof controlPersistentActivities>, 'appendAudit' | 'releaseAccount'>;
 
 /** Progress, saga and the activity proxies of one provisioning (proxies schedule nothing until called). */
 function begin(input: ProvisionAccountInput) {
@@ -123,13 +124,13 @@ function begin(input: ProvisionAccountInput) {
     tracker,
     saga: new Saga(tracker),
     control: controlActivities(),
-    controlUndo: controlUndoActivities(),
+    controlUndo: controlPersistentActivities(),
     node: nodeActivities(input.node),
-    nodeUndo: nodeUndoActivities(input.node),
+    nodeUndo: nodePersistentActivities(input.node),
   };
 }
 
-async function reserve(tracker: StepTracker, saga: Saga, input: ProvisionAccountInput, inventory: Inventory, undo: ControlUndo): Promise<void> {
+async function reserve(tracker: StepTracker, saga: Saga, input: ProvisionAccountInput, inventory: Inventory, undo: PersistentInventory): Promise<void> {
   const { username, domain } = input;
   // Registered first, so it runs last: by then every other undo has run, and the account row says whether
   // the rollback left the node clean (row deleted) or not (row kept as `failed` for an operator).
@@ -169,7 +170,7 @@ function result(input: ProvisionAccountInput, docroot: string): ProvisionAccount
 }
 
 /** Any failure, or a cancel: every undo in reverse, the audit, then the failure the caller sees. */
-async function rollBack(err: unknown, tracker: StepTracker, saga: Saga, input: ProvisionAccountInput, audit: ControlUndo): Promise<never> {
+async function rollBack(err: unknown, tracker: StepTracker, saga: Saga, input: ProvisionAccountInput, audit: PersistentInventory): Promise<never> {
   const cancelled = isCancellation(err);
   setPhase(tracker, 'rolling_back');
   const undoFailures = await saga.compensate();
@@ -180,7 +181,7 @@ async function rollBack(err: unknown, tracker: StepTracker, saga: Saga, input: P
   if (cancelled) throw err;
   const reason = errorMessage(err);
   const leftovers = undoFailures.length ? `; undo failed for ${undoFailures.join('; ')}` : '';
-  throw ApplicationFailure.nonRetryable(`provisioning of ${input.username} rolled back: ${reason}${leftovers}`, undoFailures.length ? 'ProvisionUndoFailed' : 'ProvisionRolledBack');
+  throw ApplicationFailure.nonRetryable(`provisioning of ${input.username} rolled back: ${reason}${leftovers}`, undoFailures.length ? FAILURE.ProvisionUndoFailed : FAILURE.ProvisionRolledBack);
 }
 
 /**
@@ -190,10 +191,10 @@ async function rollBack(err: unknown, tracker: StepTracker, saga: Saga, input: P
  */
 function ignoreUnsafeDocroot(err: unknown): void {
   const cause = err instanceof ActivityFailure ? err.cause : undefined;
-  if (cause instanceof ApplicationFailure && cause.type === 'DocrootUnsafe') return;
+  if (cause instanceof ApplicationFailure && cause.type === FAILURE.DocrootUnsafe) return;
   throw err;
 }
 
-function flushAudit(tracker: StepTracker, account: string, domain: string, audit: ControlUndo): Promise<void> {
+function flushAudit(tracker: StepTracker, account: string, domain: string, audit: PersistentInventory): Promise<void> {
   return audit.appendAudit({ workflowType: 'provisionAccount', account, domain, entries: tracker.audit });
 }

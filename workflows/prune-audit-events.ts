@@ -1,6 +1,5 @@
-import { continueAsNew, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { createAuditRetentionActivities } from '../activities/audit-retention';
-import { CONTROL_TASK_QUEUE } from '../common/constants';
+import { continueAsNew, log, workflowInfo } from '@temporalio/workflow';
+import { auditRetentionActivities } from './activity-proxies';
 
 export interface PruneAuditEventsInput {
   /** Rows older than this many days go (temporal.yaml schedules.auditRetention.keepDays; 365 by default). */
@@ -18,11 +17,7 @@ export interface PruneAuditEventsResult {
   batches: number;
 }
 
-const { pruneAuditBatch } = proxyActivities<ReturnType<typeof createAuditRetentionActivities>>({
-  taskQueue: CONTROL_TASK_QUEUE,
-  startToCloseTimeout: '2m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10 },
-});
+const { pruneAuditBatch } = auditRetentionActivities();
 
 /** Each batch adds a handful of events; well under the 50k-event history limit, then continue-as-new. */
 const BATCHES_PER_RUN = 500;

@@ -1,5 +1,5 @@
 import { setHandler } from '@temporalio/workflow';
-import { controlUndoActivities, nodeUndoActivities } from './activity-proxies';
+import { controlPersistentActivities, nodePersistentActivities } from './activity-proxies';
 import { setPhase } from './phase';
 import { progressQuery, StepTracker } from './steps';
 
@@ -17,8 +17,8 @@ export async function removeCertificate(input: RemoveCertificateInput): Promise<
   const tracker = new StepTracker(['files', 'inventory']);
   setHandler(progressQuery, () => tracker.snapshot());
   const { domain } = input;
-  const removed = await tracker.run('files', () => nodeUndoActivities(input.node).removeCertificates({ domain }));
-  await tracker.run('inventory', () => controlUndoActivities().forgetCertificate({ domain }));
+  const removed = await tracker.run('files', () => nodePersistentActivities(input.node).removeCertificates({ domain }));
+  await tracker.run('inventory', () => controlPersistentActivities().forgetCertificate({ domain }));
   setPhase(tracker, 'completed');
   return { domain, removed };
 }

@@ -1,11 +1,11 @@
-import { ApplicationFailure, CancellationScope, isCancellation, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { NodeActivities } from '../activities';
 import type { CertificateFault } from '../activities/acme';
-import { nodeTaskQueue } from '../common/constants';
 import { saKeys } from '../common/search-attribute-keys';
-import { controlActivities, controlLocalActivities, controlLocalUndoActivities, controlUndoActivities, nodeActivities, nodeUndoActivities } from './activity-proxies';
+import { acmeOrderActivities, controlActivities, controlLocalActivities, controlLocalPersistentActivities, controlPersistentActivities, nodeActivities, nodePersistentActivities } from './activity-proxies';
 import { setPhase } from './phase';
 import { errorMessage, progressQuery, StepTracker } from './steps';
+import { FAILURE } from '../common/failure-types';
 
 export interface RenewCertificateInput {
   domain: string;
@@ -22,21 +22,6 @@ export interface RenewCertificateResult {
 }
 
 const STEPS = ['lookup', 'order', 'install', 'verify', 'record'];
-
-/**
- * An ACME order is slow (Let's Encrypt: seconds to tens of seconds) and each try costs an order against the
- * CA's limits: a long timeout and few retries, and only transient errors (network, CA 5xx) are retried at all.
- */
-function orderActivities(node: string) {
-  return proxyActivities<NodeActivities>({
-    taskQueue: nodeTaskQueue(node),
-    startToCloseTimeout: '5m',
-    // The order heartbeats every second: a worker killed mid-order is retried after 10 s, not 5 min.
-    heartbeatTimeout: '10s',
-    scheduleToCloseTimeout: '15m',
-    retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 3 },
-  });
-}
 
 /** The ApplicationFailure under an activity/child failure: its type and details travel up unchanged. */
 export function applicationCause(err: unknown): { type: string | null; details: unknown[] } {
@@ -65,23 +50,23 @@ export async function renewCertificate(input: RenewCertificateInput): Promise<Re
   // each, one marker event instead of three events and a workflow task. A sweep starting hundreds of renewals
   // is bound by the Temporal server's work per renewal (bench/renewal-sweep.ts).
   const control = controlLocalActivities();
-  const controlUndo = controlLocalUndoActivities();
+  const bookkeeping = controlLocalPersistentActivities();
   const { domain } = input;
   const target = await tracker.run('lookup', () => control.certificateTarget({ domain }));
   upsertSearchAttributes([{ key: saKeys.domain, value: domain }, { key: saKeys.account, value: target.account }, { key: saKeys.node, value: target.node }]);
   const node = nodeActivities(target.node);
-  const nodeUndo = nodeUndoActivities(target.node);
-  const audit = () => controlUndo.appendAudit({ workflowType: 'renewCertificate', account: target.account, domain, entries: tracker.audit });
+  const nodePersistent = nodePersistentActivities(target.node);
+  const audit = () => bookkeeping.appendAudit({ workflowType: 'renewCertificate', account: target.account, domain, entries: tracker.audit });
 
   let cert: Awaited<ReturnType<NodeActivities['orderCertificate']>> | null = null;
   try {
-    cert = await tracker.run('order', () => orderActivities(target.node).orderCertificate({ domain }));
+    cert = await tracker.run('order', () => acmeOrderActivities(target.node).orderCertificate({ domain }));
     const ordered = cert;
     await tracker.run('install', () => node.installCertificate({ domain, serial: ordered.serial, ...(input.fault ? { fault: input.fault } : {}) }));
     await tracker.run('verify', async () => {
       const served = await node.probeServedCertificate({ domain });
       if (served.serial !== ordered.serial) {
-        throw ApplicationFailure.nonRetryable(`nginx serves serial ${served.serial} for ${domain}, not the new ${ordered.serial}`, 'CertificateNotServed');
+        throw ApplicationFailure.nonRetryable(`nginx serves serial ${served.serial} for ${domain}, not the new ${ordered.serial}`, FAILURE.CertificateNotServed);
       }
     });
     await tracker.run('record', () => control.recordCertificateIssued({
@@ -90,7 +75,7 @@ export async function renewCertificate(input: RenewCertificateInput): Promise<Re
     }));
     const previousSerial = serialOf(ordered.served?.certPath);
     // Keep the new pair and the one it replaced (what a later manual rollback needs); older ones go.
-    await nodeUndo.pruneCertificates({ domain, keep: [ordered.serial, ...(previousSerial ? [previousSerial] : [])] }).catch(() => 0);
+    await nodePersistent.pruneCertificates({ domain, keep: [ordered.serial, ...(previousSerial ? [previousSerial] : [])] }).catch(() => 0);
     setPhase(tracker, 'completed');
     await audit();
     return { domain, serial: ordered.serial, issuer: ordered.issuer, notAfter: ordered.notAfter, previousSerial };
@@ -105,8 +90,8 @@ export async function renewCertificate(input: RenewCertificateInput): Promise<Re
       if (obtained) {
         // Put back what was served before the order (idempotent: a no-op when the reloader already did).
         for (const [step, undo] of [
-          ['install', () => nodeUndo.restoreCertificate({ domain, previous: obtained.served })],
-          ['order', () => nodeUndo.discardCertificate({ domain, serial: obtained.serial })],
+          ['install', () => nodePersistent.restoreCertificate({ domain, previous: obtained.served })],
+          ['order', () => nodePersistent.discardCertificate({ domain, serial: obtained.serial })],
         ] as const) {
           try {
             await undo();
@@ -118,14 +103,14 @@ export async function renewCertificate(input: RenewCertificateInput): Promise<Re
         }
         setPhase(tracker, 'rolled_back');
       }
-      await controlUndo.recordCertificateFailure({ domain, accountId: target.accountId, outcome: obtained ? 'rolled_back' : 'failed', error: reason }).catch(() => undefined);
+      await bookkeeping.recordCertificateFailure({ domain, accountId: target.accountId, outcome: obtained ? 'rolled_back' : 'failed', error: reason }).catch(() => undefined);
       await audit().catch(() => undefined);
     });
     if (cancelled) throw err;
     const leftovers = undoFailures.length ? `; rollback failed for ${undoFailures.join('; ')}` : '';
     throw ApplicationFailure.create({
       message: `certificate for ${domain} ${obtained ? 'rolled back' : 'not issued'}: ${reason}${leftovers}`,
-      type: cause.type ?? 'CertificateRenewalFailed',
+      type: cause.type ?? FAILURE.CertificateRenewalFailed,
       nonRetryable: true,
       details: cause.details,
     });

@@ -1,5 +1,6 @@
 import { defineQuery, log } from '@temporalio/workflow';
 import type { AuditEntry } from '../activities/inventory';
+import { PROGRESS_QUERIES } from '../common/workflow-types';
 
 export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'undone' | 'undo_failed' | 'skipped';
 
@@ -19,7 +20,7 @@ export interface Progress {
 }
 
 /** Every NPanel workflow answers this query: the API's describe and the UI's live timeline read it. */
-export const progressQuery = defineQuery<Progress>('progress');
+export const progressQuery = defineQuery<Progress>(PROGRESS_QUERIES.steps);
 
 export function errorMessage(err: unknown): string {
   const e = err as { cause?: { message?: string }; message?: string };

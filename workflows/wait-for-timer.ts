@@ -1,4 +1,5 @@
 import { defineQuery, log, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { PROGRESS_QUERIES } from '../common/workflow-types';
 
 export interface WaitForTimerInput {
   /** Milliseconds to sleep on a durable timer. */
@@ -6,7 +7,7 @@ export interface WaitForTimerInput {
   label?: string;
 }
 
-export const timerProgressQuery = defineQuery<{ startedAt: string; fireAt: string }>('progress');
+export const timerProgressQuery = defineQuery<{ startedAt: string; fireAt: string }>(PROGRESS_QUERIES.timer);
 
 /**
  * A workflow that only waits on a durable timer. Operators use it to check that a stack (worker + Temporal)

@@ -3,14 +3,15 @@ import { ulid } from 'ulid';
 import { z } from 'zod';
 import { provisionAccountBody, usernameParam, type ProvisionAccountInput } from '../../common/account-input';
 import { errorBody, workflowStarted } from '../../common/api-schemas';
-import { CONTROL_TASK_QUEUE } from '../../common/constants';
 import { nextCursor, pageQuery, pageRequest, toPage } from '../../common/paging';
-import { startAttributes } from '../../common/search-attribute-keys';
 import { workflowIds } from '../../common/workflow-ids';
+import type { WorkflowType } from '../../common/workflow-types';
 import { ApiError } from '../api-error';
 import { accountScope } from '../auth';
 import type { AppDeps } from '../deps';
 import { reserveAndStartProvision } from '../provision-start';
+import { accepted, startWorkflow } from '../start-workflow';
+import { targetNode } from '../target-node';
 
 const accountView = z.object({
   username: z.string(),
@@ -32,23 +33,13 @@ const accountDetail = accountView.extend({
 export const accountsPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
   const { temporal, repos } = deps;
 
-  const start = async (type: string, workflowId: string, args: unknown[], attrs: { account: string; domain: string; node: string }) => {
-    await temporal.workflow.start(type, {
-      taskQueue: CONTROL_TASK_QUEUE,
-      workflowId,
-      args,
-      typedSearchAttributes: startAttributes(attrs),
-    });
-  };
-
   app.post('/api/v1/accounts', {
     config: { access: 'admin' },
     schema: { body: provisionAccountBody, response: { 202: workflowStarted, 400: errorBody, 409: errorBody } },
   }, async (request, reply) => {
     const body = request.body;
-    const nodeId = body.node ?? deps.defaultNode;
-    const node = await repos.nodes.get(nodeId);
-    if (!node) throw new ApiError(400, 'bad_request', `invalid body.node: unknown node ${nodeId}`, [{ field: 'body.node', message: 'unknown node' }]);
+    const node = await targetNode(deps, body.node);
+    const nodeId = node.id;
     const workflowId = workflowIds.provision(body.username, ulid().toLowerCase());
     const dbUser = body.database ? (body.database.user ?? body.database.name) : undefined;
     const input: ProvisionAccountInput = {
@@ -62,8 +53,7 @@ export const accountsPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (a
       tls: body.tls,
     };
     await reserveAndStartProvision(deps, input, workflowId);
-    reply.header('x-correlation-id', workflowId);
-    return reply.status(202).send({ workflowId });
+    return accepted(reply, workflowId);
   });
 
   app.get('/api/v1/accounts', {
@@ -99,17 +89,16 @@ export const accountsPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (a
     };
   });
 
-  const lifecycle = (action: 'suspend' | 'unsuspend' | 'deprovision', type: string, allowed: string[]) =>
+  const lifecycle = (action: 'suspend' | 'unsuspend' | 'deprovision', type: WorkflowType, allowed: string[]) =>
     async (request: { params: { username: string }; principal: unknown }, reply: { header: (k: string, v: string) => unknown; status: (n: number) => { send: (b: unknown) => unknown } }) => {
       const res = await findAccount(request, request.params.username);
       const a = res.account;
       if (!allowed.includes(a.status)) throw ApiError.conflict(`account ${a.username} is ${a.status}: cannot ${action}`, a.workflowId);
       const workflowId = workflowIds[action](a.username, ulid().toLowerCase());
-      await start(type, workflowId, [{ username: a.username }], { account: a.username, domain: a.domain, node: a.nodeId });
+      await startWorkflow(temporal, { type, workflowId, args: [{ username: a.username }], attributes: { account: a.username, domain: a.domain, node: a.nodeId } });
       // The workflow revokes the account's tokens; this process must not serve them from its cache meanwhile.
       if (action === 'deprovision') deps.verifyToken.forgetAccount?.(a.username);
-      reply.header('x-correlation-id', workflowId);
-      return reply.status(202).send({ workflowId });
+      return accepted(reply as never, workflowId);
     };
 
   const lifecycleSchema = { params: usernameParam, response: { 202: workflowStarted, 400: errorBody, 404: errorBody, 409: errorBody } };

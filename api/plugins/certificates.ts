@@ -2,14 +2,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { domainSchema } from '../../common/names';
 import { errorBody, workflowStarted } from '../../common/api-schemas';
-import { CONTROL_TASK_QUEUE } from '../../common/constants';
 import { nextCursor, pageQuery, pageRequest, toPage } from '../../common/paging';
-import { startAttributes } from '../../common/search-attribute-keys';
 import { workflowIds } from '../../common/workflow-ids';
 import { CERTIFICATE_ACCOUNT_STATUSES, type AccountStatus } from '../../db/schema/accounts';
 import { ApiError } from '../api-error';
 import { accountScope } from '../auth';
 import type { AppDeps } from '../deps';
+import { accepted, startWorkflow } from '../start-workflow';
 
 const DAY_MS = 86_400_000;
 
@@ -74,14 +73,7 @@ export const certificatesPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = asyn
     // One certificate operation per domain: a request while one runs joins it (same ID back), never a second
     // renewal beside it (finding 5 of issue 11).
     const workflowId = workflowIds.certificate(domain);
-    await temporal.workflow.start('renewCertificate', {
-      taskQueue: CONTROL_TASK_QUEUE,
-      workflowId,
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      args: [{ domain }],
-      typedSearchAttributes: startAttributes({ account: owner.username, domain, node: owner.nodeId }),
-    });
-    reply.header('x-correlation-id', workflowId);
-    return reply.status(202).send({ workflowId });
+    await startWorkflow(temporal, { type: 'renewCertificate', workflowId, joinRunning: true, args: [{ domain }], attributes: { account: owner.username, domain, node: owner.nodeId } });
+    return accepted(reply, workflowId);
   });
 };

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { CONTROL_TASK_QUEUE, nodeTaskQueue } from '../../common/constants';
+import { CONTROL_TASK_QUEUE, nodeTaskQueue } from '../../common/task-queues';
 import { createApiMetrics, type ApiMetrics } from '../../lib/metrics-api';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../api-error';

@@ -3,13 +3,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ulid } from 'ulid';
 import { z } from 'zod';
 import { errorBody, workflowIdParam, workflowStarted } from '../../common/api-schemas';
-import { CONTROL_TASK_QUEUE } from '../../common/constants';
 import { migrateSiteBody, resolveBody, type MigrateSiteInput } from '../../common/migration-input';
-import { startAttributes } from '../../common/search-attribute-keys';
 import { workflowIds } from '../../common/workflow-ids';
 import { ApiError } from '../api-error';
 import { claimNames, migrationFields, migrationNames } from '../name-claims';
 import type { AppDeps } from '../deps';
+import { accepted, startWorkflow } from '../start-workflow';
+import { targetNode } from '../target-node';
 
 const migrationView = z.object({
   workflowId: z.string(),
@@ -38,9 +38,8 @@ export const migrationsPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async 
     schema: { body: migrateSiteBody, response: { 202: workflowStarted, 400: errorBody, 409: errorBody } },
   }, async (request, reply) => {
     const body = request.body;
-    const nodeId = body.node ?? deps.defaultNode;
-    const node = await repos.nodes.get(nodeId);
-    if (!node) throw new ApiError(400, 'bad_request', `invalid body.node: unknown node ${nodeId}`, [{ field: 'body.node', message: 'unknown node' }]);
+    const node = await targetNode(deps, body.node);
+    const nodeId = node.id;
     const existing = await repos.accounts.get(body.account);
     if (existing && (existing.domain !== body.domain || existing.nodeId !== nodeId)) {
       throw ApiError.conflict(`account ${body.account} exists for ${existing.domain} on node ${existing.nodeId}`, existing.workflowId, [{ field: 'body.account', message: 'exists for another domain or node' }]);
@@ -53,18 +52,12 @@ export const migrationsPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async 
     await claimNames(repos, { account: body.account, workflowId, names: migrationNames(body) }, migrationFields);
     const input: MigrateSiteInput = { domain: body.domain, account: body.account, node: nodeId, nodeIp: node.ip, cutover: body.cutover, source: body.source };
     try {
-      await temporal.workflow.start('migrateSite', {
-        taskQueue: CONTROL_TASK_QUEUE,
-        workflowId,
-        args: [input],
-        typedSearchAttributes: startAttributes({ account: body.account, domain: body.domain, node: nodeId }),
-      });
+      await startWorkflow(temporal, { type: 'migrateSite', workflowId, args: [input], attributes: { account: body.account, domain: body.domain, node: nodeId } });
     } catch (err) {
       await repos.names.release({ account: body.account, workflowId }).catch(() => undefined);
       throw err;
     }
-    reply.header('x-correlation-id', workflowId);
-    return reply.status(202).send({ workflowId });
+    return accepted(reply, workflowId);
   });
 
   app.get('/api/v1/migrations', {

@@ -1,14 +1,16 @@
 import type { WorkflowExecutionDescription } from '@temporalio/client';
-import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
+import { arrayFromPayloads, type LoadedDataConverter, type Payload } from '@temporalio/common';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ulid } from 'ulid';
 import { z } from 'zod';
 import type { ProvisionAccountInput } from '../../common/account-input';
 import { errorBody, workflowIdParam, workflowStarted } from '../../common/api-schemas';
-import { startAttributes } from '../../common/search-attribute-keys';
+import { workflowIds } from '../../common/workflow-ids';
+import { isWorkflowType } from '../../common/workflow-types';
 import { ApiError } from '../api-error';
 import type { AppDeps } from '../deps';
 import { reserveAndStartProvision } from '../provision-start';
+import { accepted, startWorkflow } from '../start-workflow';
 import { summarize } from '../workflow-view';
 
 /** Statuses a workflow may be retried from: it ended without doing its job. */
@@ -17,11 +19,14 @@ const RETRYABLE = new Set(['failed', 'cancelled', 'terminated', 'timed_out']);
 /** The memo key linking a retry to the run it repeats (visible in Temporal Web and to `describe`). */
 export const RETRY_OF_MEMO = 'retryOf';
 
-/** Same prefix (`provision-acme-`), fresh unique suffix: a retry is findable by the same ID search. */
-export function retryWorkflowId(oldId: string): string {
-  const cut = oldId.lastIndexOf('-');
-  const prefix = cut > 0 ? oldId.slice(0, cut) : oldId;
-  return `${prefix.slice(0, 170)}-${ulid().toLowerCase()}`;
+/**
+ * The arguments of a start event, through the client's own data converter (the codec decrypts in memory only):
+ * codecs in reverse order, then the payload converter, with the SDK's public API only.
+ */
+async function decodeArgs(converter: LoadedDataConverter, payloads: Payload[] | null | undefined): Promise<unknown[]> {
+  let decoded = payloads ?? [];
+  for (const codec of [...converter.payloadCodecs].reverse()) decoded = await codec.decode(decoded);
+  return arrayFromPayloads(converter.payloadConverter, decoded);
 }
 
 /**
@@ -48,28 +53,22 @@ export const retryPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app,
       throw err;
     }
     const summary = summarize(info as unknown as Parameters<typeof summarize>[0]);
+    if (!isWorkflowType(summary.type)) throw ApiError.conflict(`workflow ${oldId} is of type ${summary.type}, which this API does not start`, oldId);
     if (!RETRYABLE.has(summary.status)) throw ApiError.conflict(`workflow ${oldId} is ${summary.status}: only a failed, cancelled, terminated or timed-out workflow can be retried`, oldId);
 
     const history = await handle.fetchHistory();
     const startedEvent = history.events?.[0]?.workflowExecutionStartedEventAttributes;
     if (!startedEvent) throw new Error(`history of ${oldId} has no start event`);
-    const args = await decodeArrayFromPayloads(temporal.workflow.options.loadedDataConverter, startedEvent.input?.payloads);
+    const args = await decodeArgs(temporal.workflow.options.loadedDataConverter, startedEvent.input?.payloads as Payload[] | null | undefined);
 
-    const workflowId = retryWorkflowId(oldId);
+    const workflowId = workflowIds.retry(oldId, ulid().toLowerCase());
     const memo = { [RETRY_OF_MEMO]: oldId };
     if (summary.type === 'provisionAccount') {
       await reserveAndStartProvision(deps, args[0] as ProvisionAccountInput, workflowId, memo);
     } else {
-      await temporal.workflow.start(summary.type, {
-        taskQueue: info.taskQueue,
-        workflowId,
-        args,
-        memo,
-        typedSearchAttributes: startAttributes({ account: summary.account ?? undefined, domain: summary.domain ?? undefined, node: summary.node ?? undefined }),
-      });
+      await startWorkflow(temporal, { type: summary.type, workflowId, args, memo, attributes: summary });
     }
     request.log.info({ correlationId: workflowId, retryOf: oldId }, 'workflow retried');
-    reply.header('x-correlation-id', workflowId);
-    return reply.status(202).send({ workflowId, retryOf: oldId });
+    return accepted(reply, workflowId, { retryOf: oldId });
   });
 };

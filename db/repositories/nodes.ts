@@ -1,6 +1,6 @@
 import { asc, eq } from 'drizzle-orm';
 import type { Db } from '../client';
-import { nodeTaskQueue } from '../../common/constants';
+import { nodeTaskQueue } from '../../common/task-queues';
 import { nodes, type NodeRow } from '../schema';
 
 export function createNodesRepository(db: Db) {

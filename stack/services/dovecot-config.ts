@@ -1,4 +1,4 @@
-import type { MailLayout } from './mail-layout';
+import type { MailLayout } from '../../activities/mail-layout';
 
 export interface DovecotConfigInput {
   layout: MailLayout;

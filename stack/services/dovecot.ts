@@ -8,7 +8,8 @@ import type { HostingNode, StackContext } from '../context';
 import { startDaemon, type RunningDaemon } from '../daemon';
 import { assertPortsFree, canConnect } from '../ports';
 import { renderDenyDict, renderDovecotConfig, renderUsersDict } from './dovecot-config';
-import { dovecotGid, initMailLayout, mailLayout, VMAIL_GID, VMAIL_UID } from './mail-layout';
+import { mailLayout, VMAIL_GID, VMAIL_UID } from '../../activities/mail-layout';
+import { dovecotGid, initMailLayout } from './mail-dirs';
 
 const run = promisify(execFile);
 

@@ -5,7 +5,8 @@ import type { HostingNode, StackContext } from '../context';
 import { startDaemon, type RunningDaemon } from '../daemon';
 import { assertPortsFree, greets220 } from '../ports';
 import { renderEximConfig } from './exim-config';
-import { eximGid, eximUid, initMailLayout, mailLayout, type MailLayout } from './mail-layout';
+import { mailLayout, type MailLayout } from '../../activities/mail-layout';
+import { eximGid, eximUid, initMailLayout } from './mail-dirs';
 
 const run = promisify(execFile);
 

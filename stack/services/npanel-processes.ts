@@ -4,7 +4,7 @@ import type { HostingNode, StackContext } from '../context';
 import { startDaemon, type RunningDaemon } from '../daemon';
 import { processEnv } from '../env';
 import { connectTemporal, stackTemporalTarget, type StackTemporalTarget } from '../temporal-target';
-import { CONTROL_TASK_QUEUE, nodeTaskQueue } from '../../common/constants';
+import { CONTROL_TASK_QUEUE, nodeTaskQueue } from '../../common/task-queues';
 
 const { TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY } = temporal.api.enums.v1.TaskQueueType;
 

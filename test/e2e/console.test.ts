@@ -5,6 +5,8 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openFromNav } from '../support/browser';
 import { adminToken, apiCall, createToken, until } from '../support/http';
 import { loadStack } from '../support/stack';
+import { WORKFLOW_STATUSES } from '../../common/constants';
+import { WORKFLOW_TYPES } from '../../common/workflow-types';
 
 /**
  * The web console in a real Chromium against the test stack: what an operator and a customer do by hand.
@@ -163,4 +165,15 @@ test('the codec cookie: set by the API for an admin, HttpOnly and for /codec onl
   const customerPage = await signIn(await createToken(stack, 'customer', customer));
   assert.deepEqual(await customerPage.context().cookies(`${base}/codec/decode`), []);
   await customerPage.close();
+});
+
+test('the workflow filter offers every registered type and status, read from the API', async () => {
+  const page = await signIn(admin);
+  await page.goto(`${base}/#/workflows`);
+  await page.locator('#q-type option').nth(1).waitFor({ state: 'attached' });
+  const options = async (id: string) => (await page.locator(`#${id} option`).evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value))).filter(Boolean);
+  assert.deepEqual(await options('q-type'), [...WORKFLOW_TYPES]);
+  assert.deepEqual(await options('q-status'), [...WORKFLOW_STATUSES]);
+  assert.deepEqual(jsErrors(page), []);
+  await page.close();
 });

@@ -18,6 +18,7 @@ import {
   traceAccount,
   uniqueName,
 } from '../support/accounts';
+import { CONTROL_TASK_QUEUE } from '../../common/task-queues';
 
 // The record case uses a trigger rather than a REVOKE: the inventory user's INSERT is a database-level grant
 // (it cannot be revoked for one table), and open sessions keep database privileges until their next USE.
@@ -126,7 +127,7 @@ test('reserve: a workflow whose domain another account holds fails at reserve an
     const client = stackClient(connection, stack);
     const workflowId = `provision-${intruder.username}-direct`;
     await client.workflow.start('provisionAccount', {
-      taskQueue: 'npanel',
+      taskQueue: CONTROL_TASK_QUEUE,
       workflowId,
       args: [{ ...intruder, nodeIp: stack.file.node.ip, database: { ...intruder.database, user: intruder.database.name }, tls: false }],
       typedSearchAttributes: startAttributes({ account: intruder.username, domain: intruder.domain, node: 'b' }),

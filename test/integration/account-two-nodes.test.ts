@@ -7,6 +7,7 @@ import { Connection, Client } from '@temporalio/client';
 import { imapLoginWorks } from '../support/imap';
 import { loadStack } from '../support/stack';
 import { adminPool, apiClient, ftpUpload, httpGet, inventoryPool, NOTHING, nodePaths, strongPassword, traceAccount, uniqueName } from '../support/accounts';
+import { CONTROL_TASK_QUEUE } from '../../common/task-queues';
 
 /**
  * An account placed on node b: its files live under <home>/nodes/b, node b's daemons serve it, node a has
@@ -109,7 +110,7 @@ test('an account on node b lives on node b only, and only node b\'s worker touch
       assert.equal(s.identity.split('@')[0], String(pidB), `${s.type} started by node b's worker (${s.identity})`);
     }
     // Control steps (inventory, DNS) belong to the control queue, which node a's worker polls.
-    for (const s of started.filter((x) => x.queue === 'npanel')) assert.equal(s.identity.split('@')[0], String(pidA), s.type);
+    for (const s of started.filter((x) => x.queue === CONTROL_TASK_QUEUE)) assert.equal(s.identity.split('@')[0], String(pidA), s.type);
   } finally {
     await connection.close();
   }

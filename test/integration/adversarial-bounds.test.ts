@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import { after, test } from 'node:test';
 import { Connection } from '@temporalio/client';
-import { CONTROL_TASK_QUEUE } from '../../common/constants';
+import { CONTROL_TASK_QUEUE } from '../../common/task-queues';
 import { apiClient, inventoryPool, uniqueName } from '../support/accounts';
 import { adminToken, apiCall, createToken, until } from '../support/http';
 import { loadStack, stackClient } from '../support/stack';

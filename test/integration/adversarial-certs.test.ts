@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import tls from 'node:tls';
 import { after, before, test } from 'node:test';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
-import { CONTROL_TASK_QUEUE } from '../../common/constants';
+import { CONTROL_TASK_QUEUE } from '../../common/task-queues';
 import { apiClient, uniqueName } from '../support/accounts';
 import { loadStack, stackClient } from '../support/stack';
 

@@ -10,7 +10,7 @@ import { repoRoot } from '../../config/load';
 import { after, before, test } from 'node:test';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { CONTROL_TASK_QUEUE } from '../../common/constants';
+import { CONTROL_TASK_QUEUE } from '../../common/task-queues';
 import { workflowIds } from '../../common/workflow-ids';
 import { adminToken, apiCall, createToken, until } from '../support/http';
 import { loadStack } from '../support/stack';

@@ -4,7 +4,7 @@ import { Connection } from '@temporalio/client';
 import mysql from 'mysql2/promise';
 import { migrateSiteBody, type MigrateSiteInput } from '../../common/migration-input';
 import type { ProvisionAccountInput } from '../../common/account-input';
-import { CONTROL_TASK_QUEUE } from '../../common/constants';
+import { CONTROL_TASK_QUEUE } from '../../common/task-queues';
 import { adminPool, apiClient, dig, dbLogin, httpGet, inventoryPool, nodePaths, pdnsZones, strongPassword, uniqueName } from '../support/accounts';
 import { loadStack, stackClient } from '../support/stack';
 import { migrationBody } from './migration-helpers';

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { nodeTaskQueue } from '../../common/constants';
+import { nodeTaskQueue } from '../../common/task-queues';
 import { queueHasPollers } from '../../stack/services/npanel-processes';
 import { inventoryPool } from '../support/accounts';
 import * as peers from '../support/hostile-peers';

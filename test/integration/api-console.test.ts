@@ -9,6 +9,7 @@ import { repoRoot } from '../../config/load';
 import { apiClient } from '../support/accounts';
 import { adminToken, apiCall, createToken, until } from '../support/http';
 import { loadStack, stackClient } from '../support/stack';
+import { CONTROL_TASK_QUEUE } from '../../common/task-queues';
 
 /**
  * The console's API: OpenAPI docs, the SSE stream of a workflow, retry, token management (CLI and API),
@@ -94,7 +95,7 @@ test('the events stream of an unknown workflow is a JSON 404', async () => {
 
 test('POST /api/v1/workflows/:id/retry starts the same input under a new ID linked to the old one', async () => {
   const oldId = `timer-${rand()}`;
-  await client.workflow.start('waitForTimer', { taskQueue: 'npanel', workflowId: oldId, args: [{ ms: 60_000, label: 'retry me' }] });
+  await client.workflow.start('waitForTimer', { taskQueue: CONTROL_TASK_QUEUE, workflowId: oldId, args: [{ ms: 60_000, label: 'retry me' }] });
   started.push(oldId);
   const early = await apiCall(base, `/api/v1/workflows/${oldId}/retry`, { method: 'POST', token: admin, body: {} });
   assert.equal(early.status, 409, 'a running workflow is not retried');

@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import { Connection, type Client } from '@temporalio/client';
 import { until as pollUntil } from '../support/http';
 import { loadStack, stackClient } from '../support/stack';
+import { CONTROL_TASK_QUEUE } from '../../common/task-queues';
 
 /**
  * The generic workflow routes of the API against the harness stack, with workflows started by a real Temporal
@@ -39,7 +40,7 @@ const rand = () => crypto.randomBytes(6).toString('hex');
 
 async function startTimer(ms: number, label: string): Promise<string> {
   const workflowId = `timer-${rand()}`;
-  await client.workflow.start('waitForTimer', { taskQueue: 'npanel', workflowId, args: [{ ms, label }] });
+  await client.workflow.start('waitForTimer', { taskQueue: CONTROL_TASK_QUEUE, workflowId, args: [{ ms, label }] });
   started.push(workflowId);
   return workflowId;
 }

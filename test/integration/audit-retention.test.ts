@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import { after, test } from 'node:test';
 import { Connection, type Client } from '@temporalio/client';
 import { inArray, like, sql } from 'drizzle-orm';
-import { CONTROL_TASK_QUEUE } from '../../common/constants';
+import { CONTROL_TASK_QUEUE } from '../../common/task-queues';
 import { loadTemporalYaml } from '../../config/load';
 import { createDb } from '../../db/client';
 import { createRepositories } from '../../db/repositories';

@@ -8,6 +8,7 @@ import { workflowIds } from '../../common/workflow-ids';
 import { temporalBinary } from '../../stack/services/temporal';
 import { apiClient, inventoryPool, nodePaths, uniqueName } from '../support/accounts';
 import { loadStack, stackClient } from '../support/stack';
+import { CONTROL_TASK_QUEUE } from '../../common/task-queues';
 
 /**
  * Certificates end to end against the harness stack: Pebble issues over HTTP-01 served by the node's nginx,
@@ -89,7 +90,7 @@ test('issuance: provisionAccount with tls serves a Pebble certificate for the do
 test('rollback: a renewal whose install breaks nginx (bad key) leaves the previous certificate served and says why', async () => {
   const before = snapshot(issued.domain);
   const workflowId = `renew-${issued.domain}-drill-${Date.now()}`;
-  const err = await client.workflow.execute('renewCertificate', { taskQueue: 'npanel', workflowId, args: [{ domain: issued.domain, fault: 'corrupt-key' }] }).then(() => null, (e: unknown) => e);
+  const err = await client.workflow.execute('renewCertificate', { taskQueue: CONTROL_TASK_QUEUE, workflowId, args: [{ domain: issued.domain, fault: 'corrupt-key' }] }).then(() => null, (e: unknown) => e);
   assert.ok(err instanceof WorkflowFailedError, String(err));
   assert.match((err.cause as Error).message, /rolled back: .*nginx rejected .*key values mismatch/);
   assert.equal(served(issued.domain).serial, issued.serial, 'the previous certificate is still served');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Connection, type Client } from '@temporalio/client';
-import { CONTROL_TASK_QUEUE } from '../../common/constants';
+import { CONTROL_TASK_QUEUE } from '../../common/task-queues';
 import { workflowIds } from '../../common/workflow-ids';
 import { adminPool, apiClient, inventoryPool, NOTHING, nodePaths, sleep, strongPassword, traceAccount, uniqueName } from '../support/accounts';
 import { startFaultStack, type FaultStack } from '../support/fault-stack';

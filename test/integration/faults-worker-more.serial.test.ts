@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Connection, type Client } from '@temporalio/client';
 import { and, inArray, lt } from 'drizzle-orm';
-import { CONTROL_TASK_QUEUE } from '../../common/constants';
+import { CONTROL_TASK_QUEUE } from '../../common/task-queues';
 import { workflowIds } from '../../common/workflow-ids';
 import { createDb } from '../../db/client';
 import { createRepositories } from '../../db/repositories';

@@ -6,6 +6,7 @@ import { startFaultStack, type FaultStack } from '../support/fault-stack';
 import { faultRandom } from '../support/fault-seed';
 import { stackClient } from '../support/stack';
 import { checkConsistency } from './faults-consistency';
+import { CONTROL_TASK_QUEUE } from '../../common/task-queues';
 
 /**
  * SIGKILL of the worker at random points, for every account workflow type and the timer: 10 trials of each,
@@ -82,7 +83,7 @@ test('worker SIGKILLed at random points: every workflow completes or rolls back,
     deprovisionAccount: async (i) => (await api('DELETE', `/api/v1/accounts/${toDeprovision[i]}`)).body.workflowId,
     waitForTimer: async (i) => {
       const workflowId = `timer-fault-${seed}-${i}`;
-      await client.workflow.start('waitForTimer', { taskQueue: 'npanel', workflowId, args: [{ ms: between(500, 4000), label: `t${i}` }] });
+      await client.workflow.start('waitForTimer', { taskQueue: CONTROL_TASK_QUEUE, workflowId, args: [{ ms: between(500, 4000), label: `t${i}` }] });
       return workflowId;
     },
   };

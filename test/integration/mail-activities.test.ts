@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { createMailActivities } from '../../activities/mail';
-import { mailLayout, VMAIL_GID, VMAIL_UID } from '../../stack/services/mail-layout';
+import { mailLayout, VMAIL_GID, VMAIL_UID } from '../../activities/mail-layout';
 import { ImapClient, imapLoginWorks } from '../support/imap';
 import { sendMail } from '../support/smtp';
 import { loadStack } from '../support/stack';

@@ -14,6 +14,7 @@ import type { StackFile } from '../../stack/stack-file';
 import { apiClient } from '../support/accounts';
 import { stackClient, type LoadedStack } from '../support/stack';
 import { stackHome } from '../../stack/state-home';
+import { CONTROL_TASK_QUEUE } from '../../common/task-queues';
 
 /**
  * The restart proof, end to end through the real CLI: a stack of its own (own home, own ports), a durable timer
@@ -143,7 +144,7 @@ test('a workflow and stored data survive down + up', { timeout: 300_000 }, async
   // A durable timer, started before the other data so it has the longest head start.
   const workflowId = `timer-restart-${tag}`;
   const label = `restart-${tag}`;
-  await withTemporal((c) => c.workflow.start('waitForTimer', { taskQueue: 'npanel', workflowId, args: [{ ms: TIMER_MS, label }] }));
+  await withTemporal((c) => c.workflow.start('waitForTimer', { taskQueue: CONTROL_TASK_QUEUE, workflowId, args: [{ ms: TIMER_MS, label }] }));
 
   // Data in MariaDB and in PowerDNS.
   const db = `restart_probe_${tag}`;

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../common/constants';
 import { loadStack } from '../support/stack';
+import { CONTROL_TASK_QUEUE } from '../../common/task-queues';
 
 /**
  * The Temporal side of the stack as an operator sees it with the real `temporal` CLI: the namespace, the
@@ -56,9 +57,9 @@ async function pollers(queue: string, type: 'workflow' | 'activity'): Promise<{ 
 }
 
 test('workers poll the control queue and each node queue', async () => {
-  const control = await pollers('npanel', 'workflow');
+  const control = await pollers(CONTROL_TASK_QUEUE, 'workflow');
   assert.ok(control.length > 0, 'nobody polls workflow tasks on npanel');
-  assert.ok((await pollers('npanel', 'activity')).length > 0, 'nobody polls activity tasks on npanel');
+  assert.ok((await pollers(CONTROL_TASK_QUEUE, 'activity')).length > 0, 'nobody polls activity tasks on npanel');
   const nodeA = await pollers('npanel-node-a', 'activity');
   const nodeB = await pollers('npanel-node-b', 'activity');
   assert.ok(nodeA.length > 0, 'nobody polls npanel-node-a');

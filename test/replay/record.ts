@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { CONTROL_TASK_QUEUE } from '../../common/constants';
+import { CONTROL_TASK_QUEUE } from '../../common/task-queues';
 import { workflowIds } from '../../common/workflow-ids';
 import { codecFromConfig } from '../../lib/codec';
 import { apiClient, uniqueName } from '../support/accounts';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { ftpLayout } from '../../stack/services/pureftpd';
-import { mailLayout } from '../../stack/services/mail-layout';
+import { mailLayout } from '../../activities/mail-layout';
 import { nginxLayout } from '../../stack/services/nginx';
 import type { HostingNode } from '../../stack/context';
 import { adminToken, apiCall } from './http';

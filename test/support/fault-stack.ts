@@ -13,7 +13,7 @@ import { processEnv } from '../../stack/env';
 import { startMariadb } from '../../stack/services/mariadb';
 import { startPowerdns } from '../../stack/services/powerdns';
 import { startTemporal } from '../../stack/services/temporal';
-import { CONTROL_TASK_QUEUE, nodeTaskQueue } from '../../common/constants';
+import { CONTROL_TASK_QUEUE, nodeTaskQueue } from '../../common/task-queues';
 import type { LoadedStack } from './stack';
 import { stackHome } from '../../stack/state-home';
 

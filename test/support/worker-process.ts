@@ -6,7 +6,7 @@ import pino from 'pino';
 import { hostingNodes, createStackContext } from '../../stack/context';
 import { processEnv } from '../../stack/env';
 import { queueHasPollers } from '../../stack/services/npanel-processes';
-import { nodeTaskQueue } from '../../common/constants';
+import { nodeTaskQueue } from '../../common/task-queues';
 import type { LoadedStack } from './stack';
 
 /**

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { CONTROL_TASK_QUEUE, nodeTaskQueue } from '../../common/constants';
+import { CONTROL_TASK_QUEUE, nodeTaskQueue } from '../../common/task-queues';
 import { WORKFLOW_BUNDLE_PATH } from '../../worker/bundle';
 import type { SweepTotals } from '../../workflows/certificate-renewal-sweep';
 import { startDevServer, type DevServer } from '../support/temporal-dev-server';

@@ -29,7 +29,7 @@ function validEnv(): NodeJS.ProcessEnv {
 
 test('a complete environment plus temporal.yaml gives a typed config', () => {
   const config = loadConfig(validEnv());
-  assert.equal(config.temporal.taskQueues.control, 'npanel');
+  assert.equal(config.temporal.namespace, 'default');
   assert.deepEqual(config.workerRoles, ['control', 'node']);
   assert.equal(config.api.port, 8080);
   assert.deepEqual(config.dns.nameservers, ['ns1.x.']);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { renderDenyDict, renderDovecotConfig, renderUsersDict } from '../../stack/services/dovecot-config';
 import { renderEximConfig } from '../../stack/services/exim-config';
-import { mailLayout } from '../../stack/services/mail-layout';
+import { mailLayout } from '../../activities/mail-layout';
 
 const layout = mailLayout({ dir: '/srv/npanel/nodes/a' });
 const dovecot = (over: Partial<Parameters<typeof renderDovecotConfig>[0]> = {}) =>

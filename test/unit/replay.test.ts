@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { repoRoot } from '../../config/load';
+import { WORKFLOW_TYPES } from '../../common/workflow-types';
 import { WORKFLOW_BUNDLE_PATH } from '../../worker/bundle';
 import { loadFixtures } from '../replay/history-file';
 
@@ -23,15 +22,9 @@ const REPLAY_OPTIONS = {
   sinks: { metrics: { workflowStarted: { fn: () => undefined }, workflowClosed: { fn: () => undefined } } },
 };
 
-/** Every type the worker registers (the barrel's exports). */
-function workflowTypes(): string[] {
-  const barrel = fs.readFileSync(path.join(repoRoot(), 'workflows', 'index.ts'), 'utf8');
-  return [...barrel.matchAll(/export \{ (\w+) \} from/g)].map((m) => m[1]!);
-}
-
 test('every workflow type has at least one recorded history', () => {
   const recorded = new Set(fixtures.map((f) => f.workflowType));
-  const missing = workflowTypes().filter((t) => !recorded.has(t));
+  const missing = WORKFLOW_TYPES.filter((t) => !recorded.has(t));
   assert.deepEqual(missing, [], `no replay fixture for ${missing.join(', ')}: record one with test/replay/record.ts`);
 });
 

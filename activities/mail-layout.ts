@@ -1,10 +1,9 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import type { HostingNode } from '../context';
 
 /**
- * Every path of one hosting node's mail service, under `<node.dir>/mail/`. Dovecot, Exim and the mail
- * activities all read this one map, so a path is named once.
+ * Every path of one hosting node's mail service, under `<node.dir>/mail/` (`NPANEL_MAIL_LAYOUT_ROOT` in
+ * production). The mail activities, and the stack's Dovecot and Exim, all read this one map, so a path is
+ * named once.
  *
  * The mailbox database is a folder of small files, one per mailbox, domain or suspension (`db/`), not one
  * shared list: Dovecot reads a user's file on every login (dict `fs:posix`, no cache) and Exim checks a
@@ -44,7 +43,7 @@ export interface MailLayout {
   eximTlsKey: string;
 }
 
-export function mailLayout(node: Pick<HostingNode, 'dir'>): MailLayout {
+export function mailLayout(node: { dir: string }): MailLayout {
   const dir = path.join(node.dir, 'mail');
   const dovecotDir = path.join(dir, 'dovecot');
   const dbDir = path.join(dir, 'db');
@@ -76,46 +75,3 @@ export function mailLayout(node: Pick<HostingNode, 'dir'>): MailLayout {
 /** Numeric owner of every maildir (no system account needed: Dovecot accepts a bare uid >= first_valid_uid). */
 export const VMAIL_UID = 5000;
 export const VMAIL_GID = 5000;
-
-/** A system group's id (`dovecot`, `Debian-exim`), read from /etc/group: the daemons' packages create them. */
-export function groupId(name: string): number {
-  const line = fs.readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
-  const gid = line ? Number(line.split(':')[2]) : NaN;
-  if (!Number.isInteger(gid)) throw new Error(`group "${name}" not found (is its package installed?)`);
-  return gid;
-}
-
-/** A system user's id, read from /etc/passwd. */
-export function userId(name: string): number {
-  const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
-  const uid = line ? Number(line.split(':')[2]) : NaN;
-  if (!Number.isInteger(uid)) throw new Error(`user "${name}" not found (is its package installed?)`);
-  return uid;
-}
-
-/** Dovecot's auth process runs as `dovecot`: it reads the user records. */
-export const dovecotGid = () => groupId('dovecot');
-/** Exim gives up root under `-C` and runs as `Debian-exim`: it lists the database folders (dsearch). */
-export const eximGid = () => groupId('Debian-exim');
-export const eximUid = () => userId('Debian-exim');
-
-/**
- * Creates what is absent and keeps what exists (mailboxes, maildirs, suspensions survive restarts).
- * Who may see what: the database folders are root:Debian-exim 0751 (Exim lists them to check recipients,
- * everyone else may only traverse them) and each record inside is root:dovecot 0640 (only Dovecot's auth
- * reads password hashes). Users of the machine can thus neither list mailboxes nor read a hash.
- */
-export function initMailLayout(layout: MailLayout): void {
-  const eximGroup = eximGid();
-  fs.mkdirSync(layout.dir, { recursive: true, mode: 0o755 });
-  fs.mkdirSync(layout.dovecotDir, { recursive: true, mode: 0o755 });
-  // Dovecot fixes the modes of base_dir itself; state_dir holds only its own small state files.
-  fs.mkdirSync(layout.dovecotBaseDir, { recursive: true, mode: 0o755 });
-  fs.mkdirSync(layout.dovecotStateDir, { recursive: true, mode: 0o750 });
-  for (const dir of [layout.dbDir, layout.usersDir, layout.domainsDir, layout.suspendedDir]) {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o751 });
-    fs.chownSync(dir, 0, eximGroup);
-    fs.chmodSync(dir, 0o751);
-  }
-  fs.mkdirSync(layout.vmailDir, { recursive: true, mode: 0o755 });
-}

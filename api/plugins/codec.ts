@@ -35,7 +35,8 @@ export const codecPlugin: FastifyPluginAsyncZod<{ codec: PayloadCodec; temporalU
       reply.header('vary', 'origin');
     }
   });
-  app.options('/codec/:op', { config: { access: 'public' } }, async (_request, reply) => reply.status(204).send());
+  // The CORS preflight is HTTP plumbing for Temporal Web, not an API operation: kept out of the OpenAPI.
+  app.options('/codec/:op', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) => reply.status(204).send());
 
   for (const op of ['decode', 'encode'] as const) {
     app.post(`/codec/${op}`, {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NO_HIDDEN_CHARACTERS } from '../common/account-input';
 import { errorBody } from '../common/api-schemas';
 
 /** A route as the docs plugin collects it (api/plugins/docs.ts). */
@@ -15,11 +16,34 @@ export interface CollectedRoute {
  */
 export const EVENT_STREAM = 'text/event-stream';
 
+/**
+ * The hidden-characters pattern is `\p{…}`, which needs ECMAScript's `u` flag: JSON Schema clients and fuzzers
+ * cannot use it. Every name field that carries it also carries a closed ASCII pattern (or publishes one,
+ * `domainSchema`), which already excludes each such character, so the document states the ASCII one alone.
+ */
+function dropUnicodePropertyPattern(js: Record<string, unknown>): void {
+  const allOf = js.allOf as Record<string, unknown>[] | undefined;
+  if (allOf) {
+    const kept = allOf.filter((part) => part.pattern !== NO_HIDDEN_CHARACTERS.source);
+    if (kept.length === 1 && kept.length < allOf.length) {
+      delete js.allOf;
+      Object.assign(js, kept[0]);
+    } else js.allOf = kept;
+  }
+}
+
+/** One event of a stream as OpenAPI tools parse it (its fields; `data` is JSON text: see api/plugins/events.ts). */
+const SSE_EVENT = {
+  type: 'object',
+  properties: { event: { type: 'string' }, data: { type: 'string' }, id: { type: 'string' }, retry: { type: 'integer' } },
+  required: ['data'],
+};
+
 /** Zod to JSON Schema; transforms and refinements have no JSON form, so they are described by their input. */
 function jsonSchema(schema: unknown, io: 'input' | 'output'): unknown {
   if (!(schema instanceof z.ZodType)) return schema ?? undefined;
   try {
-    return z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'openapi-3.0' });
+    return z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'openapi-3.0', override: ({ jsonSchema: js }) => dropUnicodePropertyPattern(js as Record<string, unknown>) });
   } catch {
     return {};
   }
@@ -70,7 +94,7 @@ function operation(route: CollectedRoute) {
     responses[code] = code === '204' ? { description: 'no content' } : { description: code, content: { 'application/json': { schema: jsonSchema(schema, 'output') } } };
   }
   if ([s.produces].flat().includes(EVENT_STREAM)) {
-    responses['200'] ??= { description: 'Server-Sent Events, until the workflow closes', content: { [EVENT_STREAM]: { schema: { type: 'string' } } } };
+    responses['200'] ??= { description: 'Server-Sent Events, until the workflow closes', content: { [EVENT_STREAM]: { schema: SSE_EVENT } } };
   }
   for (const [code, description] of Object.entries(layerStatuses(route, hasPathParams))) {
     responses[code] ??= { description, content: errorJson() };

@@ -50,12 +50,25 @@ export function domainProblem(v: string): string | null {
   return null;
 }
 
+const PUBLISHED_LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+const CANONICAL_DOMAIN_PATTERN = `^(?:${PUBLISHED_LABEL}\\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$`;
+
+/**
+ * What the published schema (OpenAPI) says a refinement refuses, built from the same constant the refinement
+ * checks, so the document and the check cannot drift apart.
+ */
+function publishedRefusal(names: ReadonlySet<string>) {
+  return { not: { enum: [...names] } };
+}
+const DOUBLE_DOT = /\.\./;
+
 /** A name field: hidden characters refused first (never trimmed or mapped away), then trimmed and lowercased. */
 const nameString = () => z.string().regex(NO_HIDDEN_CHARACTERS, HIDDEN_CHARACTERS_MESSAGE).trim().toLowerCase();
 
 export const usernameSchema = nameString()
   .regex(/^[a-z][a-z0-9]{0,15}$/, 'must be 1-16 lowercase letters and digits, starting with a letter')
-  .refine((v) => !RESERVED_USERNAMES.has(v), 'is a reserved name');
+  .refine((v) => !RESERVED_USERNAMES.has(v), 'is a reserved name')
+  .meta(publishedRefusal(RESERVED_USERNAMES));
 
 export const domainSchema = z
   .string()
@@ -66,25 +79,34 @@ export const domainSchema = z
   .superRefine((v, ctx) => {
     const problem = domainProblem(v);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
+  })
+  // The published form (OpenAPI): the canonical ASCII name. The API also takes uppercase, a trailing dot and
+  // IDN and normalises them; the rule itself is domainProblem (the TLD published letter-first, as every TLD is).
+  .meta({ pattern: CANONICAL_DOMAIN_PATTERN, minLength: 3, maxLength: 253 });
 
 export const passwordSchema = z
   .string()
   .min(10, 'must be at least 10 characters')
   .max(128, 'must be at most 128 characters')
-  .refine((v) => !/[\x00-\x1f\x7f]/.test(v), 'must not contain control characters')
-  .refine((v) => /[A-Za-z]/.test(v) && /[^A-Za-z]/.test(v), 'must mix letters with digits or symbols')
+  // Patterns, not refinements, so the published schema states them (JSON Schema patterns are unanchored).
+  .regex(/^[^\x00-\x1f\x7f]*$/, 'must not contain control characters')
+  .regex(/[A-Za-z]/, 'must mix letters with digits or symbols')
+  .regex(/[^A-Za-z]/, 'must mix letters with digits or symbols')
   .refine((v) => new Set(v).size >= 5, 'is too weak (too few distinct characters)');
 
 export const mailLocalSchema = nameString()
   .regex(/^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$/, 'must be 1-64 of a-z 0-9 . _ - (starting and ending with a letter or digit)')
-  .refine((v) => !v.includes('..'), 'must not contain ".."');
+  .refine((v) => !DOUBLE_DOT.test(v), 'must not contain ".."')
+  .meta({ not: { pattern: DOUBLE_DOT.source } });
 
 export const databaseNameSchema = nameString()
   .regex(/^[a-z][a-z0-9_]{0,31}$/, 'must be 1-32 of a-z 0-9 _, starting with a letter')
-  .refine((v) => !RESERVED_DATABASES.has(v), 'is a reserved name');
+  .refine((v) => !RESERVED_DATABASES.has(v), 'is a reserved name')
+  .meta(publishedRefusal(RESERVED_DATABASES));
 
-export const databaseUserSchema = databaseNameSchema.refine((v) => !RESERVED_DATABASE_USERS.has(v), 'is a reserved name');
+export const databaseUserSchema = databaseNameSchema
+  .refine((v) => !RESERVED_DATABASE_USERS.has(v), 'is a reserved name')
+  .meta(publishedRefusal(new Set([...RESERVED_DATABASES, ...RESERVED_DATABASE_USERS])));
 
 /**
  * A closed object: an unknown key is an error named by its own path (`body.foo`, `body.ftp.user`), where

@@ -17,6 +17,12 @@ const tokenView = z.object({
   revokedAt: z.string().nullable(),
 });
 
+/**
+ * A token id in the path: digits only, as the schema publishes it (a coerced number took ` 1`, `1e0`, `0x1`).
+ * At most 15 digits, so every id is a safe integer.
+ */
+const tokenId = z.string().regex(/^[1-9][0-9]{0,14}$/, 'a token id (a positive whole number)').transform(Number);
+
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 /** Token management for administrators (the CLI does the same through `bin/npanel token`). Never shows a hash. */
@@ -51,7 +57,7 @@ export const tokensPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app
 
   app.delete('/api/v1/tokens/:id', {
     config: { access: 'admin' },
-    schema: { params: z.object({ id: z.coerce.number().int().min(1) }), response: { 204: z.null(), 404: errorBody } },
+    schema: { params: z.object({ id: tokenId }), response: { 204: z.null(), 404: errorBody } },
   }, async (request, reply) => {
     if (!(await tokens.revoke(request.params.id))) throw ApiError.notFound(`live token ${request.params.id}`);
     deps.verifyToken.forgetAll?.();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { WORKFLOW_STATUSES, WORKFLOW_TYPES } from './constants';
+import { limitParam } from './paging';
 import { WORKFLOW_ID_PATTERN } from './workflow-ids';
 
 /** Shared zod contracts of the API (requests and responses). Workflow inputs import the same schemas. */
@@ -24,7 +25,7 @@ export const workflowListQuery = z.object({
   domain: filterValue.optional(),
   /** Prefix search on the workflow ID, e.g. `provision-acme-`. */
   id: z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  limit: limitParam(500, 50),
 });
 
 export const workflowSummary = z.object({

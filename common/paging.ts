@@ -25,9 +25,25 @@ export function decodeCursor(cursor: string): string | null {
   return CURSOR_PATTERN.test(cursor) ? Buffer.from(cursor.slice(3), 'hex').toString('latin1') : null;
 }
 
+/**
+ * A `?limit=` of 1..max written in plain decimal digits, as one pattern the published schema states exactly
+ * (a coerced number also took `0x10`, `1e2` and ` 5`). `max` is a whole hundred (200, 500): the pattern is
+ * 1-99, then 100..(max-1), then max itself.
+ */
+export function limitParam(max: number, fallback: number) {
+  const hundreds = max / 100;
+  if (!Number.isInteger(hundreds) || hundreds < 2 || hundreds > 9) throw new Error(`limitParam: ${max} is not 200..900 in hundreds`);
+  const message = `a whole number from 1 to ${max}`;
+  return z
+    .string({ message })
+    .regex(new RegExp(`^(?:[1-9][0-9]?|[1-${hundreds - 1}][0-9]{2}|${max})$`), message)
+    .transform(Number)
+    .default(fallback);
+}
+
 /** `?limit=&cursor=`: limit 1..200 (default 50); a cursor that is not a `next` of ours is a 400 naming it. */
 export const pageQuery = z.object({
-  limit: z.coerce.number({ message: 'a whole number from 1 to 200' }).int('a whole number from 1 to 200').min(1).max(PAGE_LIMIT_MAX).default(PAGE_LIMIT_DEFAULT),
+  limit: limitParam(PAGE_LIMIT_MAX, PAGE_LIMIT_DEFAULT),
   cursor: z.string().regex(CURSOR_PATTERN, 'not a cursor returned as `next` by this list').optional(),
 });
 export type PageQuery = z.infer<typeof pageQuery>;

@@ -40,13 +40,18 @@ function schemathesisPath(): string {
   return found;
 }
 
+/** Runs `st` in a temporary folder (its hypothesis and schemathesis caches land there, not in the tree). */
 function run(bin: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string }> {
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'npanel-openapi-fuzz-'));
   return new Promise((resolve) => {
-    const child = spawn(bin, args, { cwd: FUZZ_DIR, env: { ...process.env, ...env } });
+    const child = spawn(bin, args, { cwd, env: { ...process.env, SCHEMATHESIS_HOOKS: path.join(FUZZ_DIR, 'schemathesis_hooks.py'), ...env } });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('close', (code) => resolve({ code: code ?? 1, out }));
+    child.once('close', (code) => {
+      fs.rmSync(cwd, { recursive: true, force: true });
+      resolve({ code: code ?? 1, out });
+    });
   });
 }
 
@@ -92,7 +97,7 @@ test('schemathesis finds no breach of the published OpenAPI contract', { timeout
   const started = performance.now();
   let failure: unknown;
   try {
-    const { code, out } = await run(st, ['--config-file', 'schemathesis.toml', '--no-color', 'run', `${base}/docs/openapi.json`, '-H', `Authorization: Bearer ${token}`], {
+    const { code, out } = await run(st, ['--config-file', path.join(FUZZ_DIR, 'schemathesis.toml'), '--no-color', 'run', `${base}/docs/openapi.json`, '-H', `Authorization: Bearer ${token}`], {
       NPANEL_FUZZ_REVOCABLE_TOKEN_ID: String(revocable.body.id),
     });
     const seconds = ((performance.now() - started) / 1000).toFixed(0);

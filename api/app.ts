@@ -2,7 +2,7 @@ import Fastify, { type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { authPlugin } from './auth';
 import type { AppDeps } from './deps';
-import { registerErrorHandler } from './error-handler';
+import { MAX_PARAM_LENGTH, registerErrorHandler, routerRefusal } from './error-handler';
 import { healthPlugin } from './plugins/health';
 import { metricsPlugin } from './plugins/metrics';
 import { workflowsPlugin } from './plugins/workflows';
@@ -30,6 +30,11 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
     requestIdHeader: false,
     // nginx on the same host proxies every port to the API: trust its X-Forwarded-For (it overwrites the client's).
     trustProxy: ['127.0.0.1', '::1'],
+    // Longer than any path parameter a schema admits (a 300-character IDN domain, percent-encoded), so an
+    // over-long one reaches validation and gets a 400 naming it; only a path beyond this is a 414.
+    maxParamLength: MAX_PARAM_LENGTH,
+    // The router's own refusals (414, a path that is not valid percent-encoding) in the API's error shape.
+    frameworkErrors: routerRefusal,
     ...options,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { ApiError } from './api-error';
 
@@ -47,4 +47,20 @@ export function registerErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
   });
+}
+
+/** Longest path parameter the router passes on (characters of the raw path, percent escapes included). */
+export const MAX_PARAM_LENGTH = 4096;
+
+/**
+ * Fastify's `frameworkErrors`: the router refuses a parameter over MAX_PARAM_LENGTH (414) or a path that is not
+ * valid percent-encoding (400) before any route runs. Answered in the same `{ error, message }` shape as every
+ * other error, without echoing the path.
+ */
+export function routerRefusal(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  if (error.statusCode === 414) {
+    reply.status(414).send({ error: 'uri_too_long', message: `a path parameter is longer than ${MAX_PARAM_LENGTH} characters` });
+    return;
+  }
+  reply.status(400).send({ error: 'bad_request', message: error.code === 'FST_ERR_BAD_URL' ? 'the path is not valid percent-encoding' : 'invalid request' });
 }

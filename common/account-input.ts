@@ -13,8 +13,10 @@ export const passwordSchema = z
   .string()
   .min(10, 'must be at least 10 characters')
   .max(128, 'must be at most 128 characters')
-  .refine((v) => !/[\x00-\x1f\x7f]/.test(v), 'must not contain control characters')
-  .refine((v) => /[A-Za-z]/.test(v) && /[^A-Za-z]/.test(v), 'must mix letters with digits or symbols')
+  // Patterns, not refinements, so the published schema states them (JSON Schema patterns are unanchored).
+  .regex(/^[^\x00-\x1f\x7f]*$/, 'must not contain control characters')
+  .regex(/[A-Za-z]/, 'must mix letters with digits or symbols')
+  .regex(/[^A-Za-z]/, 'must mix letters with digits or symbols')
   .refine((v) => new Set(v).size >= 5, 'is too weak (too few distinct characters)');
 
 /**

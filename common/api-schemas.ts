@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { WORKFLOW_STATUSES } from './constants';
-import { wholeNumberString } from './query-number';
+import { limitParam } from './paging';
 import { WORKFLOW_TYPES } from './workflow-types';
 import { WORKFLOW_ID_PATTERN } from './workflow-ids';
 
@@ -26,7 +26,7 @@ export const workflowListQuery = z.object({
   domain: filterValue.optional(),
   /** Prefix search on the workflow ID, e.g. `provision-acme-`. */
   id: z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/).optional(),
-  limit: wholeNumberString(1, 500).default(50),
+  limit: limitParam(500, 50),
 });
 
 export const workflowSummary = z.object({

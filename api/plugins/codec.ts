@@ -4,9 +4,14 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import { errorBody } from '../../common/api-schemas';
 import { ApiError } from '../api-error';
 
-const jsonPayload = z.object({ metadata: z.record(z.string(), z.string()).default({}), data: z.string().default('') });
+/** Standard base64 with padding, as Temporal's JSON payloads carry bytes (Buffer would decode anything). */
+const base64 = z.string().regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'must be base64');
+// Closed objects: Temporal sends exactly these fields, and the published schema says so.
+const jsonPayload = z.object({ metadata: z.record(z.string(), base64).default({}), data: base64.default('') }).strict();
 // `temporal workflow query --codec-endpoint` sends {} when it has nothing to decode: treat it as no payloads.
-const payloadsBody = z.object({ payloads: z.array(jsonPayload).max(1000).default([]) });
+const payloadsBody = z.object({ payloads: z.array(jsonPayload).max(1000).default([]) }).strict();
+
+const CODEC_OPS = ['decode', 'encode'] as const;
 
 const fromJson = (p: z.infer<typeof jsonPayload>): Payload => ({
   metadata: Object.fromEntries(Object.entries(p.metadata).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
@@ -35,9 +40,13 @@ export const codecPlugin: FastifyPluginAsyncZod<{ codec: PayloadCodec; temporalU
       reply.header('vary', 'origin');
     }
   });
-  app.options('/codec/:op', { config: { access: 'public' } }, async (_request, reply) => reply.status(204).send());
+  // The CORS preflight of Temporal Web: public (browsers send no credentials on it), for the two operations.
+  app.options('/codec/:op', {
+    config: { access: 'public' },
+    schema: { params: z.object({ op: z.enum(CODEC_OPS) }), response: { 204: z.null() } },
+  }, async (_request, reply) => reply.status(204).send(null));
 
-  for (const op of ['decode', 'encode'] as const) {
+  for (const op of CODEC_OPS) {
     app.post(`/codec/${op}`, {
       config: { access: 'admin' },
       schema: { body: payloadsBody, response: { 200: z.object({ payloads: z.array(jsonPayload) }), 400: errorBody } },

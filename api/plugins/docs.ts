@@ -1,46 +1,6 @@
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
-import { z } from 'zod';
-
-interface CollectedRoute {
-  method: string;
-  url: string;
-  access: string;
-  schema: Record<string, unknown>;
-}
-
-/** Zod to JSON Schema; transforms and refinements have no JSON form, so they are described by their input. */
-function jsonSchema(schema: unknown, io: 'input' | 'output'): unknown {
-  if (!(schema instanceof z.ZodType)) return schema ?? undefined;
-  try {
-    return z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'openapi-3.0' });
-  } catch {
-    return {};
-  }
-}
-
-function operation(route: CollectedRoute) {
-  const s = route.schema;
-  const parameters: unknown[] = [];
-  for (const [where, key] of [['path', 'params'], ['query', 'querystring']] as const) {
-    const js = jsonSchema(s[key], 'input') as { properties?: Record<string, unknown>; required?: string[] } | undefined;
-    for (const [name, prop] of Object.entries(js?.properties ?? {})) {
-      parameters.push({ name, in: where, required: where === 'path' || (js?.required ?? []).includes(name), schema: prop });
-    }
-  }
-  const responses: Record<string, unknown> = {};
-  for (const [code, schema] of Object.entries((s.response as Record<string, unknown> | undefined) ?? {})) {
-    responses[code] = { description: code, content: { 'application/json': { schema: jsonSchema(schema, 'output') } } };
-  }
-  if (route.access !== 'public') responses['401'] ??= { description: 'no valid bearer token' };
-  return {
-    'x-access': route.access,
-    ...(route.access === 'public' ? { security: [] } : {}),
-    ...(parameters.length ? { parameters } : {}),
-    ...(s.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(s.body, 'input') } } } } : {}),
-    responses,
-  };
-}
+import { openApiDocument, type CollectedRoute } from '../openapi-document';
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -63,18 +23,7 @@ export const docsPlugin = fp(async (app: FastifyInstance) => {
 
   let cached: { json: string; html: string } | null = null;
   const build = () => {
-    const paths: Record<string, Record<string, unknown>> = {};
-    for (const r of routes) {
-      const url = r.url.replace(/:([A-Za-z_]+)/g, '{$1}');
-      (paths[url] ??= {})[r.method.toLowerCase()] = operation(r);
-    }
-    const doc = {
-      openapi: '3.0.3',
-      info: { title: 'NPanel API', version: '1' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-      paths,
-    };
+    const doc = openApiDocument(routes);
     const rows = routes
       .map((r) => `<tr><td><code>${r.method}</code></td><td><code>${escapeHtml(r.url)}</code></td><td>${escapeHtml(r.access)}</td></tr>`)
       .join('\n');

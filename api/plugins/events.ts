@@ -7,6 +7,7 @@ import type { AppDeps } from '../deps';
 import { createStreamSlots } from '../stream-slots';
 import { describeWorkflow, type WorkflowDetail } from '../workflow-view';
 import { createWorkflowWatch } from '../workflow-watch';
+import { EVENT_STREAM } from '../openapi-document';
 import { SECURITY_HEADERS } from './security';
 
 /** How often a stream re-reads the workflow: a change reaches the browser within this plus one round trip. */
@@ -49,7 +50,8 @@ export const eventsPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app
   });
 
   app.get('/api/v1/workflows/:id/events', {
-    schema: { params: workflowIdParam, response: { 404: errorBody, 429: errorBody } },
+    // 200 is the stream itself, written by hand below (OpenAPI: `produces`, api/openapi-document.ts).
+    schema: { params: workflowIdParam, produces: [EVENT_STREAM], response: { 404: errorBody, 429: errorBody } },
   }, async (request, reply) => {
     const id = request.params.id;
     const scope = accountScope(request);
@@ -74,7 +76,7 @@ export const eventsPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app
     const res = reply.raw;
     res.writeHead(200, {
       ...SECURITY_HEADERS,
-      'content-type': 'text/event-stream; charset=utf-8',
+      'content-type': `${EVENT_STREAM}; charset=utf-8`,
       'cache-control': 'no-store',
       // nginx would otherwise buffer the stream and deliver it in lumps.
       'x-accel-buffering': 'no',

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorBody } from '../../common/api-schemas';
-import { wholeNumberString } from '../../common/query-number';
 import { tokenCreateInput } from '../../common/token-input';
 import { AccountClosingError, AccountNotFoundError } from '../../db/repositories';
 import { ApiError } from '../api-error';
@@ -17,6 +16,12 @@ const tokenView = z.object({
   lastUsedAt: z.string().nullable(),
   revokedAt: z.string().nullable(),
 });
+
+/**
+ * A token id in the path: digits only, as the schema publishes it (a coerced number took ` 1`, `1e0`, `0x1`).
+ * At most 15 digits, so every id is a safe integer.
+ */
+const tokenId = z.string().regex(/^[1-9][0-9]{0,14}$/, 'a token id (a positive whole number)').transform(Number);
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
@@ -52,7 +57,7 @@ export const tokensPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app
 
   app.delete('/api/v1/tokens/:id', {
     config: { access: 'admin' },
-    schema: { params: z.object({ id: wholeNumberString(1, Number.MAX_SAFE_INTEGER) }), response: { 204: z.null(), 404: errorBody } },
+    schema: { params: z.object({ id: tokenId }), response: { 204: z.null(), 404: errorBody } },
   }, async (request, reply) => {
     if (!(await tokens.revoke(request.params.id))) throw ApiError.notFound(`live token ${request.params.id}`);
     deps.verifyToken.forgetAll?.();

@@ -15,3 +15,11 @@ export const HIDDEN_CHARACTERS_MESSAGE = 'must not contain control or invisible 
  * then trimmed and lowercased into the one stored form that the activities check again.
  */
 export const typedName = () => z.string().regex(NO_HIDDEN_CHARACTERS, HIDDEN_CHARACTERS_MESSAGE).trim().toLowerCase();
+
+/**
+ * What the published schema (OpenAPI) says a refinement refuses, built from the same set the refinement
+ * checks, so the document and the check cannot drift apart.
+ */
+export function publishedRefusal(names: ReadonlySet<string>) {
+  return { not: { enum: [...names] } };
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { typedName } from './characters';
+import { publishedRefusal, typedName } from './characters';
 
 /**
  * The one rule for customer databases and their logins on MariaDB, and for the names a migration source
@@ -17,10 +17,13 @@ export const RESERVED_DATABASE_USERS = new Set(['root', 'mysql', 'mariadb', 'npa
 
 export const databaseNameSchema = typedName()
   .regex(DATABASE_NAME_PATTERN, DATABASE_NAME_RULE)
-  .refine((v) => !RESERVED_DATABASES.has(v), 'is a reserved name');
+  .refine((v) => !RESERVED_DATABASES.has(v), 'is a reserved name')
+  .meta(publishedRefusal(RESERVED_DATABASES));
 
 /** A login follows the database rule (it defaults to the database's name) and must not be a reserved login. */
-export const databaseUserSchema = databaseNameSchema.refine((v) => !RESERVED_DATABASE_USERS.has(v), 'is a reserved name');
+export const databaseUserSchema = databaseNameSchema
+  .refine((v) => !RESERVED_DATABASE_USERS.has(v), 'is a reserved name')
+  .meta(publishedRefusal(new Set([...RESERVED_DATABASES, ...RESERVED_DATABASE_USERS])));
 
 /** A database name in its stored form (what activities receive): the same rule, nothing folded. */
 export function isDatabaseName(value: unknown): value is string {

@@ -34,6 +34,9 @@ export function foldDomain(v: string): string {
   return HIDDEN_CHARACTERS.test(v) ? v : v.trim().toLowerCase().replace(/\.$/, '');
 }
 
+const PUBLISHED_LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+const CANONICAL_DOMAIN_PATTERN = `^(?:${PUBLISHED_LABEL}\\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$`;
+
 /** A domain as the API receives it: folded, IDN mapped to punycode, then the one rule. */
 export const domainSchema = z
   .string()
@@ -44,7 +47,10 @@ export const domainSchema = z
   .superRefine((v, ctx) => {
     const problem = domainProblem(v);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
+  })
+  // The published form (OpenAPI): the canonical ASCII name. The API also takes uppercase, a trailing dot and
+  // IDN and normalises them; the rule itself is domainProblem (the TLD published letter-first, as every TLD is).
+  .meta({ pattern: CANONICAL_DOMAIN_PATTERN, minLength: 3, maxLength: 253 });
 
 /** A domain in its stored form only (what activities receive): no folding or mapping here. */
 export const domainNameSchema = z.string().superRefine((v, ctx) => {

@@ -10,7 +10,8 @@ export const MAIL_LOCAL_RULE = 'must be 1-64 of a-z 0-9 . _ - (starting and endi
 
 export const mailLocalSchema = typedName()
   .regex(MAIL_LOCAL_PATTERN, MAIL_LOCAL_RULE)
-  .refine((v) => !v.includes('..'), 'must not contain ".."');
+  .refine((v) => !v.includes('..'), 'must not contain ".."')
+  .meta({ not: { pattern: '\\.\\.' } });
 
 /** A local part in its stored form (what activities receive): the same rule, nothing folded. */
 export function isMailLocal(value: unknown): value is string {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { typedName } from './characters';
+import { publishedRefusal, typedName } from './characters';
 
 /**
  * The one rule for an account's username: short and starting with a letter, since it is also the FTP login,
@@ -20,7 +20,8 @@ export const RESERVED_USERNAMES = new Set([
 /** A username as the API receives it (trimmed, lowercased); the pattern stays visible in the OpenAPI document. */
 export const usernameSchema = typedName()
   .regex(USERNAME_PATTERN, USERNAME_RULE)
-  .refine((v) => !RESERVED_USERNAMES.has(v), 'is a reserved name');
+  .refine((v) => !RESERVED_USERNAMES.has(v), 'is a reserved name')
+  .meta(publishedRefusal(RESERVED_USERNAMES));
 
 /** A username in its stored form (what activities receive): the same rule, nothing folded. */
 export function isUsername(value: unknown): value is string {

@@ -5,7 +5,7 @@ import { SEARCH_ATTRIBUTE_NAMES } from '../../common/constants';
 import { dynamicConfigArgs, temporalBinary } from '../../stack/services/temporal';
 
 /**
- * A private, in-memory Temporal dev server for benchmarks and tests that need only a server address.
+ * A private, in-memory Temporal dev server for the benchmarks (bench/renewal-sweep.ts), which drive it from outside.
  * Headless, on free ports, with NPanel's search attributes; stop() kills it. Workflow-logic tests with fake
  * activities use the SDK's TestWorkflowEnvironment instead (test/support/workflow-env.ts), which downloads
  * nothing when given the installed binary (`executable: { type: 'existing-path' }`).

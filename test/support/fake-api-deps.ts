@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import type { AppDeps } from '../../api/deps';
 import type { Principal } from '../../api/auth';
-import type { Repositories } from '../../db/repositories';
+import { AccountConflictError, type Repositories } from '../../db/repositories';
 
 /**
  * Dependencies for `buildApp` + `app.inject` tests of the HTTP layer alone (auth, roles, errors, schemas): no
@@ -40,7 +40,14 @@ export function fakeApiDeps(accounts: FakeAccount[] = []) {
         const account = rows.get(username);
         return account ? { account, domains: [{ name: account.domain }], mailboxes: [], ftpUsers: [], databases: [], certificates: [] } : null;
       },
-      reserve: async (a: FakeAccount) => void rows.set(a.username, { ...a, status: 'provisioning', id: 2, workflowId: '', createdAt: new Date() }),
+      // The unique keys of the real table: a taken username or domain is the repository's AccountConflictError.
+      reserve: async (a: FakeAccount & { workflowId: string }) => {
+        for (const r of rows.values()) {
+          if (r.username === a.username) throw new AccountConflictError('username', a.username, r.workflowId, r.username);
+          if (r.domain === a.domain) throw new AccountConflictError('domain', a.domain, r.workflowId, r.username);
+        }
+        rows.set(a.username, { ...a, status: 'provisioning', id: 2, createdAt: new Date() });
+      },
       remove: async (username: string) => void rows.delete(username),
       recordDatabase: async () => undefined,
     },

@@ -147,6 +147,39 @@ describe('errors and schemas', () => {
     assert.deepEqual(res.json(), { error: 'not_found', message: 'no route GET /api/v1/nothing-here' });
   });
 
+  test('a taken domain: 409 naming body.domain and the account holding it, nothing started', async () => {
+    const started = fake.started.length;
+    const res = await post({ ...validAccount, username: 'dave', domain: 'bob.test' });
+    assert.equal(res.statusCode, 409);
+    const json = res.json();
+    assert.equal(json.error, 'conflict');
+    assert.match(json.message, /domain bob\.test is taken by account bob/);
+    assert.deepEqual(json.details, [{ field: 'body.domain', message: 'already taken' }]);
+    assert.equal(json.correlationId, 'provision-bob');
+    assert.equal(fake.started.length, started);
+  });
+
+  const migration = {
+    domain: 'shop.test', account: 'erin',
+    source: { host: 'old.example.test', user: 'erin', password: 'source-pass', hostKeyFingerprint: `SHA256:${'A'.repeat(43)}`, docroot: '/home/erin/public_html', ip: '198.51.100.7' },
+  };
+  for (const [what, source, field] of [
+    ['both a key and a password', { ...migration.source, privateKey: 'k'.repeat(64) }, 'body.source.privateKey'],
+    ['a source host with shell characters', { ...migration.source, host: 'old.example.test;id' }, 'body.source.host'],
+    ['a relative docroot', { ...migration.source, docroot: 'public_html' }, 'body.source.docroot'],
+    ['a fingerprint that is not SHA256', { ...migration.source, hostKeyFingerprint: 'MD5:aa:bb' }, 'body.source.hostKeyFingerprint'],
+  ] as const) {
+    test(`a migration with ${what}: 400 naming ${field}, nothing started`, async () => {
+      const started = fake.started.length;
+      const calls = fake.repoCalls.length;
+      const res = await app.inject({ method: 'POST', url: '/api/v1/migrations', headers: bearer('admin-token-1234'), payload: { ...migration, source } });
+      assert.equal(res.statusCode, 400);
+      assert.ok(res.json().details.some((d: { field: string }) => d.field === field), JSON.stringify(res.json().details));
+      assert.equal(fake.started.length, started);
+      assert.equal(fake.repoCalls.length, calls);
+    });
+  }
+
   test('a valid provisioning: 202 with the workflow ID, provisionAccount started on the control queue with the node resolved', async () => {
     const res = await post(validAccount);
     assert.equal(res.statusCode, 202);

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ProvisionAccountInput } from '../../common/account-input';
 import { CONTROL_TASK_QUEUE } from '../../common/constants';
 import type { ProvisionAccountResult } from '../../workflows/provision-account';
 import type { Progress } from '../../workflows/steps';
-import { createTestEnv, type FakeActivities, withWorkers } from '../support/workflow-env';
-import { fullProvisionInput, provisioningFake } from '../support/workflow-fakes';
+import { until } from '../support/poll';
+import { createTestEnv, FakeActivities, withWorkers } from '../support/workflow-env';
+import { fullProvisionInput, provisioningFake, provisioningImpls } from '../support/workflow-fakes';
 
 /**
  * provisionAccount's all-or-nothing logic, step by step, without daemons: each step's activity fails in turn,
@@ -25,13 +26,14 @@ after(async () => {
 });
 
 let seq = 0;
-async function provision(fake: FakeActivities, input: ProvisionAccountInput) {
+async function provision(fake: FakeActivities, input: ProvisionAccountInput, whileRunning: (h: WorkflowHandle) => Promise<void> = async () => {}) {
   return withWorkers(env, fake, async () => {
     const handle = await env.client.workflow.start('provisionAccount', {
       taskQueue: CONTROL_TASK_QUEUE,
       workflowId: `provision-test-${++seq}`,
       args: [input],
     });
+    await whileRunning(handle);
     let outcome: { result?: ProvisionAccountResult; error?: unknown };
     try {
       outcome = { result: (await handle.result()) as ProvisionAccountResult };
@@ -151,6 +153,21 @@ describe('provisionAccount (TestWorkflowEnvironment, fake activities)', () => {
     assert.deepEqual(fake.called('releaseAccount')[0]!.arg, { username: 'alice', status: 'failed' });
     assert.equal(out.progress.phase, 'failed');
     assert.equal(out.progress.steps.find((s) => s.name === 'vhost')?.status, 'undo_failed');
+  });
+
+  test('a cancel while steps run: the undos still run (not cancellable), and the caller sees the cancel', async () => {
+    // The web site step takes a while, so the cancel arrives while it runs.
+    const fake = new FakeActivities({ ...provisioningImpls(), ensureSiteVhost: () => new Promise((r) => setTimeout(r, 3000)) });
+    const out = await provision(fake, fullProvisionInput({ tls: false }), async (h) => {
+      await until('the web site step to start', async () => (fake.called('ensureSiteVhost').length ? true : undefined), 10_000, 50);
+      await h.cancel();
+    });
+    assert.ok(out.error instanceof WorkflowFailedError, String(out.error));
+    assert.ok(out.error.cause instanceof CancelledFailure, `cancelled, not rolled back as a failure: ${String(out.error.cause)}`);
+    // FTP may or may not have been reached when the cancel came; every other undo runs, newest first.
+    assert.deepEqual(undos(fake).filter((u) => u !== 'removeFtpUser'), AFTER_BRANCHES.filter((u) => u !== 'removeFtpUser'));
+    assert.deepEqual(fake.called('releaseAccount')[0]!.arg, { username: 'alice', status: 'rolled_back' });
+    assert.equal(out.progress.phase, 'rolled_back');
   });
 
   test('a docroot that is not ours (DocrootUnsafe) is left alone and counts as undone', async () => {

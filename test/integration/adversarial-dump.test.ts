@@ -7,7 +7,7 @@ import mysql from 'mysql2/promise';
 import { importLoginName, withImportLogin } from '../../activities/mysql-import-login';
 import { sshConnect } from '../../activities/ssh-connect';
 import { loadStack } from '../support/stack';
-import { apiClient, finished, migrationBody, rand } from './migration-helpers';
+import { adminApi, finished, migrationBody, rand } from './migration-helpers';
 
 /**
  * Issue 11, finding 1: a migration source whose dump program appends hostile SQL. The source's `mysqldump` is
@@ -16,7 +16,7 @@ import { apiClient, finished, migrationBody, rand } from './migration-helpers';
  */
 
 const stack = loadStack();
-const api = apiClient(stack);
+const api = adminApi(stack);
 const sourceHome = path.join(stack.home, 'source', 'home');
 const binDir = path.join(sourceHome, 'advdump-bin');
 const hostileDir = path.join(sourceHome, 'advdump-hostile');

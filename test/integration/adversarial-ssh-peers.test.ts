@@ -12,7 +12,7 @@ import { runProbe, type ProbeRequest, type ProbeRun } from '../support/peer-prob
 import { loadStack } from '../support/stack';
 import { treeHashes } from '../support/tree';
 import { ownNodeWorker, type OwnWorker } from '../support/worker-process';
-import { apiClient, finished, migrationBody, rand, until, workflow } from './migration-helpers';
+import { adminApi, finished, migrationBody, rand, until, workflow } from './migration-helpers';
 
 /**
  * A migration source that is not what it claims (issue 11, finding 4). Each hostile peer is a real socket
@@ -23,7 +23,7 @@ import { apiClient, finished, migrationBody, rand, until, workflow } from './mig
 
 const stack = loadStack();
 const src = stack.file.migrationSource;
-const api = apiClient(stack);
+const api = adminApi(stack);
 const cleanups: (() => Promise<void> | void)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { Connection, type Client } from '@temporalio/client';
 import { CONTROL_TASK_QUEUE } from '../../common/task-queues';
 import { workflowIds } from '../../common/workflow-ids';
-import { adminPool, apiClient, inventoryPool, NOTHING, nodePaths, sleep, strongPassword, traceAccount, uniqueName } from '../support/accounts';
+import { accountBody, adminPool, apiClient, inventoryPool, NOTHING, nodePaths, sleep, strongPassword, traceAccount, uniqueName } from '../support/accounts';
 import { startFaultStack, type FaultStack } from '../support/fault-stack';
 import { stackClient } from '../support/stack';
 import { checkConsistency } from './faults-consistency';
@@ -30,22 +30,9 @@ after(async () => {
   await faults?.down();
 });
 
-/** No customer database: in the embedded stack it lives in the same MariaDB, and a node service that is down
- *  rolls its step back after the short forward budget (that is the PowerDNS case, not the inventory one). */
-function accountBody(prefix: string, withDatabase = true) {
-  const username = uniqueName(prefix);
-  return {
-    username,
-    domain: `${username}.example`,
-    mailboxes: [{ local: 'info', password: strongPassword() }],
-    ftp: { password: strongPassword() },
-    ...(withDatabase ? { database: { name: `${username}_db`, password: strongPassword() } } : {}),
-  };
-}
-
 async function provisioned(prefix: string, withDatabase = true): Promise<string> {
   const { api, waitClosed } = apiClient(faults.stack);
-  const body = accountBody(prefix, withDatabase);
+  const body = accountBody(prefix, { database: withDatabase });
   const res = await api('POST', '/api/v1/accounts', body);
   assert.equal(res.status, 202, JSON.stringify(res.body));
   assert.equal((await waitClosed(res.body.workflowId, 120_000)).status, 'completed');
@@ -87,7 +74,9 @@ test('MariaDB stopped for 30 s: inventory activities retry and the workflows com
   const { api, waitClosed } = apiClient(faults.stack);
   const toSuspend = await provisioned('msus', false);
   const toRemove = await provisioned('mdel', false);
-  const fresh = accountBody('mnew', false);
+  // No customer database: in the embedded stack it lives in the same MariaDB, and a node service that is down
+  // rolls its step back after the short forward budget (that is the PowerDNS case, not the inventory one).
+  const fresh = accountBody('mnew', { database: false });
   const inventory = inventoryPool(faults.stack);
   const [[node]] = (await inventory.query('SELECT ip FROM nodes WHERE id = ?', [faults.stack.file.node.id])) as unknown as [{ ip: string }[]];
   await inventory.end();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Connection, type Client } from '@temporalio/client';
-import { apiClient, sleep, strongPassword, uniqueName } from '../support/accounts';
+import { accountBody, apiClient, sleep, strongPassword, uniqueName } from '../support/accounts';
 import { startFaultStack, type FaultStack } from '../support/fault-stack';
 import { faultRandom } from '../support/fault-seed';
 import { stackClient } from '../support/stack';
@@ -29,17 +29,6 @@ before(async () => {
 after(async () => {
   await faults?.down();
 });
-
-function accountBody(prefix: string) {
-  const username = uniqueName(prefix);
-  return {
-    username,
-    domain: `${username}.example`,
-    mailboxes: [{ local: 'info', password: strongPassword() }],
-    ftp: { password: strongPassword() },
-    database: { name: `${username}_db`, password: strongPassword() },
-  };
-}
 
 interface Trial {
   type: string;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { until } from '../support/poll';
 import { loadStack } from '../support/stack';
 
 const stack = loadStack();
@@ -26,15 +27,13 @@ async function ready(): Promise<{ code: number; body: any }> {
   return { code: res.status, body: await res.json() };
 }
 
-async function until(what: string, pred: (r: { code: number; body: any }) => boolean, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last: { code: number; body: any } | undefined;
-  while (Date.now() < deadline) {
-    last = await ready();
+/** Polls /health/ready until `pred` holds (test/support/poll.ts); the timeout names the last answer. */
+function readyWhen(what: string, pred: (r: { code: number; body: any }) => boolean, timeoutMs = 30_000) {
+  return until(what, async () => {
+    const last = await ready();
     if (pred(last)) return last;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`${what}: last answer ${last?.code} ${JSON.stringify(last?.body)}`);
+    throw new Error(`last answer ${last.code} ${JSON.stringify(last.body)}`);
+  }, timeoutMs, 500);
 }
 
 /**
@@ -55,7 +54,7 @@ test('/health/ready turns 503 naming the database while MariaDB is stopped, and 
   const pid = mariadbPid();
   process.kill(pid, 'SIGSTOP');
   try {
-    const down = await until('503 while MariaDB is stopped', (r) => r.code === 503);
+    const down = await readyWhen('503 while MariaDB is stopped', (r) => r.code === 503);
     assert.match(down.body.status, /^failing: .*database/);
     assert.equal(down.body.checks.database.status, 'failing');
     assert.ok(down.body.checks.database.error, 'the failing check says why');
@@ -65,7 +64,7 @@ test('/health/ready turns 503 naming the database while MariaDB is stopped, and 
   } finally {
     process.kill(pid, 'SIGCONT');
   }
-  const back = await until('200 once MariaDB is back', (r) => r.code === 200);
+  const back = await readyWhen('200 once MariaDB is back', (r) => r.code === 200);
   assert.equal(back.body.checks.database.status, 'ok');
   assert.equal(back.body.status, 'ok');
 });

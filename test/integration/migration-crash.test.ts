@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import { inventoryPool } from '../support/accounts';
 import { loadStack } from '../support/stack';
 import { ownNodeWorker, type OwnWorker } from '../support/worker-process';
-import { apiClient, dirBytes, finished, migrationBody, rand, targetDocroot, treeHashes, until } from './migration-helpers';
+import { adminApi, dirBytes, finished, migrationBody, rand, targetDocroot, treeHashes, until } from './migration-helpers';
 
 /**
  * SIGKILL of the worker that runs the file transfer, then a restart: the migration completes, files match,
@@ -17,7 +17,7 @@ import { apiClient, dirBytes, finished, migrationBody, rand, targetDocroot, tree
  */
 
 const stack = loadStack();
-const api = apiClient(stack);
+const api = adminApi(stack);
 let worker: OwnWorker | undefined;
 let srcRoot: string | undefined;
 let migrated: string | undefined;

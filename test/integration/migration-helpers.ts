@@ -5,6 +5,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
+import { adminToken, apiCall } from '../support/http';
+import { until as untilSettled } from '../support/poll';
 import type { LoadedStack } from '../support/stack';
 
 export { dirBytes, treeHashes } from '../support/tree';
@@ -13,34 +15,14 @@ export { dirBytes, treeHashes } from '../support/tree';
 
 const run = promisify(execFile);
 
-export function apiClient(stack: LoadedStack) {
-  const token = fs.readFileSync(path.join(stack.home, 'admin-token'), 'utf8').trim();
-  return async (pathname: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: any }> => {
-    const res = await fetch(`${stack.file.api}${pathname}`, {
-      method: init.method ?? 'GET',
-      headers: { Authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}) },
-      body: init.body ? JSON.stringify(init.body) : undefined,
-      signal: AbortSignal.timeout(30_000),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  };
+/** The admin API as the migration tests call it, `(path, { method, body })`: the request is ./http's apiCall. */
+export function adminApi(stack: LoadedStack) {
+  const token = adminToken(stack);
+  return (pathname: string, init: { method?: string; body?: unknown } = {}) => apiCall(stack.file.api, pathname, { ...init, token, timeoutMs: 30_000 });
 }
 
-export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000, everyMs = 300): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+/** The one polling helper (test/support/poll.ts) with the migrations' patience: two minutes, every 300 ms. */
+export const until = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000, everyMs = 300): Promise<T> => untilSettled(what, fn, timeoutMs, everyMs);
 
 export const rand = () => crypto.randomBytes(4).toString('hex');
 
@@ -89,11 +71,11 @@ export async function digA(stack: LoadedStack, name: string): Promise<{ ip: stri
   });
 }
 
-export async function workflow(api: ReturnType<typeof apiClient>, id: string) {
+export async function workflow(api: ReturnType<typeof adminApi>, id: string) {
   return (await api(`/api/v1/workflows/${id}`)).body;
 }
 
-export async function finished(api: ReturnType<typeof apiClient>, id: string, timeoutMs = 180_000) {
+export async function finished(api: ReturnType<typeof adminApi>, id: string, timeoutMs = 180_000) {
   return until(`${id} to finish`, async () => {
     const w = await workflow(api, id);
     return w.closedAt ? w : undefined;

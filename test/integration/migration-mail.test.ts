@@ -4,7 +4,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { ImapClient } from '../support/imap';
 import { loadStack } from '../support/stack';
-import { apiClient, finished, migrationBody, rand } from './migration-helpers';
+import { adminApi, finished, migrationBody, rand } from './migration-helpers';
 
 /**
  * Mail of a migrated site: the sample source's maildirs become mailboxes on the target, and a real IMAP
@@ -13,7 +13,7 @@ import { apiClient, finished, migrationBody, rand } from './migration-helpers';
  */
 
 const stack = loadStack();
-const api = apiClient(stack);
+const api = adminApi(stack);
 
 /** The source's messages: file content by Message-ID, and whether the file sits in cur/ (read). */
 function sourceMessages(maildir: string): { id: string; text: string; seen: boolean }[] {

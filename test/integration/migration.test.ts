@@ -7,12 +7,12 @@ import mysql from 'mysql2/promise';
 import { sshConnect } from '../../activities/ssh-connect';
 import { manifestCommand } from '../../activities/transfer-manifest';
 import { loadStack } from '../support/stack';
-import { apiClient, cuttableProxy, digA, finished, migrationBody, rand, shopRowCounts, targetDocroot, treeHashes, until, workflow } from './migration-helpers';
+import { adminApi, cuttableProxy, digA, finished, migrationBody, rand, shopRowCounts, targetDocroot, treeHashes, until, workflow } from './migration-helpers';
 
 /** migrateSite through the API against the stack's OpenSSH source, checked with real clients. */
 
 const stack = loadStack();
-const api = apiClient(stack);
+const api = adminApi(stack);
 const proxies: { close(): Promise<void> }[] = [];
 after(async () => {
   for (const p of proxies) await p.close().catch(() => undefined);

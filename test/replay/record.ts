@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { CONTROL_TASK_QUEUE } from '../../common/task-queues';
 import { workflowIds } from '../../common/workflow-ids';
 import { codecFromConfig } from '../../lib/codec';
-import { apiClient, uniqueName } from '../support/accounts';
+import { accountBody, apiClient, uniqueName } from '../support/accounts';
 import { loadStack } from '../support/stack';
 import { migrationBody } from '../integration/migration-helpers';
 import { showHistory, writeFixture } from './history-file';
@@ -40,17 +40,7 @@ async function main(): Promise<void> {
     if (res.status !== 202) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body.workflowId as string;
   };
-  const accountBody = (prefix: string, tls = false) => {
-    const username = uniqueName(prefix);
-    return {
-      username,
-      domain: `${username}.example`,
-      mailboxes: [{ local: 'info', password: FIXTURE_PASSWORD }],
-      ftp: { password: FIXTURE_PASSWORD },
-      database: { name: `${username}_db`, password: FIXTURE_PASSWORD },
-      ...(tls ? { tls: true } : {}),
-    };
-  };
+  const fixedPassword = () => FIXTURE_PASSWORD;
 
   const cases: Record<string, () => Promise<void>> = {
     async timer() {
@@ -59,18 +49,18 @@ async function main(): Promise<void> {
       await save('waitForTimer-completed', id);
     },
     async lifecycle() {
-      const a = accountBody('rpl');
+      const a = accountBody('rpl', { password: fixedPassword });
       await save('provisionAccount-completed', await post('/api/v1/accounts', a));
       await save('suspendAccount-completed', await post(`/api/v1/accounts/${a.username}/suspend`));
       await save('unsuspendAccount-completed', await post(`/api/v1/accounts/${a.username}/unsuspend`));
       // A second provisioning of the same domain under another name, started as a lost race would start it:
       // reserve refuses it and the saga rolls back.
-      const clash = { ...accountBody('rpx'), domain: a.domain };
+      const clash = { ...accountBody('rpx', { password: fixedPassword }), domain: a.domain };
       const id = workflowIds.provision(clash.username, `r${Date.now()}`);
       await client.workflow.start('provisionAccount', {
         taskQueue: CONTROL_TASK_QUEUE,
         workflowId: id,
-        args: [{ ...clash, node: stack.file.node.id, nodeIp: stack.file.node.ip, database: { ...clash.database, user: clash.database.name }, tls: false }],
+        args: [{ ...clash, node: stack.file.node.id, nodeIp: stack.file.node.ip, database: { ...clash.database!, user: clash.database!.name }, tls: false }],
       });
       await save('provisionAccount-rolled-back', id);
       await save('deprovisionAccount-completed', await post(`/api/v1/accounts/${a.username}`, undefined, 'DELETE'));
@@ -80,7 +70,7 @@ async function main(): Promise<void> {
     },
     async certificate() {
       // provisionAccount with tls runs renewCertificate as a child: both histories are kept.
-      const a = accountBody('rpc', true);
+      const a = accountBody('rpc', { tls: true, password: fixedPassword });
       const wf = await save('provisionAccount-with-tls', await post('/api/v1/accounts', a));
       const children = await client.workflow.list({ query: `WorkflowType = 'renewCertificate' AND NpanelDomain = '${a.domain}'` });
       for await (const child of children) await save('renewCertificate-completed', child.workflowId);

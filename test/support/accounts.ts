@@ -75,6 +75,23 @@ export function apiClient(stack: LoadedStack) {
   return { api, waitClosed, waitStep, listAll };
 }
 
+/**
+ * The API body of an account with a fresh name and every optional part: a mailbox, FTP and a database
+ * (`database: false` leaves it out), TLS when asked. `password` makes each password (fixtures use a fixed one).
+ */
+export function accountBody(prefix: string, opts: { database?: boolean; tls?: boolean; password?: () => string } = {}) {
+  const username = uniqueName(prefix);
+  const password = opts.password ?? strongPassword;
+  return {
+    username,
+    domain: `${username}.example`,
+    mailboxes: [{ local: 'info', password: password() }],
+    ftp: { password: password() },
+    ...(opts.database === false ? {} : { database: { name: `${username}_db`, password: password() } }),
+    ...(opts.tls ? { tls: true } : {}),
+  };
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Every path of a node that an account touches. */

@@ -2,8 +2,6 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import pino from 'pino';
 import { isAlive, readPidFile, waitUntilGone, type PidFile } from '../../cli/pids';
 import { repoRoot } from '../../config/load';
@@ -11,6 +9,7 @@ import { createStackContext, hostingNodes, type StackContext } from '../../stack
 import type { RunningDaemon } from '../../stack/daemon';
 import { processEnv } from '../../stack/env';
 import { startMariadb } from '../../stack/services/mariadb';
+import { queueHasPollers } from '../../stack/services/npanel-processes';
 import { startPowerdns } from '../../stack/services/powerdns';
 import { startTemporal } from '../../stack/services/temporal';
 import { CONTROL_TASK_QUEUE, nodeTaskQueue } from '../../common/task-queues';
@@ -38,21 +37,6 @@ export interface FaultStack {
 export type DaemonName = 'worker' | 'temporal' | 'mariadb' | 'powerdns';
 
 const execFileP = promisify(execFile);
-
-async function pollsFrom(address: string, queue: string, type: 'workflow' | 'activity', pid: number): Promise<boolean> {
-  const { TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY } = temporal.api.enums.v1.TaskQueueType;
-  const connection = await Connection.connect({ address, connectTimeout: 1000 });
-  try {
-    const res = await connection.workflowService.describeTaskQueue({
-      namespace: 'default',
-      taskQueue: { name: queue },
-      taskQueueType: type === 'workflow' ? TASK_QUEUE_TYPE_WORKFLOW : TASK_QUEUE_TYPE_ACTIVITY,
-    });
-    return (res.pollers ?? []).some((p) => p.identity?.startsWith(`${pid}@`));
-  } finally {
-    await connection.close();
-  }
-}
 
 async function cli(...args: string[]): Promise<string> {
   const { stdout } = await execFileP(process.execPath, [path.join(repoRoot(), 'dist', 'cli', 'main.js'), ...args], { timeout: 240_000 });
@@ -107,8 +91,8 @@ export async function startFaultStack(name: string, portBase: number): Promise<F
     // The killed worker's pollers stay listed for a while: wait for pollers of THIS process (the SDK's default
     // identity is `<pid>@<host>`) on both queues.
     const polls = async () =>
-      (await pollsFrom(stack.file.temporal.address, CONTROL_TASK_QUEUE, 'workflow', child.pid!)) &&
-      (await pollsFrom(stack.file.temporal.address, nodeTaskQueue(nodeA!.id), 'activity', child.pid!));
+      (await queueHasPollers(stack.file.temporal.address, CONTROL_TASK_QUEUE, 'workflow', child.pid!)) &&
+      (await queueHasPollers(stack.file.temporal.address, nodeTaskQueue(nodeA!.id), 'activity', child.pid!));
     while (!(await polls().catch(() => false))) {
       if (child.exitCode !== null) throw new Error(`restarted worker exited with ${child.exitCode} (see ${ctx.logDir}/worker.log)`);
       if (Date.now() > deadline) throw new Error('restarted worker did not poll within 60 s');

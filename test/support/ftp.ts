@@ -1,17 +1,5 @@
+import { parseCodedReply as parseReply } from './coded-reply';
 import { LineSocket } from './line-socket';
-
-/** One FTP reply: its code and text; a multi-line reply (`230-...`) ends with the line `230 ...`. */
-function parseReply(buffer: string): { value: { code: number; text: string }; used: number } | undefined {
-  let pos = 0;
-  for (;;) {
-    const eol = buffer.indexOf('\r\n', pos);
-    if (eol < 0) return undefined;
-    const line = buffer.slice(pos, eol);
-    pos = eol + 2;
-    const m = /^(\d{3}) (.*)$/.exec(line);
-    if (m) return { value: { code: Number(m[1]), text: m[2]! }, used: pos };
-  }
-}
 
 /**
  * USER/PASS against an FTP server, as a client's first step: true on 230 (logged in), false on 530. No data

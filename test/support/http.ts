@@ -9,7 +9,7 @@ import type { LoadedStack } from './stack';
 export async function apiCall(
   base: string,
   pathname: string,
-  init: { method?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  init: { method?: string; token?: string; body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<{ status: number; headers: Headers; body: any }> {
   const headers: Record<string, string> = { ...init.headers };
   if (init.token) headers.authorization = `Bearer ${init.token}`;
@@ -18,7 +18,7 @@ export async function apiCall(
     method: init.method ?? 'GET',
     headers,
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    signal: AbortSignal.timeout(15_000),
+    signal: AbortSignal.timeout(init.timeoutMs ?? 15_000),
   });
   const text = await res.text();
   let body: unknown = null;
@@ -30,21 +30,7 @@ export async function apiCall(
   return { status: res.status, headers: res.headers, body };
 }
 
-/** Polls until fn returns a value (not undefined); the last error is part of the timeout message. */
-export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 150): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { until } from './poll';
 
 export const adminToken = (stack: LoadedStack) => fs.readFileSync(path.join(stack.home, 'admin-token'), 'utf8').trim();
 

@@ -1,24 +1,7 @@
+import { parseCodedReply as parseReply, type CodedReply } from './coded-reply';
 import { LineSocket } from './line-socket';
 
-export interface SmtpReply {
-  code: number;
-  /** All lines of the reply without their codes, joined by newlines. */
-  text: string;
-}
-
-/** A complete (possibly multi-line, `250-...` then `250 ...`) reply at the start of the buffer. */
-function parseReply(buffer: string): { value: SmtpReply; used: number } | undefined {
-  const lines: string[] = [];
-  let pos = 0;
-  for (;;) {
-    const eol = buffer.indexOf('\r\n', pos);
-    if (eol < 0) return undefined;
-    const line = buffer.slice(pos, eol);
-    pos = eol + 2;
-    lines.push(line.slice(4));
-    if (/^\d{3}( |$)/.test(line)) return { value: { code: Number(line.slice(0, 3)), text: lines.join('\n') }, used: pos };
-  }
-}
+export type SmtpReply = CodedReply;
 
 /** A minimal SMTP client for tests: what a real sender does, one command at a time, no pipelining. */
 export class SmtpClient {

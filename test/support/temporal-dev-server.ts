@@ -5,9 +5,10 @@ import { SEARCH_ATTRIBUTE_NAMES } from '../../common/constants';
 import { dynamicConfigArgs, temporalBinary } from '../../stack/services/temporal';
 
 /**
- * A private, in-memory Temporal dev server for workflow-logic tests and benchmarks (the SDK's
- * TestWorkflowEnvironment would do the same, but @temporalio/testing is not a dependency and it would try to
- * download a binary). Headless, on free ports, with NPanel's search attributes; stop() kills it.
+ * A private, in-memory Temporal dev server for the benchmarks (bench/renewal-sweep.ts), which drive it from outside.
+ * Headless, on free ports, with NPanel's search attributes; stop() kills it. Workflow-logic tests with fake
+ * activities use the SDK's TestWorkflowEnvironment instead (test/support/workflow-env.ts), which downloads
+ * nothing when given the installed binary (`executable: { type: 'existing-path' }`).
  */
 export interface DevServer {
   address: string;

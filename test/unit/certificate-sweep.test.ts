@@ -1,36 +1,32 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type NativeConnection } from '@temporalio/worker';
 import { CONTROL_TASK_QUEUE, nodeTaskQueue } from '../../common/task-queues';
 import { WORKFLOW_BUNDLE_PATH } from '../../worker/bundle';
 import type { SweepTotals } from '../../workflows/certificate-renewal-sweep';
-import { startDevServer, type DevServer } from '../support/temporal-dev-server';
+import { createTestEnv } from '../support/workflow-env';
 
 /**
- * Workflow logic of certificateRenewalSweep and renewCertificate against a private Temporal dev server, with
+ * Workflow logic of certificateRenewalSweep and renewCertificate under the SDK's TestWorkflowEnvironment, with
  * the real workflow bundle and mocked activities (no CA, no nginx): bounded concurrency over 200 records,
  * continue-as-new, rate-limit back-off, and the renewal's rollback.
  */
 
-let server: DevServer;
+let env: TestWorkflowEnvironment;
 let native: NativeConnection;
-let connection: Connection;
 let client: Client;
 
 before(async () => {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  server = await startDevServer();
-  native = await NativeConnection.connect({ address: server.address });
-  connection = await Connection.connect({ address: server.address });
-  client = new Client({ connection });
+  env = await createTestEnv();
+  native = env.nativeConnection;
+  client = env.client;
 });
 
 after(async () => {
-  await connection?.close();
-  await native?.close();
-  await server?.stop();
+  await env?.teardown();
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -33,7 +33,8 @@ const USAGE = `usage: bin/npanel <command> [flags]
   test [--only SUBSTRING] [--home DIR] [--port-base N]
       Every test: unit tests, then integration and browser tests on a private stack that is stopped afterwards
       (default home .npanel-test, ports from ${TEST_PORT_BASE}, so it runs beside a running up).
-      --only SUBSTRING run only the test files whose path contains SUBSTRING (unit, integration and e2e alike)
+      --only SUBSTRING run only the test files whose path contains SUBSTRING (unit, integration and e2e alike;
+                       several, comma-separated: any of them)
   token create --role admin|customer [--account NAME] [--label TEXT] [--home DIR]
       Make an API token; only the token is printed.
   token revoke ID|FINGERPRINT|TOKEN [--home DIR]

@@ -33,7 +33,9 @@ function runNodeTest(files: string[], env: NodeJS.ProcessEnv, concurrency: numbe
 export async function test(opts: { home: string; portBase: number; only?: string }): Promise<number> {
   const root = repoRoot();
   const dist = path.join(root, 'dist', 'test');
-  const filter = (files: string[]) => (opts.only ? files.filter((f) => f.includes(opts.only!)) : files);
+  // --only a,b: the files whose path contains any of the comma-separated substrings.
+  const wanted = opts.only ? opts.only.split(',').filter(Boolean) : [];
+  const filter = (files: string[]) => (wanted.length ? files.filter((f) => wanted.some((w) => f.includes(w))) : files);
   const unit = filter(testFiles(path.join(dist, 'unit')));
   const all = filter(testFiles(path.join(dist, 'integration')));
   // `*.serial.test.js` break shared daemons on purpose (stop a service, revoke a privilege): they run alone,

@@ -28,12 +28,20 @@ interface Answer {
   body: string;
 }
 
+/**
+ * The corpus's forged credentials trip the API's failed-authentication limit (per client address). Sent as
+ * from an address of their own (the API trusts X-Forwarded-For from loopback), they lock out only that
+ * address, not loopback, which the tests after this one use.
+ */
+const CORPUS_ADDRESS = '198.18.254.1';
+
 function send(c: HostileCase): Promise<Answer> {
   if (c.raw) return sendRaw(c.raw);
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...c.headers };
     if (headers['x-no-token']) delete headers['x-no-token'];
     else headers.authorization = `Bearer ${token}`;
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'x-forwarded-for')) headers['x-forwarded-for'] = CORPUS_ADDRESS;
     const req = http.request({ host: base.hostname, port: base.port, method: c.method, path: c.path, headers, timeout: 15_000, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (d: Buffer) => chunks.push(d));

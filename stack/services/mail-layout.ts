@@ -39,9 +39,10 @@ export interface MailLayout {
   eximSpool: string;
   eximLogDir: string;
   eximPidFile: string;
-  /** Self-signed pair made once; only there so Exim does not make a throwaway one at each start (see exim.ts). */
-  eximTlsCert: string;
-  eximTlsKey: string;
+  /** The pairs IMAP(S), SMTP/submission and FTPS present: `default.*` and one per domain (activities/mail-tls.ts). */
+  tlsDir: string;
+  /** Dovecot include: one `local_name` block per domain with a pair in `tlsDir`. */
+  dovecotSniConf: string;
 }
 
 export function mailLayout(node: Pick<HostingNode, 'dir'>): MailLayout {
@@ -68,8 +69,8 @@ export function mailLayout(node: Pick<HostingNode, 'dir'>): MailLayout {
     eximSpool: path.join(eximDir, 'spool'),
     eximLogDir: path.join(eximDir, 'log'),
     eximPidFile: path.join(eximDir, 'exim.pid'),
-    eximTlsCert: path.join(eximDir, 'tls-cert.pem'),
-    eximTlsKey: path.join(eximDir, 'tls-key.pem'),
+    tlsDir: path.join(dir, 'tls'),
+    dovecotSniConf: path.join(dovecotDir, 'sni.conf.ext'),
   };
 }
 
@@ -102,7 +103,7 @@ export const eximUid = () => userId('Debian-exim');
 /**
  * Creates what is absent and keeps what exists (mailboxes, maildirs, suspensions survive restarts).
  * Who may see what: the database folders are root:Debian-exim 0751 (Exim lists them to check recipients,
- * everyone else may only traverse them) and each record inside is root:dovecot 0640 (only Dovecot's auth
+ * everyone else may only traverse them) and each record inside is root:Debian-exim 0640 (only Dovecot's auth and Exim's AUTH
  * reads password hashes). Users of the machine can thus neither list mailboxes nor read a hash.
  */
 export function initMailLayout(layout: MailLayout): void {

@@ -6,9 +6,9 @@ import { mailLayout } from '../../stack/services/mail-layout';
 
 const layout = mailLayout({ dir: '/srv/npanel/nodes/a' });
 const dovecot = (over: Partial<Parameters<typeof renderDovecotConfig>[0]> = {}) =>
-  renderDovecotConfig({ layout, instanceName: 'npanel-a-1', hostname: 'mail-a.npanel.test', imapPort: 1143, lmtpPort: 1024, vmailUid: 5000, vmailGid: 5000, bruteForceDelays: true, ...over });
+  renderDovecotConfig({ layout, instanceName: 'npanel-a-1', hostname: 'mail-a.npanel.test', imapPort: 1143, imapsPort: 1993, lmtpPort: 1024, defaultCert: '/srv/npanel/nodes/a/mail/tls/default.crt', defaultKey: '/srv/npanel/nodes/a/mail/tls/default.key', eximGroup: 'Debian-exim', vmailUid: 5000, vmailGid: 5000, bruteForceDelays: true, ...over });
 const exim = (over: Partial<Parameters<typeof renderEximConfig>[0]> = {}) =>
-  renderEximConfig({ layout, smtpPort: 1025, lmtpPort: 1024, hostname: 'mail-a.npanel.test', ...over });
+  renderEximConfig({ layout, smtpPort: 1025, submissionPort: 1587, lmtpPort: 1024, hostname: 'mail-a.npanel.test', ...over });
 
 test('dovecot config listens on loopback only, on the given ports', () => {
   const conf = dovecot();
@@ -40,9 +40,9 @@ test('the deny passdb comes before the users passdb', () => {
 test('a path or name that could break out of a config value is refused', () => {
   for (const dir of ['/srv/x\nlisten = *', '/srv/"x"', '/srv/x y', '/srv/x;y', '/srv/$x']) {
     const bad = mailLayout({ dir });
-    assert.throws(() => renderDovecotConfig({ layout: bad, instanceName: 'i', hostname: 'h', imapPort: 1, lmtpPort: 2, vmailUid: 5000, vmailGid: 5000, bruteForceDelays: true }), /unsafe/, dir);
+    assert.throws(() => renderDovecotConfig({ layout: bad, instanceName: 'i', hostname: 'h', imapPort: 1, imapsPort: 3, lmtpPort: 2, defaultCert: '/d.crt', defaultKey: '/d.key', eximGroup: 'Debian-exim', vmailUid: 5000, vmailGid: 5000, bruteForceDelays: true }), /unsafe/, dir);
     assert.throws(() => renderUsersDict(bad), /unsafe/, dir);
-    assert.throws(() => renderEximConfig({ layout: bad, smtpPort: 1, lmtpPort: 2, hostname: 'h' }), /unsafe/, dir);
+    assert.throws(() => renderEximConfig({ layout: bad, smtpPort: 1, submissionPort: 3, lmtpPort: 2, hostname: 'h' }), /unsafe/, dir);
   }
   assert.throws(() => dovecot({ hostname: 'x\nssl = no' }), /unsafe/);
   assert.throws(() => exim({ hostname: 'x\nhost_lookup = *' }), /unsafe/);

@@ -15,7 +15,12 @@ test('dovecot config listens on loopback only, on the given ports', () => {
   assert.match(conf, /^listen = 127\.0\.0\.1$/m);
   assert.match(conf, /inet_listener imap \{\n\s+address = 127\.0\.0\.1\n\s+port = 1143\n/);
   assert.match(conf, /inet_listener lmtp \{\n\s+address = 127\.0\.0\.1\n\s+port = 1024\n/);
-  assert.match(conf, /inet_listener imaps \{\n\s+port = 0\n/);
+  // IMAPS (issue 16): TLS from the first byte, on loopback, on its own port.
+  assert.match(conf, /inet_listener imaps \{\n\s+address = 127\.0\.0\.1\n\s+port = 1993\n\s+ssl = yes\n/);
+  assert.match(conf, /^ssl = yes$/m);
+  assert.match(conf, /^disable_plaintext_auth = yes$/m);
+  assert.match(conf, /^ssl_cert = <\/srv\/npanel\/nodes\/a\/mail\/tls\/default\.crt$/m);
+  assert.match(conf, new RegExp(`^!include_try ${layout.dovecotSniConf}$`, 'm'));
   assert.match(conf, /^instance_name = npanel-a-1$/m);
 });
 
@@ -51,7 +56,11 @@ test('a path or name that could break out of a config value is refused', () => {
 test('exim listens on loopback, checks recipients at RCPT and delivers over LMTP', () => {
   const conf = exim();
   assert.match(conf, /^local_interfaces = <; 127\.0\.0\.1$/m);
-  assert.match(conf, /^daemon_smtp_ports = 1025$/m);
+  // Port 25 and submission (issue 16); AUTH only on submission after STARTTLS, and only AUTH relays there.
+  assert.match(conf, /^daemon_smtp_ports = 1025 : 1587$/m);
+  assert.match(conf, /^tls_advertise_hosts = \*$/m);
+  assert.match(conf, /server_advertise_condition = \$\{if and\{ \{def:tls_in_cipher\} \{eq\{\$received_port\}\{1587\}\} \}\}/);
+  assert.match(conf, /deny {4}message = authentication required\n\s+condition = \$\{if eq\{\$received_port\}\{1587\}\}\n\s+!authenticated = \*/);
   assert.match(conf, /^acl_smtp_rcpt = acl_check_rcpt$/m);
   assert.match(conf, /verify = recipient/);
   assert.match(conf, new RegExp(`dsearch;${layout.domainsDir}`));

@@ -5,7 +5,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { apiClient, strongPassword, uniqueName } from '../support/accounts';
+import { apiClient, httpGet, strongPassword, uniqueName } from '../support/accounts';
+import { DEFAULT_PAIR, pairPaths } from '../../activities/mail-tls';
+import { mailLayout } from '../../stack/services/mail-layout';
 import { SmtpClient } from '../support/smtp';
 import { loadStack } from '../support/stack';
 
@@ -25,14 +27,16 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'npanel-mailtls-'));
 
 let domain: string;
 let user: string;
+let username: string;
 const password = strongPassword();
+const ftpPassword = strongPassword();
 let issuedSerial: string;
 
 before(async () => {
-  const username = uniqueName('mtls');
+  username = uniqueName('mtls');
   domain = `${username}.test`;
   user = `box@${domain}`;
-  const res = await api('POST', '/api/v1/accounts', { username, domain, tls: true, mailboxes: [{ local: 'box', password }] });
+  const res = await api('POST', '/api/v1/accounts', { username, domain, tls: true, mailboxes: [{ local: 'box', password }], ftp: { password: ftpPassword } });
   assert.equal(res.status, 202, JSON.stringify(res.body));
   const done = await waitClosed(res.body.workflowId, 120_000);
   assert.equal(done.status, 'completed', JSON.stringify(done.error ?? done.progress));
@@ -188,4 +192,24 @@ test('a renewal reaches Dovecot and Exim: IMAPS and submission serve the new ser
   assert.equal((await served(f.submission, domain, 'smtp')).serial, row.serial, 'submission serves the renewed certificate');
   const login = await curl(`imaps://${domain}:${f.imaps}/`, ['-u', `${user}:${password}`]);
   assert.equal(login.code, 0, `logins keep working after the reload: ${login.stderr}`);
+});
+
+test('FTPS: an upload over explicit TLS (AUTH TLS, protected data channel) with the node\'s certificate reaches the site', async () => {
+  const nodeName = 'mail-a.npanel.test';
+  const defaultCert = pairPaths(mailLayout({ dir: path.join(f.home, 'nodes', 'a') }).tlsDir, DEFAULT_PAIR).cert;
+  const file = path.join(tmp, 'ftps.html');
+  const body = `uploaded over FTPS ${Date.now()}`;
+  fs.writeFileSync(file, body);
+  // --ssl-reqd: curl fails unless both control and data connections are TLS, verified against the node's pair.
+  const ftps = (login: string, remote: string) =>
+    new Promise<{ code: number; stderr: string }>((resolve) =>
+      execFile('curl', ['-sS', '--max-time', '20', '--ssl-reqd', '--cacert', defaultCert, '--resolve', `${nodeName}:${f.ftp}:127.0.0.1`,
+        '-T', file, '--user', `${username}:${login}`, `ftp://${nodeName}:${f.ftp}/${remote}`], { encoding: 'utf8', timeout: 30_000 },
+      (err, _o, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr })));
+  const up = await ftps(ftpPassword, 'ftps.html');
+  assert.equal(up.code, 0, `curl --ssl-reqd upload: ${up.stderr}`);
+  const page = await httpGet(f.nginx.http, domain, '/ftps.html');
+  assert.equal(page.status, 200);
+  assert.equal(page.body, body, 'the file uploaded over FTPS is what the site serves');
+  assert.equal((await ftps(`wrong-${ftpPassword}`, 'x.html')).code, 67, 'a wrong password is refused over FTPS');
 });

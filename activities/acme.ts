@@ -8,6 +8,7 @@ import { AcmeRateLimitError, AcmeServerError, orderHttp01 } from './acme-order';
 import { certificateMeta, listVersions, readVersion, removeDomainDirIfEmpty, removeVersion, serialOfPath, writeVersion, type StoredCertificate } from './acme-store';
 import { createNginxActivities, type NginxConfig, type VhostTls } from './nginx';
 import { parseVhostHeader } from './nginx-vhost';
+import { publishMailCertificate, type MailTlsConfig } from './mail-tls';
 import { servedCertificate } from './tls-probe';
 import { requireDomain } from './web-names';
 import { FAILURE } from '../common/failure-types';
@@ -17,6 +18,8 @@ export interface AcmeNodeConfig {
   acme: { directory: string; caFile?: string; accountEmail?: string };
   /** The codec key (base64): the ACME account key is sealed with a key derived from it. */
   codecKey: string;
+  /** Mail and FTP daemons of this node that present the domain's certificate too (absent: nginx only). */
+  mailTls?: MailTlsConfig;
 }
 
 /** Test/drill hook: 'corrupt-key' installs a key that does not match the certificate, so `nginx -t` fails. */
@@ -51,10 +54,17 @@ export function createAcmeActivities(config: AcmeNodeConfig) {
     if (!spec) throw ApplicationFailure.nonRetryable(`vhost file of ${domain} is not managed by NPanel`, FAILURE.VhostUnmanaged);
     return spec;
   };
-  const switchTls = (domain: string, tls: VhostTls | null) => {
+  /**
+   * Every daemon that presents the domain's certificate switches together: nginx first (verified by the
+   * reloader), then the mail daemons (Dovecot reloaded, Exim reads it per connection). A retry repeats both;
+   * each is idempotent.
+   */
+  const switchTls = async (domain: string, tls: VhostTls | null) => {
     const spec = vhostSpec(domain);
     // The redirect choice is the vhost's own (kept); without a certificate the renderer never redirects.
-    return nginx.ensureVhost({ domain, docroot: spec.docroot, tls, redirectHttps: spec.redirectHttps });
+    const result = await nginx.ensureVhost({ domain, docroot: spec.docroot, tls, redirectHttps: spec.redirectHttps });
+    if (config.mailTls) await publishMailCertificate(config.mailTls, domain, tls);
+    return result;
   };
 
   return {
@@ -142,6 +152,7 @@ export function createAcmeActivities(config: AcmeNodeConfig) {
     async removeCertificates(input: { domain: string }): Promise<number> {
       const domain = requireDomain(input.domain);
       if (vhostSpecOrNull(domain)?.tls) await switchTls(domain, null);
+      else if (config.mailTls) await publishMailCertificate(config.mailTls, domain, null);
       let removed = 0;
       for (const v of listVersions(certsDir, domain)) if (removeVersion(certsDir, domain, v.serial)) removed++;
       removeDomainDirIfEmpty(certsDir, domain);

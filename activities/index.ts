@@ -1,6 +1,7 @@
 import type { NpanelConfig } from '../config/schema';
 import type { Repositories } from '../db/repositories';
 import { mailLayout } from './mail-layout';
+import { eximGid } from './system-ids';
 import { createAcmeActivities } from './acme';
 import { createCertificateInventoryActivities } from './acme-inventory';
 import { createAuditRetentionActivities } from './audit-retention';
@@ -44,7 +45,14 @@ export function createNodeActivities(config: NpanelConfig) {
     ...files,
     ...nginx,
     ...createSiteActivities(files, nginx),
-    ...createAcmeActivities({ nginx: config.nginx, acme: config.acme, codecKey: config.codec.key }),
+    ...createAcmeActivities({
+      nginx: config.nginx,
+      acme: config.acme,
+      codecKey: config.codec.key,
+      mailTls: { dir: layout.tlsDir, dovecotSniConf: layout.dovecotSniConf, eximGid: eximGid(), doveConf: config.mail.doveConf,
+        ...(config.mail.imapsPort ? { imaps: { host: config.nginx.listenIp, port: config.mail.imapsPort } } : {}),
+      },
+    }),
     ...createMailActivities({
       dbDir: layout.dbDir,
       usersDir: layout.usersDir,

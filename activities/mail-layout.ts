@@ -38,9 +38,10 @@ export interface MailLayout {
   eximSpool: string;
   eximLogDir: string;
   eximPidFile: string;
-  /** Self-signed pair made once; only there so Exim does not make a throwaway one at each start (see exim.ts). */
-  eximTlsCert: string;
-  eximTlsKey: string;
+  /** The pairs IMAP(S), SMTP/submission and FTPS present: `default.*` and one per domain (activities/mail-tls.ts). */
+  tlsDir: string;
+  /** Dovecot include: one `local_name` block per domain with a pair in `tlsDir`. */
+  dovecotSniConf: string;
 }
 
 export function mailLayout(node: { dir: string }): MailLayout {
@@ -67,8 +68,8 @@ export function mailLayout(node: { dir: string }): MailLayout {
     eximSpool: path.join(eximDir, 'spool'),
     eximLogDir: path.join(eximDir, 'log'),
     eximPidFile: path.join(eximDir, 'exim.pid'),
-    eximTlsCert: path.join(eximDir, 'tls-cert.pem'),
-    eximTlsKey: path.join(eximDir, 'tls-key.pem'),
+    tlsDir: path.join(dir, 'tls'),
+    dovecotSniConf: path.join(dovecotDir, 'sni.conf.ext'),
   };
 }
 

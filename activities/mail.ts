@@ -17,7 +17,10 @@ export interface MailConfig extends Pick<MailLayout, 'dbDir' | 'usersDir' | 'dom
   /** Owner of the maildirs (Dovecot's mail_uid/mail_gid). */
   vmailUid: number;
   vmailGid: number;
-  /** Group of Dovecot's auth process, the only reader of the records (default: the `dovecot` group). */
+  /**
+   * Group of the records' readers (default: `Debian-exim`): Exim checks submission logins against them, and
+   * Dovecot's auth process is in that group too (`extra_groups` in dovecot-config.ts).
+   */
   authGid?: number;
   /** Dovecot's config, for `doveadm -c` (ending the open sessions of a removed or suspended mailbox). */
   doveConf: string;
@@ -61,7 +64,7 @@ export function createMailActivities(config: MailConfig) {
   const doveadm = config.doveadmBin ?? 'doveadm';
   const tmpDir = path.join(config.dbDir, '.tmp');
   let authGid: Promise<number> | undefined = config.authGid === undefined ? undefined : Promise.resolve(config.authGid);
-  const recordOwner = async () => ({ uid: 0, gid: await (authGid ??= groupId('dovecot')) });
+  const recordOwner = async () => ({ uid: 0, gid: await (authGid ??= groupId('Debian-exim')) });
   const owned = { mode: 0o700, uid: config.vmailUid, gid: config.vmailGid };
 
   const userFile = (domain: string, local: string) => path.join(config.usersDir, `${local}@${domain}`);

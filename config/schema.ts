@@ -72,7 +72,7 @@ export const configSchema = z.object({
     challengeDir: absPath, suspendedPage: absPath, httpPort: port, httpsPort: port, listenIp: z.string(),
   }),
   files: z.object({ webRoot: absPath, ownerUid: z.coerce.number().int().min(1), ownerGid: z.coerce.number().int().min(1) }),
-  mail: z.object({ layoutRoot: absPath, doveConf: absPath, vmailUid: z.coerce.number().int(), vmailGid: z.coerce.number().int(), imapPort: port, smtpPort: port }),
+  mail: z.object({ layoutRoot: absPath, doveConf: absPath, vmailUid: z.coerce.number().int(), vmailGid: z.coerce.number().int(), imapPort: port, smtpPort: port, imapsPort: port.optional(), submissionPort: port.optional() }),
   ftp: z.object({ passwdFile: absPath, pdbFile: absPath, port }),
   acme: z.object({ directory: url, caFile: z.string().optional(), accountEmail: z.string().email().optional() }),
 });

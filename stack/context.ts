@@ -40,7 +40,7 @@ export interface HostingNode {
   ip: string;
   /** Root of this node's private folders: `<home>/nodes/<id>`. */
   dir: string;
-  ports: { nginxHttp: number; nginxHttps: number; imap: number; lmtp: number; smtp: number; ftp: number; ftpPassiveLow: number; ftpPassiveHigh: number; workerMetrics: number };
+  ports: { nginxHttp: number; nginxHttps: number; imap: number; imaps: number; lmtp: number; smtp: number; submission: number; ftp: number; ftpPassiveLow: number; ftpPassiveHigh: number; workerMetrics: number };
 }
 
 export function hostingNodes(ctx: StackContext, withNodeB: boolean): HostingNode[] {
@@ -52,8 +52,10 @@ export function hostingNodes(ctx: StackContext, withNodeB: boolean): HostingNode
       nginxHttp: ctx.ports.nginxHttp,
       nginxHttps: ctx.ports.nginxHttps,
       imap: ctx.ports.imap,
+      imaps: ctx.ports.imaps,
       lmtp: ctx.ports.lmtp,
       smtp: ctx.ports.smtp,
+      submission: ctx.ports.submission,
       ftp: ctx.ports.ftp,
       ftpPassiveLow: ctx.ports.ftpPassiveLow,
       ftpPassiveHigh: ctx.ports.ftpPassiveHigh,

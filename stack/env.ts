@@ -82,6 +82,8 @@ export function processEnv(ctx: StackContext, node: HostingNode, roles: ('contro
     NPANEL_MAIL_VMAIL_GID: String(VMAIL_GID),
     NPANEL_MAIL_IMAP_PORT: String(node.ports.imap),
     NPANEL_MAIL_SMTP_PORT: String(node.ports.smtp),
+    NPANEL_MAIL_IMAPS_PORT: String(node.ports.imaps),
+    NPANEL_MAIL_SUBMISSION_PORT: String(node.ports.submission),
     NPANEL_FTP_PASSWD_FILE: ftp.passwdFile,
     NPANEL_FTP_PDB_FILE: ftp.pdbFile,
     NPANEL_FTP_PORT: String(node.ports.ftp),

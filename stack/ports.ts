@@ -25,6 +25,8 @@ export function stackPorts(base: number) {
     acme: base + 15,
     acmeMgmt: base + 16,
     workerMetrics: base + 17,
+    imaps: base + 18,
+    submission: base + 19,
     ftpPassiveLow: base + 20,
     ftpPassiveHigh: base + 39,
     /** A second hosting node ("b") for multi-node tests: its own nginx, mail and FTP. */
@@ -36,6 +38,8 @@ export function stackPorts(base: number) {
       smtp: base + 44,
       ftp: base + 45,
       workerMetrics: base + 46,
+      imaps: base + 47,
+      submission: base + 48,
       ftpPassiveLow: base + 50,
       ftpPassiveHigh: base + 59,
     },

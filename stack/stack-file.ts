@@ -17,8 +17,12 @@ export interface StackFile {
   dns: { host: string; port: number; api: string };
   nginx: { http: number; https: number };
   imap: number;
+  /** IMAP over TLS from the first byte (the domain's certificate by SNI). */
+  imaps: number;
   lmtp: number;
   smtp: number;
+  /** Mail submission: STARTTLS, then AUTH; the only port that relays (after AUTH). */
+  submission: number;
   ftp: number;
   mysql: { host: string; port: number };
   acme: { directory: string; ca: string; issuerRoot?: string };
@@ -34,7 +38,7 @@ export interface StackFile {
     mailboxes?: { local: string; maildir: string }[];
   };
   /** Extra hosting nodes (tests start node "b"); the default node's ports are the top-level keys. */
-  nodes?: Record<string, { nginx: { http: number; https: number }; imap: number; smtp: number; ftp: number }>;
+  nodes?: Record<string, { nginx: { http: number; https: number }; imap: number; imaps: number; smtp: number; submission: number; ftp: number }>;
   /** Prometheus scrape targets: the API's /metrics and each node worker's (its own + the SDK's, merged). */
   metrics?: { api: string; workers: Record<string, string> };
   /** Where state lives, so tools can find logs and per-node folders. */

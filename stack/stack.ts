@@ -43,8 +43,8 @@ function allPorts(ctx: StackContext, nodes: HostingNode[]): [string, number[]][]
   ];
   for (const n of nodes) {
     const q = n.ports;
-    list.push([`nginx (node ${n.id})`, [q.nginxHttp, q.nginxHttps]], [`Dovecot (node ${n.id})`, [q.imap, q.lmtp]]);
-    list.push([`Exim (node ${n.id})`, [q.smtp]], [`Pure-FTPd (node ${n.id})`, [q.ftp]], [`worker (node ${n.id})`, [q.workerMetrics]]);
+    list.push([`nginx (node ${n.id})`, [q.nginxHttp, q.nginxHttps]], [`Dovecot (node ${n.id})`, [q.imap, q.imaps, q.lmtp]]);
+    list.push([`Exim (node ${n.id})`, [q.smtp, q.submission]], [`Pure-FTPd (node ${n.id})`, [q.ftp]], [`worker (node ${n.id})`, [q.workerMetrics]]);
   }
   return list;
 }
@@ -130,14 +130,16 @@ function writeStackFile(ctx: StackContext, nodes: HostingNode[]): StackFile {
     dns: { host: '127.0.0.1', port: p.dns, api: `http://127.0.0.1:${p.dnsApi}` },
     nginx: { http: p.nginxHttp, https: p.nginxHttps },
     imap: p.imap,
+    imaps: p.imaps,
     lmtp: p.lmtp,
     smtp: p.smtp,
+    submission: p.submission,
     ftp: p.ftp,
     mysql: { host: '127.0.0.1', port: p.mysql },
     acme: { directory: acme.directory, ca: acme.ca, issuerRoot: acme.issuerRoot },
     migrationSource: sshSourceInfo(ctx),
     nodes: Object.fromEntries(
-      nodes.map((n) => [n.id, { nginx: { http: n.ports.nginxHttp, https: n.ports.nginxHttps }, imap: n.ports.imap, smtp: n.ports.smtp, ftp: n.ports.ftp }]),
+      nodes.map((n) => [n.id, { nginx: { http: n.ports.nginxHttp, https: n.ports.nginxHttps }, imap: n.ports.imap, imaps: n.ports.imaps, smtp: n.ports.smtp, submission: n.ports.submission, ftp: n.ports.ftp }]),
     ),
     metrics: {
       api: `http://127.0.0.1:${p.api}/metrics`,

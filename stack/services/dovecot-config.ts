@@ -7,7 +7,14 @@ export interface DovecotConfigInput {
   /** Name in the LMTP greeting and in Received headers (the machine's own name means nothing here). */
   hostname: string;
   imapPort: number;
+  /** IMAP over TLS from the first byte. */
+  imapsPort: number;
   lmtpPort: number;
+  /** The pair for names without one of their own (and clients without SNI). */
+  defaultCert: string;
+  defaultKey: string;
+  /** Group of the Exim daemon, which reads the mailbox records too (submission logins). */
+  eximGroup: string;
   vmailUid: number;
   vmailGid: number;
   /**
@@ -28,6 +35,12 @@ function safePath(p: string): string {
 function safeToken(h: string): string {
   if (!/^[a-z0-9.-]+$/.test(h)) throw new Error(`unsafe name for dovecot config: ${JSON.stringify(h)}`);
   return h;
+}
+
+/** A system group name (Debian's Exim group has a capital letter). */
+function safeGroup(g: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(g)) throw new Error(`unsafe group for dovecot config: ${JSON.stringify(g)}`);
+  return g;
 }
 
 /**
@@ -54,8 +67,13 @@ protocols = imap lmtp
 # Logs go to stderr, which startDaemon sends to <logDir>/<name>.log.
 log_path = /dev/stderr
 info_log_path = /dev/stderr
-# No TLS on loopback; Dovecot treats 127.0.0.1 as secure, so plaintext LOGIN works there and nowhere else.
-ssl = no
+# TLS on both ports: STARTTLS on IMAP, TLS from the first byte on IMAPS; each domain's own pair by SNI
+# (local_name blocks in the include below), the node's pair otherwise. Without TLS no login is offered
+# (LOGINDISABLED), except where Dovecot calls the connection secure: local and remote address equal.
+ssl = yes
+ssl_cert = <${safePath(i.defaultCert)}
+ssl_key = <${safePath(i.defaultKey)}
+ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = yes
 auth_mechanisms = plain login
 # Logins are case-insensitive: every lookup key (file name) is the lowercased user@domain.
@@ -103,7 +121,9 @@ service imap-login {
     port = ${i.imapPort}
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = ${i.imapsPort}
+    ssl = yes
   }
   # A dev stack: few idle processes keep the resident set small.
   process_min_avail = 0
@@ -131,6 +151,8 @@ service anvil {
 }
 `
   }service auth {
+  # The mailbox records are group Exim (it checks submission logins against them, activities/mail.ts).
+  extra_groups = ${safeGroup(i.eximGroup)}
   unix_listener auth-userdb {
     mode = 0600
   }
@@ -139,6 +161,8 @@ protocol lmtp {
   # Deliver to user@domain as given by Exim (no domain stripping).
   lmtp_save_to_detail_mailbox = no
 }
+# One local_name block per domain with its own certificate (rewritten and reloaded when one changes).
+!include_try ${safePath(l.dovecotSniConf)}
 `;
 }
 

@@ -9,7 +9,9 @@ import { startDaemon, type RunningDaemon } from '../daemon';
 import { assertPortsFree, canConnect } from '../ports';
 import { renderDenyDict, renderDovecotConfig, renderUsersDict } from './dovecot-config';
 import { mailLayout, VMAIL_GID, VMAIL_UID } from '../../activities/mail-layout';
-import { dovecotGid, initMailLayout } from './mail-dirs';
+import { DEFAULT_PAIR, ensureDefaultPair, pairPaths, writeDovecotSni } from '../../activities/mail-tls';
+import { dovecotGid, eximGid } from '../../activities/system-ids';
+import { initMailLayout } from './mail-dirs';
 
 const run = promisify(execFile);
 
@@ -59,21 +61,30 @@ async function assertAuthWorks(conf: string, user: string, password: string): Pr
  * Starts Dovecot (IMAP + LMTP) for one hosting node in the foreground (`-F`), with a config of its own.
  * Ready = `doveadm auth test` of a probe user whose random password is made at each start (so no known
  * password ever exists; it is in doveadm's argv for a few ms, which is harmless for a per-start secret),
- * plus both listeners accepting connections.
+ * plus every listener (IMAP, IMAPS, LMTP) accepting connections.
  */
 export async function startDovecot(ctx: StackContext, node: HostingNode): Promise<RunningDaemon> {
   const layout = mailLayout(node);
   const name = node.id === ctx.nodeId ? 'dovecot' : `dovecot-${node.id}`;
-  await assertPortsFree(name, [node.ports.imap, node.ports.lmtp]);
+  await assertPortsFree(name, [node.ports.imap, node.ports.imaps, node.ports.lmtp]);
   initMailLayout(layout);
+  const hostname = `mail-${node.id}.npanel.test`;
+  await ensureDefaultPair({ dir: layout.tlsDir, eximGid: eximGid() }, hostname);
+  const defaultPair = pairPaths(layout.tlsDir, DEFAULT_PAIR);
+  // The include must exist and match the pairs on disk before Dovecot reads it (certificates kept across restarts).
+  writeDovecotSni({ dir: layout.tlsDir, dovecotSniConf: layout.dovecotSniConf });
 
   writeIfChanged(
     layout.dovecotConf,
     renderDovecotConfig({
       layout,
       instanceName: instanceName(node),
-      hostname: `mail-${node.id}.npanel.test`,
+      hostname,
       imapPort: node.ports.imap,
+      imapsPort: node.ports.imaps,
+      defaultCert: defaultPair.cert,
+      defaultKey: defaultPair.key,
+      eximGroup: 'Debian-exim',
       lmtpPort: node.ports.lmtp,
       vmailUid: VMAIL_UID,
       vmailGid: VMAIL_GID,
@@ -101,7 +112,7 @@ export async function startDovecot(ctx: StackContext, node: HostingNode): Promis
     logDir: ctx.logDir,
     ready: async () => {
       await assertAuthWorks(layout.dovecotConf, DOVECOT_PROBE_USER, probePassword);
-      return (await canConnect(node.ports.imap)) && (await canConnect(node.ports.lmtp));
+      return (await canConnect(node.ports.imap)) && (await canConnect(node.ports.imaps)) && (await canConnect(node.ports.lmtp));
     },
     readyTimeoutMs: 15_000,
     stopTimeoutMs: 5_000,

@@ -1,30 +1,12 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import { promisify } from 'node:util';
 import type { HostingNode, StackContext } from '../context';
 import { startDaemon, type RunningDaemon } from '../daemon';
 import { assertPortsFree, greets220 } from '../ports';
 import { renderEximConfig } from './exim-config';
-import { mailLayout, type MailLayout } from '../../activities/mail-layout';
-import { eximGid, eximUid, initMailLayout } from './mail-dirs';
-
-const run = promisify(execFile);
-
-/**
- * Makes the never-offered TLS pair once (EC P-256: instant, where RSA costs ~0.1 s), readable only by the
- * Exim user. Kept across restarts.
- */
-async function ensureTlsPair(layout: MailLayout, hostname: string): Promise<void> {
-  if (fs.existsSync(layout.eximTlsCert) && fs.existsSync(layout.eximTlsKey)) return;
-  await run('openssl', [
-    'req', '-x509', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
-    '-keyout', layout.eximTlsKey, '-out', layout.eximTlsCert, '-days', '3650', '-subj', `/CN=${hostname}`,
-  ], { timeout: 10_000 });
-  fs.chownSync(layout.eximTlsKey, eximUid(), eximGid());
-  fs.chmodSync(layout.eximTlsKey, 0o600);
-  fs.chmodSync(layout.eximTlsCert, 0o644);
-}
-
+import { mailLayout } from '../../activities/mail-layout';
+import { ensureDefaultPair } from '../../activities/mail-tls';
+import { eximGid, eximUid } from '../../activities/system-ids';
+import { initMailLayout } from './mail-dirs';
 
 /**
  * Starts Exim for one hosting node in the foreground (`-bdf`: daemon, no fork to background) with a private
@@ -34,7 +16,7 @@ async function ensureTlsPair(layout: MailLayout, hostname: string): Promise<void
 export async function startExim(ctx: StackContext, node: HostingNode): Promise<RunningDaemon> {
   const layout = mailLayout(node);
   const name = node.id === ctx.nodeId ? 'exim' : `exim-${node.id}`;
-  await assertPortsFree(name, [node.ports.smtp]);
+  await assertPortsFree(name, [node.ports.smtp, node.ports.submission]);
   initMailLayout(layout);
   fs.mkdirSync(layout.eximDir, { recursive: true, mode: 0o755 });
   // Under -C Exim gives up root and runs as Debian-exim: it must own its spool (it makes input/, db/, msglog/
@@ -44,8 +26,8 @@ export async function startExim(ctx: StackContext, node: HostingNode): Promise<R
     fs.chownSync(dir, eximUid(), eximGid());
   }
   const hostname = `mail-${node.id}.npanel.test`;
-  await ensureTlsPair(layout, hostname);
-  const conf = renderEximConfig({ layout, smtpPort: node.ports.smtp, lmtpPort: node.ports.lmtp, hostname });
+  await ensureDefaultPair({ dir: layout.tlsDir, eximGid: eximGid() }, hostname);
+  const conf = renderEximConfig({ layout, smtpPort: node.ports.smtp, submissionPort: node.ports.submission, lmtpPort: node.ports.lmtp, hostname });
   fs.writeFileSync(layout.eximConf, conf, { mode: 0o644 });
   // A pid file left by a killed daemon would only confuse operators reading it.
   fs.rmSync(layout.eximPidFile, { force: true });
@@ -55,7 +37,7 @@ export async function startExim(ctx: StackContext, node: HostingNode): Promise<R
     command: 'exim4',
     args: ['-C', layout.eximConf, '-bdf', '-q1m'],
     logDir: ctx.logDir,
-    ready: () => greets220(node.ports.smtp),
+    ready: async () => (await greets220(node.ports.smtp)) && (await greets220(node.ports.submission)),
     readyTimeoutMs: 10_000,
     stopTimeoutMs: 5_000,
   });

@@ -5,6 +5,9 @@ import { promisify } from 'node:util';
 import type { HostingNode, StackContext } from '../context';
 import { startDaemon, type RunningDaemon } from '../daemon';
 import { assertPortsFree, greets220 } from '../ports';
+import { DEFAULT_PAIR, ensureDefaultPair, pairPaths } from '../../activities/mail-tls';
+import { mailLayout } from '../../activities/mail-layout';
+import { eximGid } from '../../activities/system-ids';
 
 const run = promisify(execFile);
 
@@ -55,6 +58,10 @@ export async function startPureftpd(ctx: StackContext, node: HostingNode): Promi
   const name = node.id === ctx.nodeId ? 'pureftpd' : `pureftpd-${node.id}`;
   await assertPortsFree(name, [ftp]);
   await initLayout(layout);
+  // FTPS (explicit, AUTH TLS) with the node's pair, the one the mail daemons give names without their own.
+  const tls = mailLayout(node).tlsDir;
+  await ensureDefaultPair({ dir: tls, eximGid: eximGid() }, `mail-${node.id}.npanel.test`);
+  const pair = pairPaths(tls, DEFAULT_PAIR);
   const args = [
     '-S', `127.0.0.1,${ftp}`,
     '-l', `puredb:${layout.pdbFile}`,
@@ -66,6 +73,8 @@ export async function startPureftpd(ctx: StackContext, node: HostingNode): Promi
     '-p', `${ftpPassiveLow}:${ftpPassiveHigh}`,
     '-P', '127.0.0.1', // the address announced in PASV replies
     '-O', `clf:${layout.logFile}`,
+    '-Y', '1', // TLS offered (AUTH TLS); plain sessions stay possible for old clients
+    '-2', `${pair.cert},${pair.key}`,
   ];
   return startDaemon({
     name,

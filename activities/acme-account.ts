@@ -65,7 +65,12 @@ export function readAccount(storeDir: string, directory: string, codecKeyB64: st
 export function writeAccount(storeDir: string, account: StoredAccount, codecKeyB64: string): void {
   fs.mkdirSync(storeDir, { recursive: true, mode: 0o700 });
   const file = accountFile(storeDir, account.directory);
-  const sealed: SealedFile = { v: 1, directory: account.directory, key: sealAccountKey(codecKeyB64, account.keyPem), ...(account.accountUrl ? { accountUrl: account.accountUrl } : {}) };
+  const sealed: SealedFile = {
+    v: 1,
+    directory: account.directory,
+    key: sealAccountKey(codecKeyB64, account.keyPem),
+    ...(account.accountUrl ? { accountUrl: account.accountUrl } : {}),
+  };
   const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify(sealed) + '\n', { mode: 0o600 });
   fs.renameSync(tmp, file);

@@ -31,7 +31,10 @@ export function createCertificateInventoryActivities(repos: Repositories) {
       if (!owner) throw ApplicationFailure.nonRetryable(`domain ${domain} belongs to no account`, FAILURE.CertificateDomainUnknown);
       // The API refuses these too; this check holds when a suspension or deprovisioning raced the API's.
       if (!CERTIFICATE_ACCOUNT_STATUSES.includes(owner.status as AccountStatus)) {
-        throw ApplicationFailure.nonRetryable(`account ${owner.username} is ${owner.status}: no certificate operation for ${domain}`, FAILURE.AccountNotActive);
+        throw ApplicationFailure.nonRetryable(
+          `account ${owner.username} is ${owner.status}: no certificate operation for ${domain}`,
+          FAILURE.AccountNotActive,
+        );
       }
       return { domain, account: owner.username, accountId: owner.accountId, node: owner.nodeId };
     },
@@ -48,7 +51,12 @@ export function createCertificateInventoryActivities(repos: Repositories) {
     },
 
     /** A failed (nothing changed) or rolled-back (previous pair served again) attempt, with the reason. */
-    async recordCertificateFailure(input: { domain: string; accountId: number | null; outcome: 'failed' | 'rolled_back'; error: string }): Promise<void> {
+    async recordCertificateFailure(input: {
+      domain: string;
+      accountId: number | null;
+      outcome: 'failed' | 'rolled_back';
+      error: string;
+    }): Promise<void> {
       await repos.certificates.recordFailure({ ...input, domain: requireDomain(input.domain), workflowId: workflowId() });
     },
 
@@ -61,7 +69,11 @@ export function createCertificateInventoryActivities(repos: Repositories) {
      * One page of due certificates (expiring before `before`, or never issued), only id and domain: a page of
      * 500 stays a few KB in history, which is what keeps a 10,000-record sweep's runs small.
      */
-    async listDueCertificates(input: { before: string; afterId: number; limit: number }): Promise<{ items: { id: number; domain: string }[] }> {
+    async listDueCertificates(input: {
+      before: string;
+      afterId: number;
+      limit: number;
+    }): Promise<{ items: { id: number; domain: string }[] }> {
       const rows = await repos.certificates.listExpiring(new Date(input.before), Math.min(Math.max(input.limit, 1), 1000), input.afterId);
       return { items: rows.map((r) => ({ id: r.id, domain: r.domain })) };
     },

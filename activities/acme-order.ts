@@ -23,7 +23,10 @@ export interface AcmeSettings {
 /** The CA answered 429: its Retry-After (seconds) is what the sweep waits before ordering again. */
 export class AcmeRateLimitError extends Error {
   override name = 'AcmeRateLimitError';
-  constructor(readonly retryAfterSeconds: number, detail: string) {
+  constructor(
+    readonly retryAfterSeconds: number,
+    detail: string,
+  ) {
     super(`CA rate limit: ${detail} (retry after ${retryAfterSeconds} s)`);
   }
 }
@@ -44,7 +47,11 @@ const UNAUTHORIZED = 'urn:ietf:params:acme:error:unauthorized';
 function refusesAccount(status: number, problem: { type?: string; detail?: string } | undefined): boolean {
   if (status < 400 || !problem) return false;
   if (problem.type === ACCOUNT_DOES_NOT_EXIST) return true;
-  return problem.type === UNAUTHORIZED && /account/i.test(problem.detail ?? '') && /deactivated|not valid|not found|does not exist/i.test(problem.detail ?? '');
+  return (
+    problem.type === UNAUTHORIZED &&
+    /account/i.test(problem.detail ?? '') &&
+    /deactivated|not valid|not found|does not exist/i.test(problem.detail ?? '')
+  );
 }
 
 /** The CA's 5xx: transient, the activity retry policy handles it. */
@@ -82,7 +89,8 @@ function configureHttp(caFile: string | undefined): void {
     ax.interceptors.response.use((resp) => {
       const detail = (resp.data as { detail?: string } | undefined)?.detail ?? `HTTP ${resp.status}`;
       if (resp.status === 429) throw new AcmeRateLimitError(retryAfterSeconds(resp.headers['retry-after']), detail);
-      if (refusesAccount(resp.status, resp.data as { type?: string; detail?: string } | undefined)) throw new AcmeAccountUnknownError(`the CA refuses this node's account: ${detail}`);
+      if (refusesAccount(resp.status, resp.data as { type?: string; detail?: string } | undefined))
+        throw new AcmeAccountUnknownError(`the CA refuses this node's account: ${detail}`);
       if (resp.status >= 500) throw new AcmeServerError(`CA answered ${resp.status}: ${detail}`);
       return resp;
     });
@@ -118,7 +126,11 @@ async function registeredClient(s: AcmeSettings): Promise<acme.Client> {
     account = { directory: s.directory, keyPem: (await acme.crypto.createPrivateEcdsaKey('P-256')).toString() };
     writeAccount(s.accountDir, account, s.codecKey);
   }
-  const client = new acme.Client({ directoryUrl: s.directory, accountKey: account.keyPem, ...(account.accountUrl ? { accountUrl: account.accountUrl } : {}) });
+  const client = new acme.Client({
+    directoryUrl: s.directory,
+    accountKey: account.keyPem,
+    ...(account.accountUrl ? { accountUrl: account.accountUrl } : {}),
+  });
   if (!account.accountUrl) {
     // A crash between registering and the write below leaves a key the CA already knows. Asking with
     // `onlyReturnExisting` first fetches that account instead of tripping the CA's "POST-as-GET" refusal of an
@@ -175,14 +187,19 @@ async function orderWith(client: acme.Client, s: AcmeSettings, domain: string): 
       pending.push(challenge);
     }
     // acme-client's own pre-check (skipChallengeVerification in auto()) is not used: it fetches port 80.
-    await Promise.all(pending.map(async (challenge) => {
-      await client.completeChallenge(challenge);
-      await client.waitForValidStatus(challenge);
-    }));
+    await Promise.all(
+      pending.map(async (challenge) => {
+        await client.completeChallenge(challenge);
+        await client.waitForValidStatus(challenge);
+      }),
+    );
   } finally {
     for (const file of written) fs.rmSync(file, { force: true });
   }
-  const [keyBuf, csr] = await acme.crypto.createCsr({ commonName: domain, altNames: names }, await acme.crypto.createPrivateEcdsaKey('P-256'));
+  const [keyBuf, csr] = await acme.crypto.createCsr(
+    { commonName: domain, altNames: names },
+    await acme.crypto.createPrivateEcdsaKey('P-256'),
+  );
   const finalized = await client.finalizeOrder(order, csr);
   const certPem = await client.getCertificate(finalized);
   return { certPem, keyPem: keyBuf.toString() };

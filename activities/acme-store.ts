@@ -79,7 +79,10 @@ export function listVersions(certsDir: string, domain: string): StoredCertificat
   } catch {
     return [];
   }
-  return names.filter((n) => /^[0-9A-F]{1,128}$/.test(n)).map((n) => readVersion(certsDir, domain, n)).filter((v): v is StoredCertificate => v !== null);
+  return names
+    .filter((n) => /^[0-9A-F]{1,128}$/.test(n))
+    .map((n) => readVersion(certsDir, domain, n))
+    .filter((v): v is StoredCertificate => v !== null);
 }
 
 /** Serial of a version folder from a cert path we wrote (`.../<domain>/<serial>/cert.pem`), else null. */

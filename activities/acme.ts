@@ -5,7 +5,16 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { createLogger } from '../lib/logger';
 import { AcmeRateLimitError, AcmeServerError, orderHttp01 } from './acme-order';
-import { certificateMeta, listVersions, readVersion, removeDomainDirIfEmpty, removeVersion, serialOfPath, writeVersion, type StoredCertificate } from './acme-store';
+import {
+  certificateMeta,
+  listVersions,
+  readVersion,
+  removeDomainDirIfEmpty,
+  removeVersion,
+  serialOfPath,
+  writeVersion,
+  type StoredCertificate,
+} from './acme-store';
 import { createNginxActivities, type NginxConfig, type VhostTls } from './nginx';
 import { parseVhostHeader } from './nginx-vhost';
 import { publishMailCertificate, type MailTlsConfig } from './mail-tls';
@@ -25,7 +34,16 @@ export interface AcmeNodeConfig {
 /** Test/drill hook: 'corrupt-key' installs a key that does not match the certificate, so `nginx -t` fails. */
 export type CertificateFault = 'corrupt-key';
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNABORTED', 'EPIPE']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ECONNABORTED',
+  'EPIPE',
+]);
 
 function workflowId(): string {
   return Context.current().info.workflowExecution?.workflowId ?? 'unknown';
@@ -41,7 +59,12 @@ export function createAcmeActivities(config: AcmeNodeConfig) {
   const log = createLogger('acme');
   const nginx = createNginxActivities(config.nginx); // same process-wide reloader: batched, verified reloads
   const certsDir = config.nginx.certsDir;
-  const settings = { ...config.acme, accountDir: path.join(certsDir, '.acme'), challengeDir: config.nginx.challengeDir, codecKey: config.codecKey };
+  const settings = {
+    ...config.acme,
+    accountDir: path.join(certsDir, '.acme'),
+    challengeDir: config.nginx.challengeDir,
+    codecKey: config.codecKey,
+  };
 
   const vhostSpec = (domain: string) => {
     let text: string;
@@ -94,7 +117,12 @@ export function createAcmeActivities(config: AcmeNodeConfig) {
         const e = err as Error & { code?: string; isAxiosError?: boolean; response?: unknown };
         log.warn({ correlationId: wf, domain, reason: e.message }, 'ACME order failed');
         if (err instanceof AcmeRateLimitError) {
-          throw ApplicationFailure.create({ message: err.message, type: FAILURE.AcmeRateLimited, nonRetryable: true, details: [{ retryAfterSeconds: err.retryAfterSeconds }] });
+          throw ApplicationFailure.create({
+            message: err.message,
+            type: FAILURE.AcmeRateLimited,
+            nonRetryable: true,
+            details: [{ retryAfterSeconds: err.retryAfterSeconds }],
+          });
         }
         if (err instanceof AcmeServerError || (e.code && NETWORK_CODES.has(e.code)) || (e.isAxiosError && !e.response)) throw err;
         throw ApplicationFailure.nonRetryable(`CA refused the order for ${domain}: ${e.message}`, FAILURE.AcmeOrderRefused);
@@ -111,7 +139,8 @@ export function createAcmeActivities(config: AcmeNodeConfig) {
     async installCertificate(input: { domain: string; serial: string; fault?: CertificateFault }): Promise<{ changed: boolean }> {
       const domain = requireDomain(input.domain);
       const next = readVersion(certsDir, domain, input.serial);
-      if (!next) throw ApplicationFailure.nonRetryable(`certificate ${input.serial} of ${domain} is not on this node`, FAILURE.CertificateMissing);
+      if (!next)
+        throw ApplicationFailure.nonRetryable(`certificate ${input.serial} of ${domain} is not on this node`, FAILURE.CertificateMissing);
       if (input.fault === 'corrupt-key') {
         const { privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
         fs.writeFileSync(next.keyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });

@@ -17,7 +17,8 @@ export function createAuditRetentionActivities(repos: Pick<Repositories, 'audit'
   return {
     async pruneAuditBatch(input: PruneAuditBatchInput): Promise<{ deleted: number }> {
       const cutoff = new Date(input.cutoff);
-      if (Number.isNaN(cutoff.getTime())) throw ApplicationFailure.nonRetryable(`invalid cutoff ${input.cutoff}`, FAILURE.AuditRetentionInvalid);
+      if (Number.isNaN(cutoff.getTime()))
+        throw ApplicationFailure.nonRetryable(`invalid cutoff ${input.cutoff}`, FAILURE.AuditRetentionInvalid);
       if (!Number.isInteger(input.batchSize) || input.batchSize < 1 || input.batchSize > 100_000) {
         throw ApplicationFailure.nonRetryable(`batchSize must be 1..100000, got ${input.batchSize}`, FAILURE.AuditRetentionInvalid);
       }

@@ -13,7 +13,8 @@ const HASH_RE = /^\$6\$[./0-9A-Za-z]{1,16}\$[./0-9A-Za-z]{86}$/;
 const SALT_RE = /^[./0-9A-Za-z]{1,16}$/;
 const SALT_CHARS = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 /** Reads "salt<TAB>password" lines, answers one crypt() line each; unbuffered, so each answer comes at once. */
-const PERL_LOOP = '$|=1; while (my $l = <STDIN>) { chomp $l; my ($s, $p) = split(/\\t/, $l, 2); my $h = crypt($p, "\\$6\\$$s\\$"); print((defined $h ? $h : "*"), "\\n") }';
+const PERL_LOOP =
+  '$|=1; while (my $l = <STDIN>) { chomp $l; my ($s, $p) = split(/\\t/, $l, 2); my $h = crypt($p, "\\$6\\$$s\\$"); print((defined $h ? $h : "*"), "\\n") }';
 
 interface Pending {
   resolve: (hash: string) => void;
@@ -80,7 +81,7 @@ type Refable = { ref(): void; unref(): void };
 
 /** The child and its stdout pipe keep the event loop alive only while `held`. */
 function setHeld(child: ChildProcessWithoutNullStreams, held: boolean): void {
-  for (const r of [child, child.stdout] as unknown as Refable[]) (held ? r.ref() : r.unref());
+  for (const r of [child, child.stdout] as unknown as Refable[]) held ? r.ref() : r.unref();
 }
 
 const hasher = new Hasher();

@@ -98,7 +98,12 @@ export function createDnsActivities(config: DnsConfig) {
    * One API call. 404 comes back as a status (absent zone is an answer, not an error), as do the statuses in
    * `allow`; PowerDNS's input errors become DnsInvalid, everything else a retryable Error.
    */
-  async function api<T = unknown>(method: string, path: string, body?: unknown, allow: number[] = []): Promise<{ status: number; data: T | null }> {
+  async function api<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    allow: number[] = [],
+  ): Promise<{ status: number; data: T | null }> {
     let res: Response;
     try {
       res = await fetch(`${base}${path}`, {

@@ -32,7 +32,10 @@ const EMPTY_LIMITS = ':'.repeat(12);
 function checkName(username: unknown): string {
   // The FTP login is the account's username: the same rule (common/names/username.ts).
   if (!isUsername(username)) {
-    throw ApplicationFailure.nonRetryable(`invalid FTP user name ${JSON.stringify(username)}: ${USERNAME_RULE}, not reserved`, FAILURE.FtpInvalidName);
+    throw ApplicationFailure.nonRetryable(
+      `invalid FTP user name ${JSON.stringify(username)}: ${USERNAME_RULE}, not reserved`,
+      FAILURE.FtpInvalidName,
+    );
   }
   return username;
 }
@@ -52,7 +55,11 @@ function checkHome(homeDir: unknown): string {
     homeDir.length < 4096 &&
     !/[:\r\n\0]/.test(homeDir) &&
     !homeDir.split('/').includes('..');
-  if (!ok) throw ApplicationFailure.nonRetryable(`invalid FTP home ${JSON.stringify(homeDir)}: want an absolute path without '..'`, FAILURE.FtpInvalidHome);
+  if (!ok)
+    throw ApplicationFailure.nonRetryable(
+      `invalid FTP home ${JSON.stringify(homeDir)}: want an absolute path without '..'`,
+      FAILURE.FtpInvalidHome,
+    );
   const normal = path.posix.normalize(homeDir).replace(/\/+$/, '');
   if (normal === '') throw ApplicationFailure.nonRetryable('FTP home may not be /', FAILURE.FtpInvalidHome);
   return normal;
@@ -78,7 +85,15 @@ function parse(text: string): Entry[] {
     const suspended = stored.startsWith(SUSPENDED);
     // `/./` marks the chroot point in pure-pw's format; we always chroot at the home itself.
     const home = (f[5] ?? '').replace(/\/\.\/?$/, '');
-    entries.push({ username: f[0]!, hash: suspended ? stored.slice(1) : stored, suspended, uid: Number(f[2]), gid: Number(f[3]), home, line });
+    entries.push({
+      username: f[0]!,
+      hash: suspended ? stored.slice(1) : stored,
+      suspended,
+      uid: Number(f[2]),
+      gid: Number(f[3]),
+      home,
+      line,
+    });
   }
   return entries;
 }

@@ -49,7 +49,11 @@ export function createNodeActivities(config: NpanelConfig) {
       nginx: config.nginx,
       acme: config.acme,
       codecKey: config.codec.key,
-      mailTls: { dir: layout.tlsDir, dovecotSniConf: layout.dovecotSniConf, eximGid: eximGid(), doveConf: config.mail.doveConf,
+      mailTls: {
+        dir: layout.tlsDir,
+        dovecotSniConf: layout.dovecotSniConf,
+        eximGid: eximGid(),
+        doveConf: config.mail.doveConf,
         ...(config.mail.imapsPort ? { imaps: { host: config.nginx.listenIp, port: config.mail.imapsPort } } : {}),
       },
     }),
@@ -63,7 +67,12 @@ export function createNodeActivities(config: NpanelConfig) {
       vmailGid: config.mail.vmailGid,
       doveConf: config.mail.doveConf,
     }),
-    ...createFtpActivities({ passwdFile: config.ftp.passwdFile, pdbFile: config.ftp.pdbFile, uid: config.files.ownerUid, gid: config.files.ownerGid }),
+    ...createFtpActivities({
+      passwdFile: config.ftp.passwdFile,
+      pdbFile: config.ftp.pdbFile,
+      uid: config.files.ownerUid,
+      gid: config.files.ownerGid,
+    }),
     ...mysql.activities,
     ...createMigrationActivities({
       webRoot: config.files.webRoot,

@@ -47,10 +47,15 @@ export function createInventoryActivities(repos: Repositories) {
       try {
         await repos.accounts.reserve({ username: input.username, domain: input.domain, nodeId: input.node, workflowId: workflowId() });
         // `names`: every name of the account (workflows started before it was passed claim the domain only).
-        await repos.names.claim({ account: input.username, workflowId: workflowId(), names: input.names ?? [{ kind: 'domain', name: input.domain }] });
+        await repos.names.claim({
+          account: input.username,
+          workflowId: workflowId(),
+          names: input.names ?? [{ kind: 'domain', name: input.domain }],
+        });
       } catch (err) {
         const name = (err as Error).name;
-        if (name === 'AccountConflictError' || name === 'NameClaimConflictError') throw ApplicationFailure.nonRetryable((err as Error).message, FAILURE.AccountConflict);
+        if (name === 'AccountConflictError' || name === 'NameClaimConflictError')
+          throw ApplicationFailure.nonRetryable((err as Error).message, FAILURE.AccountConflict);
         throw err;
       }
     },
@@ -63,7 +68,8 @@ export function createInventoryActivities(repos: Repositories) {
       try {
         return await repos.names.claim({ account: input.account, workflowId: workflowId(), names: input.names });
       } catch (err) {
-        if ((err as Error).name === 'NameClaimConflictError') throw ApplicationFailure.nonRetryable((err as Error).message, FAILURE.NameConflict);
+        if ((err as Error).name === 'NameClaimConflictError')
+          throw ApplicationFailure.nonRetryable((err as Error).message, FAILURE.NameConflict);
         throw err;
       }
     },
@@ -85,7 +91,9 @@ export function createInventoryActivities(repos: Repositories) {
       // All or nothing still holds: a failure fails the step, and the rollback's releaseAccount removes the rest.
       const writes = await Promise.allSettled([
         docroot ? repos.accounts.recordDomain(u, { name: record.domain, docroot }) : undefined,
-        ...record.mailboxes.map((m) => repos.accounts.recordMailbox(u, { address: `${m.local}@${record.domain}`, passwordHash: m.passwordHash })),
+        ...record.mailboxes.map((m) =>
+          repos.accounts.recordMailbox(u, { address: `${m.local}@${record.domain}`, passwordHash: m.passwordHash }),
+        ),
         ftp ? repos.accounts.recordFtpUser(u, { username: u, homeDir: ftp.homeDir, passwordHash: ftp.passwordHash }) : undefined,
         database ? repos.accounts.recordDatabase(u, { name: database.name, dbUser: database.user }) : undefined,
       ]);
@@ -141,12 +149,25 @@ export function createInventoryActivities(repos: Repositories) {
     /** Flushes the workflow's audit entries in one call (one activity per step would double the latency). */
     async appendAudit(input: { workflowType: string; account: string; domain: string; entries: AuditEntry[] }): Promise<void> {
       const id = workflowId();
-      const already = new Set((await repos.audit.listByWorkflow(id)).map((e) => `${e.step}|${e.action}|${e.outcome}|${new Date(e.at).toISOString()}`));
+      const already = new Set(
+        (await repos.audit.listByWorkflow(id)).map((e) => `${e.step}|${e.action}|${e.outcome}|${new Date(e.at).toISOString()}`),
+      );
       const rows = input.entries
         .map((e) => ({ ...e, at: new Date(e.at) }))
         // A retried flush adds nothing twice.
         .filter((e) => !already.has(`${e.step}|${e.action}|${e.outcome}|${e.at.toISOString()}`))
-        .map((e) => ({ workflowId: id, workflowType: input.workflowType, step: e.step, action: e.action, outcome: e.outcome, actor: 'workflow', account: input.account, domain: input.domain, details: e.details ?? null, at: e.at }));
+        .map((e) => ({
+          workflowId: id,
+          workflowType: input.workflowType,
+          step: e.step,
+          action: e.action,
+          outcome: e.outcome,
+          actor: 'workflow',
+          account: input.account,
+          domain: input.domain,
+          details: e.details ?? null,
+          at: e.at,
+        }));
       // One multi-row INSERT: all rows or none, and one round trip instead of one per step.
       await repos.audit.appendMany(rows);
     },

@@ -12,7 +12,11 @@ import path from 'node:path';
  * looked-up folder: a login named like a temp file could otherwise meet a half-set record for a moment.
  * `tmpDir` must be on the same filesystem as `file` (rename is atomic only there).
  */
-export async function writeAtomic(file: string, content: string, opts: { tmpDir: string; mode: number; uid: number; gid: number }): Promise<void> {
+export async function writeAtomic(
+  file: string,
+  content: string,
+  opts: { tmpDir: string; mode: number; uid: number; gid: number },
+): Promise<void> {
   await fs.mkdir(opts.tmpDir, { recursive: true, mode: 0o700 });
   const tmp = path.join(opts.tmpDir, `${path.basename(file)}.${crypto.randomBytes(6).toString('hex')}`);
   try {

@@ -76,10 +76,27 @@ export function ensureDefaultPair(c: Pick<MailTlsConfig, 'dir' | 'eximGid'>, hos
     initMailTlsDir(c);
     const tmpKey = `${key}.new`;
     const tmpCert = `${cert}.new`;
-    await run('openssl', [
-      'req', '-x509', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
-      '-keyout', tmpKey, '-out', tmpCert, '-days', '3650', '-subj', `/CN=${hostname}`,
-    ], { timeout: 10_000 });
+    await run(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-nodes',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-keyout',
+        tmpKey,
+        '-out',
+        tmpCert,
+        '-days',
+        '3650',
+        '-subj',
+        `/CN=${hostname}`,
+      ],
+      { timeout: 10_000 },
+    );
     fs.chownSync(tmpKey, 0, c.eximGid);
     fs.chmodSync(tmpKey, 0o640);
     fs.chmodSync(tmpCert, 0o644);
@@ -131,7 +148,11 @@ export function writeDovecotSni(c: Pick<MailTlsConfig, 'dir' | 'dovecotSniConf'>
  * Returns whether anything changed. Dovecot is reloaded (`doveadm reload`: new logins get the new pair);
  * Exim reads the pair per connection, so the next handshake already has it.
  */
-export async function publishMailCertificate(c: MailTlsConfig, domain: string, pair: { certPath: string; keyPath: string } | null): Promise<boolean> {
+export async function publishMailCertificate(
+  c: MailTlsConfig,
+  domain: string,
+  pair: { certPath: string; keyPath: string } | null,
+): Promise<boolean> {
   initMailTlsDir(c);
   const target = pairPaths(c.dir, domain);
   let changed = false;

@@ -28,13 +28,20 @@ export interface MailConfig extends Pick<MailLayout, 'dbDir' | 'usersDir' | 'dom
 }
 
 function checkDomain(domain: unknown): string {
-  if (!isDomainName(domain)) throw ApplicationFailure.nonRetryable(`invalid mail domain ${JSON.stringify(domain)}: want lowercase LDH like example.com`, FAILURE.MailInvalidName);
+  if (!isDomainName(domain))
+    throw ApplicationFailure.nonRetryable(
+      `invalid mail domain ${JSON.stringify(domain)}: want lowercase LDH like example.com`,
+      FAILURE.MailInvalidName,
+    );
   return domain;
 }
 
 function checkLocal(local: unknown): string {
   if (!isMailLocal(local)) {
-    throw ApplicationFailure.nonRetryable(`invalid mailbox name ${JSON.stringify(local)}: ${MAIL_LOCAL_RULE}, no ".."`, FAILURE.MailInvalidName);
+    throw ApplicationFailure.nonRetryable(
+      `invalid mailbox name ${JSON.stringify(local)}: ${MAIL_LOCAL_RULE}, no ".."`,
+      FAILURE.MailInvalidName,
+    );
   }
   return local;
 }
@@ -169,7 +176,10 @@ export function createMailActivities(config: MailConfig) {
       const password = checkPassword(input.password);
       return serialised(`mail:${domain}`, async () => {
         if ((await readIfExists(domainFile(domain))) === undefined) {
-          throw ApplicationFailure.nonRetryable(`${domain} is not a mail domain of this node: run ensureMailDomain first`, FAILURE.MailDomainNotFound);
+          throw ApplicationFailure.nonRetryable(
+            `${domain} is not a mail domain of this node: run ensureMailDomain first`,
+            FAILURE.MailDomainNotFound,
+          );
         }
         const { address, created, changed } = await ensureMailboxHeld(domain, local, password);
         return { address, created, changed };
@@ -195,7 +205,8 @@ export function createMailActivities(config: MailConfig) {
      */
     async setMailDomainSuspended(input: { domain: string; suspended: boolean }) {
       const domain = checkDomain(input.domain);
-      if (typeof input.suspended !== 'boolean') throw ApplicationFailure.nonRetryable('suspended must be a boolean', FAILURE.MailInvalidInput);
+      if (typeof input.suspended !== 'boolean')
+        throw ApplicationFailure.nonRetryable('suspended must be a boolean', FAILURE.MailInvalidInput);
       const suspended = input.suspended;
       return serialised(`mail:${domain}`, async () => {
         const was = (await readIfExists(suspendedFile(domain))) !== undefined;

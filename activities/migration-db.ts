@@ -30,11 +30,19 @@ const ident = (name: string) => `\`${name.replace(/`/g, '``')}\``;
 async function sourceQuery(session: SshSession, database: string, sql: string): Promise<string[][]> {
   const res = await session.exec(remoteCommand(['mysql', '--batch', '--skip-column-names', '-e', sql, database]));
   if (res.code !== 0) throw new Error(`mysql on the source failed (exit ${res.code}): ${res.stderr.slice(0, 300)}`);
-  return res.stdout.toString('utf8').split('\n').filter(Boolean).map((l) => l.split('\t'));
+  return res.stdout
+    .toString('utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split('\t'));
 }
 
 export async function sourceTableCounts(session: SshSession, database: string): Promise<Map<string, number>> {
-  const tables = await sourceQuery(session, database, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY 1");
+  const tables = await sourceQuery(
+    session,
+    database,
+    "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY 1",
+  );
   const counts = new Map<string, number>();
   if (tables.length === 0) return counts;
   const sql = tables.map(([t]) => `SELECT ${mysql.escape(t)}, COUNT(*) FROM ${ident(t!)}`).join(' UNION ALL ');
@@ -46,9 +54,15 @@ export async function sourceTableCounts(session: SshSession, database: string): 
 export async function sourceDatabaseSizes(session: SshSession, names: string[]): Promise<Map<string, number>> {
   const sizes = new Map<string, number>();
   if (names.length === 0) return sizes;
-  for (const n of names) if (!isSourceDatabase(n)) throw ApplicationFailure.nonRetryable(`invalid source database name ${JSON.stringify(n)}`, FAILURE.InvalidInput);
+  for (const n of names)
+    if (!isSourceDatabase(n))
+      throw ApplicationFailure.nonRetryable(`invalid source database name ${JSON.stringify(n)}`, FAILURE.InvalidInput);
   const list = names.map((n) => mysql.escape(n)).join(',');
-  const rows = await sourceQuery(session, 'information_schema', `SELECT SCHEMA_NAME, (SELECT COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = s.SCHEMA_NAME) FROM information_schema.SCHEMATA s WHERE SCHEMA_NAME IN (${list})`);
+  const rows = await sourceQuery(
+    session,
+    'information_schema',
+    `SELECT SCHEMA_NAME, (SELECT COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = s.SCHEMA_NAME) FROM information_schema.SCHEMATA s WHERE SCHEMA_NAME IN (${list})`,
+  );
   for (const [n, b] of rows) sizes.set(n!, Number(b));
   return sizes;
 }
@@ -56,7 +70,9 @@ export async function sourceDatabaseSizes(session: SshSession, names: string[]):
 async function targetCounts(admin: MysqlAdminConfig, database: string): Promise<Map<string, number>> {
   const conn = await mysql.createConnection({ ...admin, database, connectTimeout: 5000 });
   try {
-    const [tables] = await conn.query<mysql.RowDataPacket[]>("SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'");
+    const [tables] = await conn.query<mysql.RowDataPacket[]>(
+      "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'",
+    );
     const counts = new Map<string, number>();
     for (const { t } of tables) {
       const [[row]] = await conn.query<mysql.RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${ident(String(t))}`);
@@ -73,7 +89,8 @@ const DUMP_EXIT_GRACE_MS = 2000;
 
 /** A refusal of the guard: final (the same dump is refused again), naming the statement kind, never its data. */
 function refusalFailure(err: unknown, database: string): unknown {
-  if (err instanceof DumpRefused) return ApplicationFailure.nonRetryable(`the dump of ${database} was refused: ${err.message}`, FAILURE.DumpStatementRefused);
+  if (err instanceof DumpRefused)
+    return ApplicationFailure.nonRetryable(`the dump of ${database} was refused: ${err.message}`, FAILURE.DumpStatementRefused);
   return err;
 }
 
@@ -82,12 +99,18 @@ function refusalFailure(err: unknown, database: string): unknown {
  * databases, files and globals refused) into a login that reaches only the target database, created for this
  * copy and dropped after it. The admin login never runs a statement of the dump.
  */
-export async function copyDatabase(admin: MysqlAdminConfig, input: { source: SshTarget; database: string; targetDatabase: string; owner?: string }) {
-  if (!isSourceDatabase(input.database)) throw ApplicationFailure.nonRetryable(`invalid source database name ${JSON.stringify(input.database)}`, FAILURE.InvalidInput);
-  if (!isDatabaseName(input.targetDatabase)) throw ApplicationFailure.nonRetryable(`invalid target database name ${JSON.stringify(input.targetDatabase)}`, FAILURE.InvalidInput);
+export async function copyDatabase(
+  admin: MysqlAdminConfig,
+  input: { source: SshTarget; database: string; targetDatabase: string; owner?: string },
+) {
+  if (!isSourceDatabase(input.database))
+    throw ApplicationFailure.nonRetryable(`invalid source database name ${JSON.stringify(input.database)}`, FAILURE.InvalidInput);
+  if (!isDatabaseName(input.targetDatabase))
+    throw ApplicationFailure.nonRetryable(`invalid target database name ${JSON.stringify(input.targetDatabase)}`, FAILURE.InvalidInput);
   // migrateSite names the database's user after the database (ensureCustomerDatabase { database: t, user: t }).
   const owner = { user: input.owner ?? input.targetDatabase, host: '%' };
-  if (!isDatabaseUser(owner.user)) throw ApplicationFailure.nonRetryable(`invalid owner name ${JSON.stringify(owner.user)}`, FAILURE.InvalidInput);
+  if (!isDatabaseUser(owner.user))
+    throw ApplicationFailure.nonRetryable(`invalid owner name ${JSON.stringify(owner.user)}`, FAILURE.InvalidInput);
   const ctx = Context.current();
   const session = await sshConnect(input.source);
   try {
@@ -107,7 +130,17 @@ export async function copyDatabase(admin: MysqlAdminConfig, input: { source: Ssh
         const loader = createStatementLoader(conn);
         const piped = pipeline(tap, guard, loader);
         const dumped = session.execStream(
-          remoteCommand(['mysqldump', '--single-transaction', '--quick', '--routines', '--triggers', '--events', '--hex-blob', '--default-character-set=utf8mb4', input.database]),
+          remoteCommand([
+            'mysqldump',
+            '--single-transaction',
+            '--quick',
+            '--routines',
+            '--triggers',
+            '--events',
+            '--hex-blob',
+            '--default-character-set=utf8mb4',
+            input.database,
+          ]),
           tap,
         );
         dumped.catch(() => undefined); // awaited below; a load that fails first leaves it pending until the session ends
@@ -115,25 +148,35 @@ export async function copyDatabase(admin: MysqlAdminConfig, input: { source: Ssh
           await piped;
         } catch (err) {
           // A dump cut short by mysqldump's own failure is reported as that, not as the half statement it left.
-          const exit = await Promise.race([dumped.catch(() => undefined), new Promise<undefined>((r) => setTimeout(() => r(undefined), DUMP_EXIT_GRACE_MS))]);
-          if (exit && exit.code !== 0) throw new Error(`mysqldump ${input.database} failed (exit ${exit.code}): ${exit.stderr.slice(0, 300)}`);
+          const exit = await Promise.race([
+            dumped.catch(() => undefined),
+            new Promise<undefined>((r) => setTimeout(() => r(undefined), DUMP_EXIT_GRACE_MS)),
+          ]);
+          if (exit && exit.code !== 0)
+            throw new Error(`mysqldump ${input.database} failed (exit ${exit.code}): ${exit.stderr.slice(0, 300)}`);
           throw refusalFailure(err, input.database);
         }
         const dump = await dumped;
         if (dump.code !== 0) throw new Error(`mysqldump ${input.database} failed (exit ${dump.code}): ${dump.stderr.slice(0, 300)}`);
-        if (!/-- Dump completed/.test(tail)) throw new Error(`the dump of ${input.database} is incomplete (no completion trailer after ${bytes} bytes)`);
+        if (!/-- Dump completed/.test(tail))
+          throw new Error(`the dump of ${input.database} is incomplete (no completion trailer after ${bytes} bytes)`);
         return { bytes, statements: loader.count() };
       } finally {
         await conn.end().catch(() => conn.destroy());
       }
     });
     const foreign = await definersOtherThan(admin, input.targetDatabase, owner);
-    if (foreign.length) throw ApplicationFailure.nonRetryable(`import into ${input.targetDatabase} left ${foreign.length} object(s) with a definer other than ${owner.user}`, FAILURE.DumpDefinerForeign);
+    if (foreign.length)
+      throw ApplicationFailure.nonRetryable(
+        `import into ${input.targetDatabase} left ${foreign.length} object(s) with a definer other than ${owner.user}`,
+        FAILURE.DumpDefinerForeign,
+      );
     const [theirs, ours] = await Promise.all([sourceTableCounts(session, input.database), targetCounts(admin, input.targetDatabase)]);
     const tables: TableCount[] = [...theirs].map(([table, n]) => ({ table, source: n, target: ours.get(table) ?? -1 }));
     const wrong = tables.filter((t) => t.source !== t.target);
     if (ours.size === 0 && theirs.size > 0) throw new Error(`import into ${input.targetDatabase} produced no tables`);
-    if (wrong.length > 0) throw new Error(`row counts differ after import: ${wrong.map((t) => `${t.table} ${t.source}≠${t.target}`).join(', ')}`);
+    if (wrong.length > 0)
+      throw new Error(`row counts differ after import: ${wrong.map((t) => `${t.table} ${t.source}≠${t.target}`).join(', ')}`);
     return { database: input.database, targetDatabase: input.targetDatabase, bytes: loaded.bytes, statements: loaded.statements, tables };
   } finally {
     session.end();

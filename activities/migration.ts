@@ -39,7 +39,11 @@ export function createMigrationActivities(config: MigrationConfig) {
         const manifest = await remoteManifest(session, docroot);
         const sizes = await sourceDatabaseSizes(session, input.databases);
         const missing = input.databases.filter((d) => !sizes.has(d));
-        if (missing.length) throw ApplicationFailure.nonRetryable(`source databases not found or not readable: ${missing.join(', ')}`, FAILURE.SourceDatabaseMissing);
+        if (missing.length)
+          throw ApplicationFailure.nonRetryable(
+            `source databases not found or not readable: ${missing.join(', ')}`,
+            FAILURE.SourceDatabaseMissing,
+          );
         const dbBytes = [...sizes.values()].reduce((a, b) => a + b, 0);
         const st = fs.statfsSync(fs.existsSync(config.webRoot) ? config.webRoot : path.dirname(config.webRoot));
         const freeBytes = st.bavail * st.bsize;
@@ -61,9 +65,22 @@ export function createMigrationActivities(config: MigrationConfig) {
       }
     },
 
-    async migrationSyncFiles(input: { source: SshTarget; sourceDocroot: string; docroot: string; pass: 'initial' | 'delta'; hostKey?: string }) {
+    async migrationSyncFiles(input: {
+      source: SshTarget;
+      sourceDocroot: string;
+      docroot: string;
+      pass: 'initial' | 'delta';
+      hostKey?: string;
+    }) {
       return syncTree(
-        { source: input.source, remoteDir: input.sourceDocroot, localDir: input.docroot, pass: input.pass, owner: config.web, hostKey: input.hostKey },
+        {
+          source: input.source,
+          remoteDir: input.sourceDocroot,
+          localDir: input.docroot,
+          pass: input.pass,
+          owner: config.web,
+          hostKey: input.hostKey,
+        },
         (dir) => insideRoot(config.webRoot, dir),
       );
     },
@@ -76,7 +93,15 @@ export function createMigrationActivities(config: MigrationConfig) {
       }
       const localDir = path.join(config.vmail.dir, input.domain, input.local, 'Maildir');
       const res = await syncTree(
-        { source: input.source, remoteDir: input.maildir, localDir, pass: 'initial', owner: { uid: config.vmail.uid, gid: config.vmail.gid }, private: true, hostKey: input.hostKey },
+        {
+          source: input.source,
+          remoteDir: input.maildir,
+          localDir,
+          pass: 'initial',
+          owner: { uid: config.vmail.uid, gid: config.vmail.gid },
+          private: true,
+          hostKey: input.hostKey,
+        },
         (dir) => insideRoot(config.vmail.dir, dir),
       );
       return { mailbox: `${input.local}@${input.domain}`, files: res.totalFiles, bytes: res.totalBytes, refusedCount: res.refusedCount };
@@ -94,7 +119,9 @@ export function createMigrationActivities(config: MigrationConfig) {
       const sha256 = crypto.createHash('sha256').update(body).digest('hex');
       if (res.status !== 200) throw new Error(`target answers ${res.status} for http://${input.domain}/`);
       if (input.expectedSha256 && sha256 !== input.expectedSha256) {
-        throw new Error(`target serves a different index for ${input.domain}: sha256 ${sha256.slice(0, 12)}…, source ${input.expectedSha256.slice(0, 12)}…`);
+        throw new Error(
+          `target serves a different index for ${input.domain}: sha256 ${sha256.slice(0, 12)}…, source ${input.expectedSha256.slice(0, 12)}…`,
+        );
       }
       return { status: res.status, sha256, bytes: body.length };
     },

@@ -41,7 +41,9 @@ async function run(conn: mysql.Connection, step: string, sql: string, values: un
 }
 
 async function dropLogin(conn: mysql.Connection, user: string): Promise<void> {
-  const sessions = (await run(conn, 'list sessions', 'SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ?', [user])) as { ID: number }[];
+  const sessions = (await run(conn, 'list sessions', 'SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ?', [user])) as {
+    ID: number;
+  }[];
   for (const { ID } of sessions) await conn.query('KILL CONNECTION ?', [Number(ID)]).catch(() => undefined);
   await run(conn, 'drop', 'DROP USER IF EXISTS ?@?', [user, LOGIN_HOST]);
 }
@@ -67,7 +69,11 @@ export async function withImportLogin<T>(admin: MysqlAdminConfig, database: stri
 }
 
 /** Definers of the database's views, triggers, routines and events that are not `user`@`host` (as user@host). */
-export async function definersOtherThan(admin: MysqlAdminConfig, database: string, owner: { user: string; host: string }): Promise<string[]> {
+export async function definersOtherThan(
+  admin: MysqlAdminConfig,
+  database: string,
+  owner: { user: string; host: string },
+): Promise<string[]> {
   const conn = await adminConnection(admin);
   try {
     const rows = (await run(

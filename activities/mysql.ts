@@ -11,7 +11,6 @@ export interface MysqlAdminConfig {
   password: string;
 }
 
-
 function invalidName(message: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, FAILURE.MysqlInvalidName);
 }
@@ -102,7 +101,8 @@ export function createMysqlActivities(config: MysqlAdminConfig) {
       // A login that already holds another database belongs to someone else: taking it over would hand its
       // password and data to this account. Refuse, permanently.
       const others = await grantsElsewhere(p, user, db);
-      if (others.length) throw ApplicationFailure.nonRetryable(`database user ${user} already holds another database`, FAILURE.MysqlUserTaken);
+      if (others.length)
+        throw ApplicationFailure.nonRetryable(`database user ${user} already holds another database`, FAILURE.MysqlUserTaken);
       await run(p, 'create database', `CREATE DATABASE IF NOT EXISTS ${quoteId(db)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
       await run(p, 'create user', 'CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [user, HOST, input.password]);
       // CREATE ... IF NOT EXISTS keeps an old password: set it explicitly so a retry with a new one wins.
@@ -123,7 +123,10 @@ export function createMysqlActivities(config: MysqlAdminConfig) {
       // The undo of a refused ensure (MysqlUserTaken) lands here too: a login that still holds another
       // database is not ours to drop.
       if ((await grantsElsewhere(p, user, db)).length === 0) await run(p, 'drop user', 'DROP USER IF EXISTS ?@?', [user, HOST]);
-      else await run(p, 'revoke', 'DELETE FROM mysql.db WHERE User = ? AND Host = ? AND Db IN (?, ?)', [user, HOST, db, grantTarget(db)]).then(() => run(p, 'flush', 'FLUSH PRIVILEGES'));
+      else
+        await run(p, 'revoke', 'DELETE FROM mysql.db WHERE User = ? AND Host = ? AND Db IN (?, ?)', [user, HOST, db, grantTarget(db)]).then(
+          () => run(p, 'flush', 'FLUSH PRIVILEGES'),
+        );
       return { database: db, user };
     },
 
@@ -159,7 +162,8 @@ async function killConnections(pool: mysql.Pool, user: string): Promise<void> {
     try {
       await pool.query('KILL CONNECTION ?', [Number(ID)]);
     } catch (err) {
-      if ((err as { code?: string }).code !== 'ER_NO_SUCH_THREAD') throw new Error(`mysql kill session failed: ${(err as { code?: string }).code}`);
+      if ((err as { code?: string }).code !== 'ER_NO_SUCH_THREAD')
+        throw new Error(`mysql kill session failed: ${(err as { code?: string }).code}`);
     }
   }
 }

@@ -75,7 +75,10 @@ function put(file: string, content: string | null): void {
 
 /** nginx's first [emerg]/[crit] line is the one an operator needs ("... in /path/site.conf:12"). */
 function errorLine(output: string): string {
-  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.find((l) => /\[(emerg|crit|alert)\]/.test(l)) ?? lines[0] ?? 'nginx -t failed';
 }
 
@@ -155,7 +158,7 @@ export class NginxReloader {
     const changed = [...byFile.entries()].filter(([, e]) => e.final !== e.orig).map(([file]) => file);
     const settle = (file: string, err?: Error) => {
       const e = byFile.get(file)!;
-      for (const c of e.callers) (err ? c.reject(err) : c.resolve({ changed: e.final !== e.orig }));
+      for (const c of e.callers) err ? c.reject(err) : c.resolve({ changed: e.final !== e.orig });
     };
     if (changed.length === 0 && this.synced) {
       for (const file of byFile.keys()) settle(file);
@@ -182,8 +185,10 @@ export class NginxReloader {
     if (good.length > 0 || !this.synced) await this.reload(first.ok);
     for (const file of byFile.keys()) {
       const msg = bad.get(file);
-      settle(file, msg === undefined ? undefined
-        : ApplicationFailure.nonRetryable(`nginx rejected ${file}: ${msg}`, FAILURE.NginxConfigRejected));
+      settle(
+        file,
+        msg === undefined ? undefined : ApplicationFailure.nonRetryable(`nginx rejected ${file}: ${msg}`, FAILURE.NginxConfigRejected),
+      );
     }
   }
 

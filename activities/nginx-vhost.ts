@@ -133,13 +133,15 @@ export function renderVhost(spec: VhostSpec, env: VhostEnv): string {
   validateSpec(spec, env);
   const names = `${spec.domain} www.${spec.domain}`;
   const acme = acmeChallengeLocation(env.challengeDir);
-  const header = HEADER + JSON.stringify({
-    domain: spec.domain,
-    docroot: spec.docroot,
-    tls: spec.tls ? { certPath: spec.tls.certPath, keyPath: spec.tls.keyPath } : null,
-    redirectHttps: spec.redirectHttps,
-    suspended: spec.suspended,
-  });
+  const header =
+    HEADER +
+    JSON.stringify({
+      domain: spec.domain,
+      docroot: spec.docroot,
+      tls: spec.tls ? { certPath: spec.tls.certPath, keyPath: spec.tls.keyPath } : null,
+      redirectHttps: spec.redirectHttps,
+      suspended: spec.suspended,
+    });
   const out = [
     header,
     '# Managed by NPanel: manual edits are overwritten.',

@@ -29,7 +29,6 @@ export interface GuardedStatement {
   kind: string;
 }
 
-
 /** Objects a dump of one database creates, drops or alters. */
 const OBJECTS = new Set(['TABLE', 'VIEW', 'TRIGGER', 'PROCEDURE', 'FUNCTION', 'EVENT', 'INDEX', 'SEQUENCE']);
 const OTHER_OBJECTS = new Set(['DATABASE', 'SCHEMA', 'USER', 'ROLE', 'SERVER', 'TABLESPACE', 'LOGFILE', 'PACKAGE', 'PLUGIN']);
@@ -38,26 +37,168 @@ const OTHER_OBJECTS = new Set(['DATABASE', 'SCHEMA', 'USER', 'ROLE', 'SERVER', '
 const PLAIN_STATEMENTS = new Set(['INSERT', 'REPLACE', 'UPDATE', 'DELETE', 'SELECT', 'TRUNCATE', 'COMMIT', 'ROLLBACK', 'SAVEPOINT']);
 
 /** mysql client commands: never SQL, and with a shell (`system`) or a file (`source`) behind some of them. */
-const CLIENT_COMMANDS = new Set(['SOURCE', 'SYSTEM', 'CONNECT', 'TEE', 'NOTEE', 'PAGER', 'NOPAGER', 'PROMPT', 'REHASH', 'CHARSET', 'WARNINGS', 'NOWARNING', 'EGO', 'GO', 'PRINT', 'CLEAR', 'EDIT', 'EXIT', 'QUIT', 'STATUS', 'DELIMITER']);
+const CLIENT_COMMANDS = new Set([
+  'SOURCE',
+  'SYSTEM',
+  'CONNECT',
+  'TEE',
+  'NOTEE',
+  'PAGER',
+  'NOPAGER',
+  'PROMPT',
+  'REHASH',
+  'CHARSET',
+  'WARNINGS',
+  'NOWARNING',
+  'EGO',
+  'GO',
+  'PRINT',
+  'CLEAR',
+  'EDIT',
+  'EXIT',
+  'QUIT',
+  'STATUS',
+  'DELIMITER',
+]);
 
 /** Statement keywords a refusal may name (a word outside this list could be data: it is not echoed). */
-const KNOWN_STATEMENTS = new Set(['CALL', 'PREPARE', 'EXECUTE', 'DEALLOCATE', 'DO', 'HANDLER', 'FLUSH', 'SHUTDOWN', 'KILL', 'RESET', 'PURGE', 'CHANGE', 'SHOW', 'DESCRIBE', 'DESC', 'EXPLAIN', 'ANALYZE', 'OPTIMIZE', 'REPAIR', 'CHECK', 'CHECKSUM', 'BINLOG', 'CACHE', 'XA', 'HELP', 'BACKUP', 'GET', 'SIGNAL', 'RESIGNAL', 'VALUES', 'WITH', 'TABLE', 'BEGIN', 'START', 'LOCK', 'UNLOCK', 'RENAME', 'USE', 'STOP', 'RELEASE', 'INSTALL', 'UNINSTALL', 'LOAD']);
+const KNOWN_STATEMENTS = new Set([
+  'CALL',
+  'PREPARE',
+  'EXECUTE',
+  'DEALLOCATE',
+  'DO',
+  'HANDLER',
+  'FLUSH',
+  'SHUTDOWN',
+  'KILL',
+  'RESET',
+  'PURGE',
+  'CHANGE',
+  'SHOW',
+  'DESCRIBE',
+  'DESC',
+  'EXPLAIN',
+  'ANALYZE',
+  'OPTIMIZE',
+  'REPAIR',
+  'CHECK',
+  'CHECKSUM',
+  'BINLOG',
+  'CACHE',
+  'XA',
+  'HELP',
+  'BACKUP',
+  'GET',
+  'SIGNAL',
+  'RESIGNAL',
+  'VALUES',
+  'WITH',
+  'TABLE',
+  'BEGIN',
+  'START',
+  'LOCK',
+  'UNLOCK',
+  'RENAME',
+  'USE',
+  'STOP',
+  'RELEASE',
+  'INSTALL',
+  'UNINSTALL',
+  'LOAD',
+]);
 
 /** Session variables mysqldump sets; any other system variable is refused. */
-const SESSION_VARIABLES = new Set(['sql_mode', 'character_set_client', 'character_set_results', 'character_set_connection', 'collation_connection', 'time_zone', 'foreign_key_checks', 'unique_checks', 'sql_notes', 'note_verbosity', 'autocommit', 'check_constraint_checks', 'sql_quote_show_create']);
+const SESSION_VARIABLES = new Set([
+  'sql_mode',
+  'character_set_client',
+  'character_set_results',
+  'character_set_connection',
+  'collation_connection',
+  'time_zone',
+  'foreign_key_checks',
+  'unique_checks',
+  'sql_notes',
+  'note_verbosity',
+  'autocommit',
+  'check_constraint_checks',
+  'sql_quote_show_create',
+]);
 
 /**
  * sql_mode flags that leave the lexer's reading intact. NO_BACKSLASH_ESCAPES and ANSI_QUOTES (and the modes
  * that imply them, ORACLE among them) change where strings and names end: under them the server would read
  * the text differently from this guard.
  */
-const SAFE_SQL_MODES = new Set(['', 'NO_AUTO_VALUE_ON_ZERO', 'STRICT_TRANS_TABLES', 'STRICT_ALL_TABLES', 'NO_ZERO_IN_DATE', 'NO_ZERO_DATE', 'ERROR_FOR_DIVISION_BY_ZERO', 'NO_AUTO_CREATE_USER', 'NO_ENGINE_SUBSTITUTION', 'ONLY_FULL_GROUP_BY', 'TRADITIONAL', 'REAL_AS_FLOAT', 'PIPES_AS_CONCAT', 'IGNORE_SPACE', 'NO_DIR_IN_CREATE', 'NO_KEY_OPTIONS', 'NO_TABLE_OPTIONS', 'NO_FIELD_OPTIONS', 'NO_UNSIGNED_SUBTRACTION', 'HIGH_NOT_PRECEDENCE', 'PAD_CHAR_TO_FULL_LENGTH', 'SIMULTANEOUS_ASSIGNMENT', 'TIME_ROUND_FRACTIONAL', 'ALLOW_INVALID_DATES', 'EMPTY_STRING_IS_NULL', 'MYSQL323', 'MYSQL40']);
+const SAFE_SQL_MODES = new Set([
+  '',
+  'NO_AUTO_VALUE_ON_ZERO',
+  'STRICT_TRANS_TABLES',
+  'STRICT_ALL_TABLES',
+  'NO_ZERO_IN_DATE',
+  'NO_ZERO_DATE',
+  'ERROR_FOR_DIVISION_BY_ZERO',
+  'NO_AUTO_CREATE_USER',
+  'NO_ENGINE_SUBSTITUTION',
+  'ONLY_FULL_GROUP_BY',
+  'TRADITIONAL',
+  'REAL_AS_FLOAT',
+  'PIPES_AS_CONCAT',
+  'IGNORE_SPACE',
+  'NO_DIR_IN_CREATE',
+  'NO_KEY_OPTIONS',
+  'NO_TABLE_OPTIONS',
+  'NO_FIELD_OPTIONS',
+  'NO_UNSIGNED_SUBTRACTION',
+  'HIGH_NOT_PRECEDENCE',
+  'PAD_CHAR_TO_FULL_LENGTH',
+  'SIMULTANEOUS_ASSIGNMENT',
+  'TIME_ROUND_FRACTIONAL',
+  'ALLOW_INVALID_DATES',
+  'EMPTY_STRING_IS_NULL',
+  'MYSQL323',
+  'MYSQL40',
+]);
 
 /**
  * Client character sets in which every byte of a multi-byte character is ≥ 0x80: no quote or backslash can
  * hide inside one (GBK, Big5, SJIS and CP932 can: they are refused).
  */
-const SAFE_CHARSETS = new Set(['utf8mb4', 'utf8mb3', 'utf8', 'latin1', 'latin2', 'latin5', 'latin7', 'ascii', 'binary', 'cp1250', 'cp1251', 'cp1252', 'cp1256', 'cp1257', 'cp850', 'cp852', 'cp866', 'greek', 'hebrew', 'koi8r', 'koi8u', 'swe7', 'armscii8', 'geostd8', 'keybcs2', 'macce', 'macroman', 'dec8', 'hp8', 'tis620', 'ujis', 'euckr', 'eucjpms']);
+const SAFE_CHARSETS = new Set([
+  'utf8mb4',
+  'utf8mb3',
+  'utf8',
+  'latin1',
+  'latin2',
+  'latin5',
+  'latin7',
+  'ascii',
+  'binary',
+  'cp1250',
+  'cp1251',
+  'cp1252',
+  'cp1256',
+  'cp1257',
+  'cp850',
+  'cp852',
+  'cp866',
+  'greek',
+  'hebrew',
+  'koi8r',
+  'koi8u',
+  'swe7',
+  'armscii8',
+  'geostd8',
+  'keybcs2',
+  'macce',
+  'macroman',
+  'dec8',
+  'hp8',
+  'tis620',
+  'ujis',
+  'euckr',
+  'eucjpms',
+]);
 
 /** User variables mysqldump saves the parser state in: they may hold only what @@sql_mode or the charset held. */
 const PARSER_STATE_SAVES: Record<string, string> = {
@@ -69,11 +210,84 @@ const PARSER_STATE_SAVES: Record<string, string> = {
 const PARSER_STATE_VARIABLES = new Set(['SQL_MODE', 'CHARACTER_SET_CLIENT']);
 
 /** Keywords after which a name is a table (or routine, view…), so `x.y` there is database `x`. */
-const TABLE_POSITION = new Set(['FROM', 'JOIN', 'INTO', 'UPDATE', 'TABLE', 'TABLES', 'TO', 'REFERENCES', 'TRUNCATE', 'VIEW', 'TRIGGER', 'PROCEDURE', 'FUNCTION', 'EVENT', 'CALL', 'LIKE', 'DESCRIBE', 'EXISTS', 'SEQUENCE', 'STRAIGHT_JOIN', 'USE']);
+const TABLE_POSITION = new Set([
+  'FROM',
+  'JOIN',
+  'INTO',
+  'UPDATE',
+  'TABLE',
+  'TABLES',
+  'TO',
+  'REFERENCES',
+  'TRUNCATE',
+  'VIEW',
+  'TRIGGER',
+  'PROCEDURE',
+  'FUNCTION',
+  'EVENT',
+  'CALL',
+  'LIKE',
+  'DESCRIBE',
+  'EXISTS',
+  'SEQUENCE',
+  'STRAIGHT_JOIN',
+  'USE',
+]);
 /** Words inside a table list (`FROM a AS x, b`, `LOCK TABLES a WRITE, b READ`) that do not end it. */
 const TABLE_LIST_WORDS = new Set(['AS', 'READ', 'WRITE', 'LOCAL', 'LOW_PRIORITY']);
 /** Words that end a table list when walking back from a comma. */
-const CLAUSE_WORDS = new Set(['SELECT', 'WHERE', 'ON', 'BY', 'SET', 'VALUES', 'VALUE', 'HAVING', 'AND', 'OR', 'XOR', 'NOT', 'WHEN', 'THEN', 'ELSE', 'RETURN', 'RETURNS', 'IF', 'IN', 'IS', 'NULL', 'LIMIT', 'GROUP', 'ORDER', 'CASE', 'END', 'DISTINCT', 'USING', 'KEY', 'INDEX', 'PRIMARY', 'UNIQUE', 'CONSTRAINT', 'DEFAULT', 'COLUMN', 'ADD', 'MODIFY', 'WINDOW', 'PARTITION', 'DECLARE', 'FETCH', 'CURSOR', 'LEAVE', 'ITERATE', 'CALL', 'INSERT', 'REPLACE', 'DELETE', 'BEGIN', 'DO']);
+const CLAUSE_WORDS = new Set([
+  'SELECT',
+  'WHERE',
+  'ON',
+  'BY',
+  'SET',
+  'VALUES',
+  'VALUE',
+  'HAVING',
+  'AND',
+  'OR',
+  'XOR',
+  'NOT',
+  'WHEN',
+  'THEN',
+  'ELSE',
+  'RETURN',
+  'RETURNS',
+  'IF',
+  'IN',
+  'IS',
+  'NULL',
+  'LIMIT',
+  'GROUP',
+  'ORDER',
+  'CASE',
+  'END',
+  'DISTINCT',
+  'USING',
+  'KEY',
+  'INDEX',
+  'PRIMARY',
+  'UNIQUE',
+  'CONSTRAINT',
+  'DEFAULT',
+  'COLUMN',
+  'ADD',
+  'MODIFY',
+  'WINDOW',
+  'PARTITION',
+  'DECLARE',
+  'FETCH',
+  'CURSOR',
+  'LEAVE',
+  'ITERATE',
+  'CALL',
+  'INSERT',
+  'REPLACE',
+  'DELETE',
+  'BEGIN',
+  'DO',
+]);
 /** Tokens after which a new statement starts inside a compound statement (for SET PASSWORD in a body). */
 const BODY_STATEMENT_START = new Set(['BEGIN', 'THEN', 'ELSE', 'DO', 'LOOP', 'REPEAT']);
 
@@ -119,7 +333,8 @@ function scanEverywhere(t: Token[], opts: DumpGuardOptions, rewrites: Rewrite[])
     if (w === 'CREATE' || w === 'ALTER' || w === 'DROP' || w === 'RENAME') {
       const obj = n1 === 'OR' && n2 === 'REPLACE' ? up(t[i + 3]) : n1;
       if (obj === 'USER' || obj === 'ROLE' || obj === 'SERVER') refuse(`${w} ${obj} statement`);
-      if ((obj === 'DATABASE' || obj === 'SCHEMA') && !(i === 0 && charsetOnlyAlterDatabase(t, opts, rewrites))) refuse(`${w} DATABASE statement`);
+      if ((obj === 'DATABASE' || obj === 'SCHEMA') && !(i === 0 && charsetOnlyAlterDatabase(t, opts, rewrites)))
+        refuse(`${w} DATABASE statement`);
     }
     if (w === 'SET' && (i === 0 || isPunct(t[i - 1], ';') || isPunct(t[i - 1], ':') || BODY_STATEMENT_START.has(up(t[i - 1]) ?? ''))) {
       if (n1 === 'PASSWORD') refuse('SET PASSWORD statement');
@@ -133,7 +348,8 @@ function scanEverywhere(t: Token[], opts: DumpGuardOptions, rewrites: Rewrite[])
     if (w === 'SONAME') refuse('CREATE FUNCTION SONAME statement');
     if (w === 'DIRECTORY' && (up(t[i - 1]) === 'DATA' || up(t[i - 1]) === 'INDEX')) refuse(`${up(t[i - 1])} DIRECTORY clause`);
     if (!isSet && w && PARSER_STATE_VARIABLES.has(w)) refuse('sql_mode or character set change outside SET');
-    if (!isSet && isPunct(t[i], '@') && t[i + 1] && PARSER_STATE_SAVES[t[i + 1]!.text.toUpperCase()]) refuse('sql_mode or character set change outside SET');
+    if (!isSet && isPunct(t[i], '@') && t[i + 1] && PARSER_STATE_SAVES[t[i + 1]!.text.toUpperCase()])
+      refuse('sql_mode or character set change outside SET');
     if (w === 'DEFINER' && isPunct(t[i + 1], '=')) rewrites.push(definerRewrite(t, i, opts));
     if (isPunct(t[i + 1], '.') && isName(t[i]) && (isName(t[i + 2]) || isPunct(t[i + 2], '*'))) qualifiedName(t, i, opts, rewrites);
   }
@@ -175,7 +391,7 @@ function definerRewrite(t: Token[], i: number, opts: DumpGuardOptions): Rewrite 
   } else if (first && (isName(first) || first.type === 'str')) {
     if (isPunct(t[end + 1], '@') && t[end + 1]!.start === first.end) {
       end += 2;
-      if (!t[end] || t[end]!.type === 'punct' && t[end]!.text !== '%') refuse('DEFINER clause');
+      if (!t[end] || (t[end]!.type === 'punct' && t[end]!.text !== '%')) refuse('DEFINER clause');
       // An unquoted host (127.0.0.1, a%b) is several tokens written together.
       while (t[end + 1] && t[end + 1]!.start === t[end]!.end && !isPunct(t[end + 1], '*') && !isPunct(t[end + 1], '(')) end++;
     }
@@ -233,7 +449,8 @@ function checkStatementKind(t: Token[], opts: DumpGuardOptions, rewrites: Rewrit
   if (w === 'CREATE' || w === 'DROP' || w === 'ALTER') {
     const obj = objectOf(t);
     if (w === 'ALTER' && (obj === 'DATABASE' || obj === 'SCHEMA')) return 'ALTER DATABASE'; // only the charset form passes scanEverywhere
-    if (!obj || !OBJECTS.has(obj) || (w === 'ALTER' && (obj === 'TRIGGER' || obj === 'INDEX'))) return refuse(`${w}${obj ? ` ${obj}` : ''} statement`);
+    if (!obj || !OBJECTS.has(obj) || (w === 'ALTER' && (obj === 'TRIGGER' || obj === 'INDEX')))
+      return refuse(`${w}${obj ? ` ${obj}` : ''} statement`);
     return `${w} ${obj}`;
   }
   if (PLAIN_STATEMENTS.has(w)) return w;
@@ -286,7 +503,8 @@ function checkSet(t: Token[]): void {
   for (const part of parts) checkAssignment(part, allowedSaves);
   // A saved parser state may be read back only where checkAssignment allowed it (never `@old_sql_mode := …`).
   for (let i = 1; i < t.length; i++) {
-    if (isPunct(t[i - 1], '@') && PARSER_STATE_SAVES[t[i]!.text.toUpperCase()] && !allowedSaves.has(t[i]!)) refuse('sql_mode or character set change');
+    if (isPunct(t[i - 1], '@') && PARSER_STATE_SAVES[t[i]!.text.toUpperCase()] && !allowedSaves.has(t[i]!))
+      refuse('sql_mode or character set change');
   }
 }
 
@@ -318,14 +536,16 @@ function checkAssignment(a: Token[], allowedSaves: Set<Token>): void {
     if ((scope === 'SESSION' || scope === 'LOCAL') && isPunct(a[n + 1], '.')) n += 2;
   }
   const variable = a[n];
-  if (!variable || variable.type === 'str' || variable.type === 'punct' || !(isPunct(a[n + 1], '=') || isPunct(a[n + 1], ':='))) return refuse('SET statement');
+  if (!variable || variable.type === 'str' || variable.type === 'punct' || !(isPunct(a[n + 1], '=') || isPunct(a[n + 1], ':=')))
+    return refuse('SET statement');
   const name = variable.text.toLowerCase();
   if (!SESSION_VARIABLES.has(name)) refuse('SET of a system variable');
   const value = a.slice(n + 2);
   if (name === 'sql_mode') {
     if (!(safeSqlMode(value) || restoresSave(value, 'SQL_MODE', allowedSaves))) refuse('SET sql_mode with a mode that changes parsing');
   } else if (name === 'character_set_client') {
-    if (!((value.length === 1 && safeCharset(value[0])) || restoresSave(value, 'CHARACTER_SET_CLIENT', allowedSaves))) refuse('SET NAMES with an unsupported character set');
+    if (!((value.length === 1 && safeCharset(value[0])) || restoresSave(value, 'CHARACTER_SET_CLIENT', allowedSaves)))
+      refuse('SET NAMES with an unsupported character set');
   }
 }
 
@@ -354,7 +574,8 @@ function safeCharset(t: Token | undefined): boolean {
 export function guardDump(text: string | Buffer | (string | Buffer)[], opts: DumpGuardOptions): GuardedStatement[] {
   const lexer = new DumpLexer();
   const out: GuardedStatement[] = [];
-  for (const chunk of Array.isArray(text) ? text : [text]) for (const st of lexer.push(typeof chunk === 'string' ? chunk : chunk.toString('latin1'))) out.push(guardStatement(st, opts));
+  for (const chunk of Array.isArray(text) ? text : [text])
+    for (const st of lexer.push(typeof chunk === 'string' ? chunk : chunk.toString('latin1'))) out.push(guardStatement(st, opts));
   for (const st of lexer.end()) out.push(guardStatement(st, opts));
   return out;
 }

@@ -96,7 +96,11 @@ export class DumpLexer {
 
   private token(type: TokenType, text: string, raw: string): void {
     const start = this.append(raw);
-    this.tokens.push(type === 'word' ? { type, text, upper: text.toUpperCase(), start, end: start + raw.length } : { type, text, start, end: start + raw.length });
+    this.tokens.push(
+      type === 'word'
+        ? { type, text, upper: text.toUpperCase(), start, end: start + raw.length }
+        : { type, text, start, end: start + raw.length },
+    );
     this.lineStart = false;
   }
 
@@ -163,7 +167,7 @@ export class DumpLexer {
         }
       }
 
-      if (c === '/' ) {
+      if (c === '/') {
         if (!have(i, 2)) return out;
         if (b[i + 1] === '*') {
           if (!have(i, 4 + 6)) return out;

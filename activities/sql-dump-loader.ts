@@ -15,10 +15,25 @@ import { FAILURE } from '../common/failure-types';
  */
 
 /** Errors that a retry cannot fix: the dump asks for something this login may not do, or is not SQL. */
-const FINAL_CODES = new Set(['ER_PARSE_ERROR', 'ER_DBACCESS_DENIED_ERROR', 'ER_TABLEACCESS_DENIED_ERROR', 'ER_SPECIFIC_ACCESS_DENIED_ERROR', 'ER_ACCESS_DENIED_ERROR', 'ER_COLUMNACCESS_DENIED_ERROR', 'ER_PROCACCESS_DENIED_ERROR']);
+const FINAL_CODES = new Set([
+  'ER_PARSE_ERROR',
+  'ER_DBACCESS_DENIED_ERROR',
+  'ER_TABLEACCESS_DENIED_ERROR',
+  'ER_SPECIFIC_ACCESS_DENIED_ERROR',
+  'ER_ACCESS_DENIED_ERROR',
+  'ER_COLUMNACCESS_DENIED_ERROR',
+  'ER_PROCACCESS_DENIED_ERROR',
+]);
 
 export async function connectLoader(login: MysqlLogin, database: string): Promise<mysql.Connection> {
-  return mysql.createConnection({ ...login, database, charset: 'BINARY', flags: ['-SESSION_TRACK'], multipleStatements: false, connectTimeout: 5000 });
+  return mysql.createConnection({
+    ...login,
+    database,
+    charset: 'BINARY',
+    flags: ['-SESSION_TRACK'],
+    multipleStatements: false,
+    connectTimeout: 5000,
+  });
 }
 
 /** A Writable of GuardedStatement; `count()` says how many ran. The error names the statement number and kind only. */
@@ -33,7 +48,11 @@ export function createStatementLoader(conn: mysql.Connection): Writable & { coun
         () => done(),
         (err: { code?: string; errno?: number }) => {
           const message = `import statement ${n} (${st.kind}) failed: ${err.code ?? 'error'}${err.errno ? ` (${err.errno})` : ''}`;
-          done(err.code && FINAL_CODES.has(err.code) ? ApplicationFailure.nonRetryable(message, FAILURE.DumpStatementFailed) : new Error(message));
+          done(
+            err.code && FINAL_CODES.has(err.code)
+              ? ApplicationFailure.nonRetryable(message, FAILURE.DumpStatementFailed)
+              : new Error(message),
+          );
         },
       );
     },

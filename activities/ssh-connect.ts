@@ -21,7 +21,10 @@ export interface SshTarget {
 export interface SshSession {
   /** The host key the server presented, verified: `<type> <base64 blob>` (for a pinned known_hosts file). */
   hostKey: string;
-  exec(command: string, opts?: { stdin?: Buffer | string; maxOutput?: number }): Promise<{ code: number | null; stdout: Buffer; stderr: string }>;
+  exec(
+    command: string,
+    opts?: { stdin?: Buffer | string; maxOutput?: number },
+  ): Promise<{ code: number | null; stdout: Buffer; stderr: string }>;
   /** A streaming exec: stdout to `sink`; resolves with the exit code once the stream and the command end. */
   execStream(command: string, sink: Writable, opts?: { stdin?: Readable }): Promise<{ code: number | null; stderr: string }>;
   end(): void;

@@ -76,14 +76,37 @@ export function sshCredentials(t: SshTarget, hostKey: string): SshCredentials {
   fs.chmodSync(dir, 0o700);
   fs.writeFileSync(path.join(dir, 'known_hosts'), `${ALIAS} ${hostKey}\n`, { mode: 0o600 });
   const words = [
-    'ssh', '-F', '/dev/null', '-p', String(t.port), '-l', t.user,
-    '-o', `UserKnownHostsFile=${path.join(dir, 'known_hosts')}`, '-o', 'GlobalKnownHostsFile=/dev/null',
+    'ssh',
+    '-F',
+    '/dev/null',
+    '-p',
+    String(t.port),
+    '-l',
+    t.user,
+    '-o',
+    `UserKnownHostsFile=${path.join(dir, 'known_hosts')}`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
     // rsync dials the alias; HostName is the real address and HostKeyAlias names the pinned known_hosts entry.
-    '-o', `HostName=${t.host}`, '-o', 'StrictHostKeyChecking=yes', '-o', `HostKeyAlias=${ALIAS}`, '-o', 'ConnectTimeout=15',
-    '-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=3', '-o', 'Compression=no',
-    '-o', `ControlPath=${path.join(dir, 'mux')}`,
+    '-o',
+    `HostName=${t.host}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    `HostKeyAlias=${ALIAS}`,
+    '-o',
+    'ConnectTimeout=15',
+    '-o',
+    'ServerAliveInterval=5',
+    '-o',
+    'ServerAliveCountMax=3',
+    '-o',
+    'Compression=no',
+    '-o',
+    `ControlPath=${path.join(dir, 'mux')}`,
     // AES-GCM uses the CPU's AES instructions: the cheapest cipher here (see bench/migrate.ts).
-    '-c', 'aes128-gcm@openssh.com,chacha20-poly1305@openssh.com',
+    '-c',
+    'aes128-gcm@openssh.com,chacha20-poly1305@openssh.com',
   ];
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' };
   if (t.privateKey) {

@@ -16,10 +16,14 @@ export interface SshMaster {
  * with the worker. If it fails (or is slow), rsync simply logs in by itself.
  */
 export function startSshMaster(creds: SshCredentials, timeoutMs = 10_000): SshMaster {
-  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...creds.words, '-o', 'ControlMaster=yes', '-o', 'ControlPersist=no', '-N', ALIAS], {
-    env: creds.env,
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    'setpriv',
+    ['--pdeathsig', 'KILL', '--', ...creds.words, '-o', 'ControlMaster=yes', '-o', 'ControlPersist=no', '-N', ALIAS],
+    {
+      env: creds.env,
+      stdio: 'ignore',
+    },
+  );
   let exited = false;
   child.once('exit', () => (exited = true));
   child.once('error', () => (exited = true));

@@ -37,19 +37,36 @@ export function classifyPeerFailure(err: Error & { level?: string; code?: string
   return 'not-ssh';
 }
 
-export function peerFailure(kind: PeerFailureKind, where: string, err: Error & { code?: string }, seen: PeerObservation, limits: { handshakeMs: number; maxBannerBytes: number }): Error {
+export function peerFailure(
+  kind: PeerFailureKind,
+  where: string,
+  err: Error & { code?: string },
+  seen: PeerObservation,
+  limits: { handshakeMs: number; maxBannerBytes: number },
+): Error {
   switch (kind) {
     case 'host-key':
-      return ApplicationFailure.nonRetryable(`host key of ${where} is ${seen.hostKeyMismatch!.seen}, expected ${seen.hostKeyMismatch!.expected}: refusing to connect`, FAILURE.HostKeyMismatch);
+      return ApplicationFailure.nonRetryable(
+        `host key of ${where} is ${seen.hostKeyMismatch!.seen}, expected ${seen.hostKeyMismatch!.expected}: refusing to connect`,
+        FAILURE.HostKeyMismatch,
+      );
     case 'auth':
       return ApplicationFailure.nonRetryable(`authentication on ${where} failed`, FAILURE.SourceAuthFailed);
     case 'not-ssh':
       // ssh2's own messages are fixed texts ("Invalid identification string"), never the peer's bytes.
-      return ApplicationFailure.nonRetryable(`${where} is not an SSH server: it sent ${seen.received} bytes without a valid SSH identification (${err.message})`, FAILURE.SourceNotSsh);
+      return ApplicationFailure.nonRetryable(
+        `${where} is not an SSH server: it sent ${seen.received} bytes without a valid SSH identification (${err.message})`,
+        FAILURE.SourceNotSsh,
+      );
     case 'banner-too-large':
-      return ApplicationFailure.nonRetryable(`${where} sent more than ${limits.maxBannerBytes} bytes before the SSH session was ready (a huge or endless banner): refusing it`, FAILURE.SourceNotSsh);
+      return ApplicationFailure.nonRetryable(
+        `${where} sent more than ${limits.maxBannerBytes} bytes before the SSH session was ready (a huge or endless banner): refusing it`,
+        FAILURE.SourceNotSsh,
+      );
     case 'timeout':
-      return new Error(`ssh ${where}: no SSH handshake within ${Math.round(limits.handshakeMs / 1000)} s (the source accepted the connection but did not complete the login; ${seen.received} bytes received)`);
+      return new Error(
+        `ssh ${where}: no SSH handshake within ${Math.round(limits.handshakeMs / 1000)} s (the source accepted the connection but did not complete the login; ${seen.received} bytes received)`,
+      );
     case 'network':
       return new Error(`ssh ${where}: ${err.code ? `${err.code} ` : ''}${err.message}`);
   }

@@ -6,7 +6,10 @@
 import fs from 'node:fs';
 
 function idFrom(file: '/etc/group' | '/etc/passwd', name: string): number {
-  const line = fs.readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  const line = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name}:`));
   const id = line ? Number(line.split(':')[2]) : NaN;
   if (!Number.isInteger(id)) throw new Error(`${file === '/etc/group' ? 'group' : 'user'} "${name}" not found (is its package installed?)`);
   return id;

@@ -53,11 +53,26 @@ export async function rsyncPull(opts: RsyncOptions): Promise<RsyncResult> {
   const remoteDir = checkRemotePath(opts.remoteDir, 'source.docroot');
   const creds = opts.credentials;
   const args = [
-    '--pdeathsig', 'KILL', '--', 'rsync', '--protect-args', '-e', creds.sshCommand, '--from0', '--exclude-from=-',
-    '-rlpt', opts.private ? '--chmod=Du=rwx,Dgo=,Fu=rw,Fgo=' : '--chmod=Du=rwx,Dgo=rx,Fu=rw,Fgo=r', '--numeric-ids', '--safe-links', '--whole-file',
-    `--temp-dir=${opts.tempDir}`, '--out-format=%i %l %n', '--stats',
+    '--pdeathsig',
+    'KILL',
+    '--',
+    'rsync',
+    '--protect-args',
+    '-e',
+    creds.sshCommand,
+    '--from0',
+    '--exclude-from=-',
+    '-rlpt',
+    opts.private ? '--chmod=Du=rwx,Dgo=,Fu=rw,Fgo=' : '--chmod=Du=rwx,Dgo=rx,Fu=rw,Fgo=r',
+    '--numeric-ids',
+    '--safe-links',
+    '--whole-file',
+    `--temp-dir=${opts.tempDir}`,
+    '--out-format=%i %l %n',
+    '--stats',
     ...(opts.owner && process.getuid?.() === 0 ? [`--chown=${opts.owner.uid}:${opts.owner.gid}`] : []),
-    `${ALIAS}:${remoteDir}/`, `${opts.localDir}/`,
+    `${ALIAS}:${remoteDir}/`,
+    `${opts.localDir}/`,
   ];
   // setpriv --pdeathsig: if the worker is SIGKILLed, rsync dies with it instead of racing the retry.
   const child = spawn('setpriv', args, { env: creds.env, stdio: ['pipe', 'pipe', 'pipe'], signal: opts.signal });

@@ -126,7 +126,11 @@ function loginAhead(source: SshTarget, hostKey: string): { creds: SshCredentials
   return { creds, master: startSshMaster(creds) };
 }
 
-export async function syncTree(input: SyncInput, assertLocal: (dir: string) => string, hooks: SyncHooks = activityHooks()): Promise<SyncResult> {
+export async function syncTree(
+  input: SyncInput,
+  assertLocal: (dir: string) => string,
+  hooks: SyncHooks = activityHooks(),
+): Promise<SyncResult> {
   const localDir = assertLocal(input.localDir);
   const remoteDir = checkRemotePath(input.remoteDir, 'source folder');
   // rsync's temp files live beside the folder, never inside it, and a crashed attempt's leftovers go here.
@@ -152,7 +156,13 @@ export async function syncTree(input: SyncInput, assertLocal: (dir: string) => s
     // skips the head-start count (10k lstat calls) and takes it from its size/mtime check after the copy.
     const full = input.pass === 'initial' || hooks.attempt > 1;
     const head = full ? presentBytes(localDir, manifest) : { files: 0, bytes: 0 };
-    const progress: SyncProgress = { files: head.files, bytes: head.bytes, totalFiles: manifest.files, totalBytes: manifest.bytes, phase: 'copy' };
+    const progress: SyncProgress = {
+      files: head.files,
+      bytes: head.bytes,
+      totalFiles: manifest.files,
+      totalBytes: manifest.bytes,
+      phase: 'copy',
+    };
     hooks.heartbeat(progress);
     // The listing usually outlasts the login; a slow or failed master is not waited for long.
     let giveUp: NodeJS.Timeout | undefined;
@@ -174,8 +184,15 @@ export async function syncTree(input: SyncInput, assertLocal: (dir: string) => s
     const t2 = performance.now();
     // The listing is the source's word; what landed here is checked again (a source may list one tree and
     // serve another, and rsync's own --safe-links varies by version).
-    const landed = removeEscapingLinks(localDir).map((l) => ({ name: l.name, reason: `symlink to ${l.link} resolves outside the docroot (removed after the copy)` }));
-    const refused = [...manifest.refused, ...landed, ...copied.unsafeLinks.map((l) => ({ name: l, reason: 'rsync refused an unsafe symlink' }))];
+    const landed = removeEscapingLinks(localDir).map((l) => ({
+      name: l.name,
+      reason: `symlink to ${l.link} resolves outside the docroot (removed after the copy)`,
+    }));
+    const refused = [
+      ...manifest.refused,
+      ...landed,
+      ...copied.unsafeLinks.map((l) => ({ name: l, reason: 'rsync refused an unsafe symlink' })),
+    ];
     hooks.heartbeat({ ...progress, files: manifest.files, bytes: manifest.bytes, phase: 'checksum' });
     const changed = new Set(copied.changed);
     const names = full ? [...new Set([...manifest.entries.filter((e) => e.type === 'f').map((e) => e.name), ...changed])] : [...changed];
@@ -191,7 +208,10 @@ export async function syncTree(input: SyncInput, assertLocal: (dir: string) => s
       for (const n of bad) fs.rmSync(path.join(localDir, n), { force: true });
       throw new Error(`checksum mismatch for ${bad.length} file(s), e.g. ${JSON.stringify(bad.slice(0, 3))}`);
     }
-    if (missed.length > 0) throw new Error(`size or mtime differs from the source for ${missed.length} file(s) rsync did not copy, e.g. ${JSON.stringify(missed.slice(0, 3))}`);
+    if (missed.length > 0)
+      throw new Error(
+        `size or mtime differs from the source for ${missed.length} file(s) rsync did not copy, e.g. ${JSON.stringify(missed.slice(0, 3))}`,
+      );
     const indexName = full ? ['index.html', 'index.htm', 'index.php'].find((n) => theirs.has(n)) : undefined;
     return {
       totalFiles: manifest.files,

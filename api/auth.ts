@@ -47,7 +47,8 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { verify: TokenV
     if (access === 'public' || !request.routeOptions.url) return;
     // The cookie counts only on the codec routes (api/session-cookie.ts); a state-changing request carrying it
     // has already passed the same-origin check (api/csrf.ts).
-    const header = request.headers.authorization ?? (cookieAllowedFor(request.routeOptions.url) ? bearerFromCookie(request.headers.cookie) : undefined);
+    const header =
+      request.headers.authorization ?? (cookieAllowedFor(request.routeOptions.url) ? bearerFromCookie(request.headers.cookie) : undefined);
     const match = typeof header === 'string' ? BEARER.exec(header) : null;
     if (!match) throw new ApiError(401, 'unauthorized', 'a bearer token is required (Authorization: Bearer <token>)');
     const principal = await opts.verify(match[1]!);

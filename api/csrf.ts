@@ -31,7 +31,9 @@ export const csrfPlugin = fp(async (app: FastifyInstance, opts: CsrfOptions) => 
     if (!hasSessionCookie(request.headers.cookie)) return;
     const origin = request.headers.origin;
     if (typeof origin === 'string' && isSameOrigin(origin, request, publicOrigin, codecOrigin)) return;
-    throw ApiError.forbidden(`a request authenticated by the ${COOKIE_NAME} cookie must come from this console's own origin (Origin ${origin === undefined ? 'missing' : 'foreign'})`);
+    throw ApiError.forbidden(
+      `a request authenticated by the ${COOKIE_NAME} cookie must come from this console's own origin (Origin ${origin === undefined ? 'missing' : 'foreign'})`,
+    );
   });
 });
 

@@ -29,7 +29,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
         field: [context, ...issue.instancePath.split('/').filter(Boolean)].join('.'),
         message: issue.message ?? 'invalid',
       }));
-      return reply.status(400).send({ error: 'bad_request', message: `invalid ${details[0]?.field ?? context}: ${details[0]?.message ?? ''}`.trim(), details });
+      return reply
+        .status(400)
+        .send({ error: 'bad_request', message: `invalid ${details[0]?.field ?? context}: ${details[0]?.message ?? ''}`.trim(), details });
     }
     if (isResponseSerializationError(error)) {
       request.log.error({ err: error }, 'response did not match its schema');
@@ -62,5 +64,8 @@ export function routerRefusal(error: FastifyError, _request: FastifyRequest, rep
     reply.status(414).send({ error: 'uri_too_long', message: `a path parameter is longer than ${MAX_PARAM_LENGTH} characters` });
     return;
   }
-  reply.status(400).send({ error: 'bad_request', message: error.code === 'FST_ERR_BAD_URL' ? 'the path is not valid percent-encoding' : 'invalid request' });
+  reply.status(400).send({
+    error: 'bad_request',
+    message: error.code === 'FST_ERR_BAD_URL' ? 'the path is not valid percent-encoding' : 'invalid request',
+  });
 }

@@ -50,7 +50,12 @@ const hostPort = (s: string) => {
  * workers polling each task queue (the control queue and every node in the inventory), disk, memory, SSH
  * endpoints, DNS — the API still answers, but the operations that need them will wait or fail.
  */
-export function createHealthChecks(deps: { config: NpanelConfig; db: Db; connection: Connection; repos: Repositories }): Record<string, HealthCheck> {
+export function createHealthChecks(deps: {
+  config: NpanelConfig;
+  db: Db;
+  connection: Connection;
+  repos: Repositories;
+}): Record<string, HealthCheck> {
   const { config, db, connection, repos } = deps;
   const namespace = config.temporal.namespace;
   const pollers = async (queue: string, type: 'workflow' | 'activity') => {
@@ -90,7 +95,8 @@ export function createHealthChecks(deps: { config: NpanelConfig; db: Db; connect
         const usage = await diskUsage(config.api.healthDiskPaths);
         const details = { freePercent: Object.fromEntries(usage.map((u) => [u.path, Math.round(u.freePercent * 10) / 10])) };
         const low = usage.filter((u) => u.freePercent < config.api.healthDiskMinFreePercent);
-        if (low.length) throw failure(`less than ${config.api.healthDiskMinFreePercent}% free on ${low.map((u) => u.path).join(', ')}`, details);
+        if (low.length)
+          throw failure(`less than ${config.api.healthDiskMinFreePercent}% free on ${low.map((u) => u.path).join(', ')}`, details);
         return details;
       },
     },
@@ -99,7 +105,8 @@ export function createHealthChecks(deps: { config: NpanelConfig; db: Db; connect
       run: async () => {
         const m = await memoryUsage();
         const details = { usedPercent: Math.round(m.usedPercent * 10) / 10 };
-        if (m.usedPercent > config.api.healthMemoryMaxUsedPercent) throw failure(`memory ${details.usedPercent}% used (limit ${config.api.healthMemoryMaxUsedPercent}%)`, details);
+        if (m.usedPercent > config.api.healthMemoryMaxUsedPercent)
+          throw failure(`memory ${details.usedPercent}% used (limit ${config.api.healthMemoryMaxUsedPercent}%)`, details);
         return details;
       },
     },
@@ -108,7 +115,9 @@ export function createHealthChecks(deps: { config: NpanelConfig; db: Db; connect
       run: async () => {
         const targets = config.api.healthSshTargets;
         const results = await Promise.allSettled(targets.map((t) => sshBanner(hostPort(t).host, hostPort(t).port)));
-        const details = { targets: Object.fromEntries(targets.map((t, i) => [t, results[i]!.status === 'fulfilled' ? 'ok' : 'unreachable'])) };
+        const details = {
+          targets: Object.fromEntries(targets.map((t, i) => [t, results[i]!.status === 'fulfilled' ? 'ok' : 'unreachable'])),
+        };
         const bad = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
         if (bad.length) throw failure(bad.join('; '), details);
         return details;
@@ -118,7 +127,10 @@ export function createHealthChecks(deps: { config: NpanelConfig; db: Db; connect
       critical: false,
       run: async () => {
         const base = config.dns.apiUrl.replace(/\/+$/, '').replace(/\/api\/v1$/, '');
-        const res = await fetch(`${base}/api/v1/servers/localhost/zones`, { headers: { 'X-API-Key': config.dns.apiKey }, signal: AbortSignal.timeout(2000) });
+        const res = await fetch(`${base}/api/v1/servers/localhost/zones`, {
+          headers: { 'X-API-Key': config.dns.apiKey },
+          signal: AbortSignal.timeout(2000),
+        });
         if (!res.ok) throw new Error(`PowerDNS API answered ${res.status}`);
         const zones = (await res.json()) as { name: string }[];
         const details: Record<string, unknown> = { zones: zones.length };

@@ -59,22 +59,24 @@ export function createListCache<T>(opts: ListCacheOptions): ListCache<T> {
     const next = hit.load();
     next.then(
       () => {
-        if (entries.get(key) === hit) put(key, { at: Date.now(), value: next, settled: true, refreshing: false, usedAt: hit.usedAt, served: false, load: hit.load });
+        if (entries.get(key) === hit)
+          put(key, { at: Date.now(), value: next, settled: true, refreshing: false, usedAt: hit.usedAt, served: false, load: hit.load });
       },
       () => (hit.refreshing = false),
     );
   };
 
-  const timer = keepWarmMs > 0
-    ? setInterval(() => {
-      const now = Date.now();
-      for (const [key, e] of entries) {
-        if (now - e.usedAt >= keepWarmMs) {
-          if (now - e.at >= staleMs) entries.delete(key);
-        } else if (e.settled && !e.refreshing && e.served && now - e.at >= ttlMs) refresh(key, e);
-      }
-    }, ttlMs)
-    : undefined;
+  const timer =
+    keepWarmMs > 0
+      ? setInterval(() => {
+          const now = Date.now();
+          for (const [key, e] of entries) {
+            if (now - e.usedAt >= keepWarmMs) {
+              if (now - e.at >= staleMs) entries.delete(key);
+            } else if (e.settled && !e.refreshing && e.served && now - e.at >= ttlMs) refresh(key, e);
+          }
+        }, ttlMs)
+      : undefined;
   timer?.unref();
 
   const get = ((key: string, load: () => Promise<T>): Promise<T> => {

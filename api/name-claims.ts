@@ -14,7 +14,13 @@ export { provisionNames };
 
 type Fields = Partial<Record<NameClaim['kind'], string>>;
 
-export const provisionFields: Fields = { domain: 'body.domain', mailbox: 'body.mailboxes', ftp_user: 'body.username', database: 'body.database.name', database_user: 'body.database.user' };
+export const provisionFields: Fields = {
+  domain: 'body.domain',
+  mailbox: 'body.mailboxes',
+  ftp_user: 'body.username',
+  database: 'body.database.name',
+  database_user: 'body.database.user',
+};
 
 /** Every name migrateSite makes: the domain, `<account>_<db>` as database and login, and the mailboxes. */
 export function migrationNames(body: Pick<MigrateSiteBody, 'domain' | 'account' | 'source'>): NameClaim[] {
@@ -22,19 +28,33 @@ export function migrationNames(body: Pick<MigrateSiteBody, 'domain' | 'account' 
     { kind: 'domain', name: body.domain },
     ...body.source.databases.flatMap((d) => {
       const target = targetDatabaseName(body.account, d.name);
-      return [{ kind: 'database' as const, name: target }, { kind: 'database_user' as const, name: target }];
+      return [
+        { kind: 'database' as const, name: target },
+        { kind: 'database_user' as const, name: target },
+      ];
     }),
     ...body.source.mailboxes.map((m) => ({ kind: 'mailbox' as const, name: `${m.local}@${body.domain}` })),
   ];
 }
-export const migrationFields: Fields = { domain: 'body.domain', mailbox: 'body.source.mailboxes', database: 'body.source.databases', database_user: 'body.source.databases' };
+export const migrationFields: Fields = {
+  domain: 'body.domain',
+  mailbox: 'body.source.mailboxes',
+  database: 'body.source.databases',
+  database_user: 'body.source.databases',
+};
 
 /** Claims the names for `account` on behalf of `workflowId`, or throws the 409. */
-export async function claimNames(repos: Pick<Repositories, 'names'>, input: { account: string; workflowId: string; names: NameClaim[] }, fields: Fields): Promise<void> {
+export async function claimNames(
+  repos: Pick<Repositories, 'names'>,
+  input: { account: string; workflowId: string; names: NameClaim[] },
+  fields: Fields,
+): Promise<void> {
   try {
     await repos.names.claim(input);
   } catch (err) {
     if (!(err instanceof NameClaimConflictError)) throw err;
-    throw ApiError.conflict(err.message, undefined, [{ field: fields[err.kind] ?? 'body', message: `${err.kind} ${err.value} is taken by another account` }]);
+    throw ApiError.conflict(err.message, undefined, [
+      { field: fields[err.kind] ?? 'body', message: `${err.kind} ${err.value} is taken by another account` },
+    ]);
   }
 }

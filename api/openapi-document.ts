@@ -43,7 +43,12 @@ const SSE_EVENT = {
 function jsonSchema(schema: unknown, io: 'input' | 'output'): unknown {
   if (!(schema instanceof z.ZodType)) return schema ?? undefined;
   try {
-    return z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'openapi-3.0', override: ({ jsonSchema: js }) => dropUnicodePropertyPattern(js as Record<string, unknown>) });
+    return z.toJSONSchema(schema, {
+      io,
+      unrepresentable: 'any',
+      target: 'openapi-3.0',
+      override: ({ jsonSchema: js }) => dropUnicodePropertyPattern(js as Record<string, unknown>),
+    });
   } catch {
     return {};
   }
@@ -67,7 +72,10 @@ function layerStatuses(route: CollectedRoute, hasPathParams: boolean): Record<st
   if (s.params || s.querystring || s.body || hasPathParams) out['400'] = 'invalid request: the body names each field and why';
   if (route.access !== 'public') {
     out['401'] = 'no valid bearer token';
-    out['403'] = route.access === 'admin' ? 'not an administrator token, or a token of the other role on a portal port' : 'a token of the other role on a portal port';
+    out['403'] =
+      route.access === 'admin'
+        ? 'not an administrator token, or a token of the other role on a portal port'
+        : 'a token of the other role on a portal port';
     out['429'] = 'too many failed authentications from this address (Retry-After says when to try again)';
   }
   if (s.body) {
@@ -81,7 +89,10 @@ function layerStatuses(route: CollectedRoute, hasPathParams: boolean): Record<st
 function operation(route: CollectedRoute) {
   const s = route.schema;
   const parameters: unknown[] = [];
-  for (const [where, key] of [['path', 'params'], ['query', 'querystring']] as const) {
+  for (const [where, key] of [
+    ['path', 'params'],
+    ['query', 'querystring'],
+  ] as const) {
     const js = jsonSchema(s[key], 'input') as { properties?: Record<string, unknown>; required?: string[] } | undefined;
     for (const [name, prop] of Object.entries(js?.properties ?? {})) {
       parameters.push({ name, in: where, required: where === 'path' || (js?.required ?? []).includes(name), schema: prop });
@@ -91,10 +102,16 @@ function operation(route: CollectedRoute) {
   const responses: Record<string, unknown> = {};
   for (const [code, schema] of Object.entries((s.response as Record<string, unknown> | undefined) ?? {})) {
     // A 204 has no body, hence no media type (declaring one makes clients expect JSON that never comes).
-    responses[code] = code === '204' ? { description: 'no content' } : { description: code, content: { 'application/json': { schema: jsonSchema(schema, 'output') } } };
+    responses[code] =
+      code === '204'
+        ? { description: 'no content' }
+        : { description: code, content: { 'application/json': { schema: jsonSchema(schema, 'output') } } };
   }
   if ([s.produces].flat().includes(EVENT_STREAM)) {
-    responses['200'] ??= { description: 'Server-Sent Events, until the workflow closes', content: { [EVENT_STREAM]: { schema: SSE_EVENT } } };
+    responses['200'] ??= {
+      description: 'Server-Sent Events, until the workflow closes',
+      content: { [EVENT_STREAM]: { schema: SSE_EVENT } },
+    };
   }
   for (const [code, description] of Object.entries(layerStatuses(route, hasPathParams))) {
     responses[code] ??= { description, content: errorJson() };

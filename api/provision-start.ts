@@ -20,7 +20,9 @@ export async function reserveAndStartProvision(
     await deps.repos.accounts.reserve({ username: input.username, domain: input.domain, nodeId: input.node, workflowId });
   } catch (err) {
     if (err instanceof AccountConflictError) {
-      throw ApiError.conflict(`${err.field} ${err.value} is taken by account ${err.existingUsername}`, err.workflowId, [{ field: `body.${err.field}`, message: 'already taken' }]);
+      throw ApiError.conflict(`${err.field} ${err.value} is taken by account ${err.existingUsername}`, err.workflowId, [
+        { field: `body.${err.field}`, message: 'already taken' },
+      ]);
     }
     throw err;
   }
@@ -41,13 +43,21 @@ export async function reserveAndStartProvision(
     } catch (err) {
       await deps.repos.accounts.remove(input.username).catch(() => undefined);
       if (err instanceof ResourceConflictError) {
-        throw ApiError.conflict(`database ${input.database.name} belongs to another account`, undefined, [{ field: 'body.database.name', message: 'already taken' }]);
+        throw ApiError.conflict(`database ${input.database.name} belongs to another account`, undefined, [
+          { field: 'body.database.name', message: 'already taken' },
+        ]);
       }
       throw err;
     }
   }
   try {
-    await startWorkflow(deps.temporal, { type: 'provisionAccount', workflowId, args: [input], attributes: { account: input.username, domain: input.domain, node: input.node }, memo });
+    await startWorkflow(deps.temporal, {
+      type: 'provisionAccount',
+      workflowId,
+      args: [input],
+      attributes: { account: input.username, domain: input.domain, node: input.node },
+      memo,
+    });
   } catch (err) {
     await deps.repos.accounts.remove(input.username).catch(() => undefined);
     throw err;

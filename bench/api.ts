@@ -41,13 +41,18 @@ function parseArgs(argv: string[]) {
   return opts;
 }
 
-const npanel = (args: string[]) => execFileP(process.execPath, [path.join(repoRoot(), 'dist', 'cli', 'main.js'), ...args], { maxBuffer: 1 << 24 });
+const npanel = (args: string[]) =>
+  execFileP(process.execPath, [path.join(repoRoot(), 'dist', 'cli', 'main.js'), ...args], { maxBuffer: 1 << 24 });
 
 /** Completed waitForTimer runs (0 ms timers) until the namespace holds at least HISTORY workflows. */
 async function fillHistory(stack: StackFile, secrets: StackSecrets): Promise<number> {
   const connection = await Connection.connect({ address: stack.temporal.address });
   try {
-    const client = new Client({ connection, namespace: stack.temporal.namespace, dataConverter: { payloadCodecs: [codecFromConfig({ key: secrets.codecKey, keyId: secrets.codecKeyId })] } });
+    const client = new Client({
+      connection,
+      namespace: stack.temporal.namespace,
+      dataConverter: { payloadCodecs: [codecFromConfig({ key: secrets.codecKey, keyId: secrets.codecKeyId })] },
+    });
     const have = (await client.workflow.count()).count;
     const missing = Math.max(0, HISTORY - have);
     let next = 0;
@@ -91,7 +96,14 @@ async function main(): Promise<void> {
     const p99 = result.latency.p99;
     const non2xx = result.non2xx + result.errors + result.timeouts;
     const figures = [
-      { name: `GET /api/v1/workflows p99 at ${RATE} req/s, ${total} workflows in history`, goal: GOAL_P99_MS, measured: p99, unit: 'ms', ratio: Number((p99 / GOAL_P99_MS).toFixed(3)), ok: p99 <= GOAL_P99_MS && non2xx === 0 },
+      {
+        name: `GET /api/v1/workflows p99 at ${RATE} req/s, ${total} workflows in history`,
+        goal: GOAL_P99_MS,
+        measured: p99,
+        unit: 'ms',
+        ratio: Number((p99 / GOAL_P99_MS).toFixed(3)),
+        ok: p99 <= GOAL_P99_MS && non2xx === 0,
+      },
     ];
     const details = {
       measuredAt: new Date().toISOString(),
@@ -99,7 +111,13 @@ async function main(): Promise<void> {
       durationS: DURATION_S,
       requests: result.requests.total,
       achievedRate: result.requests.average,
-      latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max, mean: result.latency.mean },
+      latencyMs: {
+        p50: result.latency.p50,
+        p90: result.latency.p90,
+        p99: result.latency.p99,
+        max: result.latency.max,
+        mean: result.latency.mean,
+      },
       non2xx: result.non2xx,
       errors: result.errors,
       timeouts: result.timeouts,
@@ -107,8 +125,10 @@ async function main(): Promise<void> {
     };
     fs.mkdirSync(path.join(repoRoot(), 'bench', 'results'), { recursive: true });
     fs.writeFileSync(path.join(repoRoot(), 'bench', 'results', 'api.json'), JSON.stringify({ figures, details }, null, 2) + '\n');
-    process.stdout.write(`GET /api/v1/workflows at ${RATE} req/s (${result.requests.total} requests, ${non2xx} not 2xx): ` +
-      `p50 ${result.latency.p50} ms, p90 ${result.latency.p90} ms, p99 ${p99} ms (goal <= ${GOAL_P99_MS} ms) ${figures[0]!.ok ? 'OK' : 'MISSED'}\n`);
+    process.stdout.write(
+      `GET /api/v1/workflows at ${RATE} req/s (${result.requests.total} requests, ${non2xx} not 2xx): ` +
+        `p50 ${result.latency.p50} ms, p90 ${result.latency.p90} ms, p99 ${p99} ms (goal <= ${GOAL_P99_MS} ms) ${figures[0]!.ok ? 'OK' : 'MISSED'}\n`,
+    );
   } finally {
     if (!opts.reuse && !opts.keep) await npanel(['down', '--home', opts.home]);
   }

@@ -32,7 +32,11 @@ function readStat(pid: string): ProcStat | null {
 export function stackCpu(home: string): Record<string, number> {
   const pids = readPidFile(home);
   if (!pids) throw new Error(`no pids.json in ${home}: is the stack running?`);
-  const all = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(readStat).filter((p): p is ProcStat => p !== null);
+  const all = fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(readStat)
+    .filter((p): p is ProcStat => p !== null);
   const children = new Map<number, ProcStat[]>();
   for (const p of all) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
   const treeMs = (root: number, skip: Set<number>): number => {

@@ -38,7 +38,13 @@ async function main(): Promise<void> {
   const repeat = Number(arg('repeat', '3'));
   const stack = JSON.parse(fs.readFileSync(path.join(home, 'stack.json'), 'utf8')) as StackFile;
   const s = stack.migrationSource;
-  const target: SshTarget = { host: s.host, port: s.port, user: s.user, privateKey: fs.readFileSync(s.privateKey, 'utf8'), hostKeyFingerprint: s.hostKeyFingerprint };
+  const target: SshTarget = {
+    host: s.host,
+    port: s.port,
+    user: s.user,
+    privateKey: fs.readFileSync(s.privateKey, 'utf8'),
+    hostKeyFingerprint: s.hostKeyFingerprint,
+  };
   const work = fs.mkdtempSync(path.join(home, 'source', 'sites', 'bench-'));
   fs.chmodSync(work, 0o755);
   const src = path.join(work, 'public_html');
@@ -67,7 +73,11 @@ async function main(): Promise<void> {
     const hooks = (signal?: AbortSignal): SyncHooks => ({ attempt: 1, resumedFrom: null, heartbeat: () => undefined, signal });
     const ours = async (d: string, pass: 'initial' | 'delta', signal?: AbortSignal): Promise<{ ms: number; r: SyncResult }> => {
       const t0 = performance.now();
-      const r = await syncTree({ source: target, remoteDir: src, localDir: d, pass, owner: { uid: 2000, gid: 2000 }, hostKey }, (x) => x, hooks(signal));
+      const r = await syncTree(
+        { source: target, remoteDir: src, localDir: d, pass, owner: { uid: 2000, gid: 2000 }, hostKey },
+        (x) => x,
+        hooks(signal),
+      );
       return { ms: performance.now() - t0, r };
     };
 
@@ -87,18 +97,46 @@ async function main(): Promise<void> {
       let rs = 0;
       const last = k === firstRounds - 1;
       // The last round's copies keep the plain names: the delta rounds below continue from them.
-      const runRsync = async () => { await settle(); rs = await baseline(dest(last ? 'rsync' : `rsync-${k}`)); };
-      const runOurs = async () => { await settle(); oursFirst = await ours(dest(last ? 'ours' : `ours-${k}`), 'initial'); };
-      if (k % 2 === 0) { await runRsync(); await runOurs(); } else { await runOurs(); await runRsync(); }
+      const runRsync = async () => {
+        await settle();
+        rs = await baseline(dest(last ? 'rsync' : `rsync-${k}`));
+      };
+      const runOurs = async () => {
+        await settle();
+        oursFirst = await ours(dest(last ? 'ours' : `ours-${k}`), 'initial');
+      };
+      if (k % 2 === 0) {
+        await runRsync();
+        await runOurs();
+      } else {
+        await runOurs();
+        await runRsync();
+      }
       const t = oursFirst.r.timings;
       const oursMs = t.listMs + t.copyMs;
-      firsts.push({ rsyncS: secs(rs), oursS: secs(oursMs), ratio: +(oursMs / rs).toFixed(3), listS: secs(t.listMs), copyS: secs(t.copyMs), verifyS: secs(t.verifyMs) });
+      firsts.push({
+        rsyncS: secs(rs),
+        oursS: secs(oursMs),
+        ratio: +(oursMs / rs).toFixed(3),
+        listS: secs(t.listMs),
+        copyS: secs(t.copyMs),
+        verifyS: secs(t.verifyMs),
+      });
       rsyncFirst = rs;
     }
     const firstRatio = median(firsts.map((f) => f.ratio));
     const firstCopyMs = oursFirst.r.timings.listMs + oursFirst.r.timings.copyMs;
 
-    const rounds: { rsyncS: number; oursS: number; ratio: number; listS: number; copyS: number; verifyS: number; copied: number; checksummed: number }[] = [];
+    const rounds: {
+      rsyncS: number;
+      oursS: number;
+      ratio: number;
+      listS: number;
+      copyS: number;
+      verifyS: number;
+      copied: number;
+      checksummed: number;
+    }[] = [];
     for (let k = 0; k < repeat; k++) {
       // 1% of the files get new random content (same size); another 1% each round.
       for (let i = k; i < files; i += 100) fs.writeFileSync(file(i), crypto.randomBytes(size));
@@ -112,7 +150,16 @@ async function main(): Promise<void> {
         rs = await baseline(path.join(out, 'rsync'));
       }
       const t = o.r.timings;
-      rounds.push({ rsyncS: secs(rs), oursS: secs(o.ms), ratio: +(o.ms / rs).toFixed(3), listS: secs(t.listMs), copyS: secs(t.copyMs), verifyS: secs(t.verifyMs), copied: o.r.copiedFiles, checksummed: o.r.checksummed });
+      rounds.push({
+        rsyncS: secs(rs),
+        oursS: secs(o.ms),
+        ratio: +(o.ms / rs).toFixed(3),
+        listS: secs(t.listMs),
+        copyS: secs(t.copyMs),
+        verifyS: secs(t.verifyMs),
+        copied: o.r.copiedFiles,
+        checksummed: o.r.checksummed,
+      });
     }
 
     // Resume: kill the copy at ~50%, then run again.
@@ -127,11 +174,18 @@ async function main(): Promise<void> {
 
     const mb = total / 1e6;
     const figures = [
-      figure(`first copy time vs rsync -a (1/0.95: throughput >= 0.95x), median of ${firstRounds}`, 1 / 0.95, +firstRatio.toFixed(3), 'x rsync'),
+      figure(
+        `first copy time vs rsync -a (1/0.95: throughput >= 0.95x), median of ${firstRounds}`,
+        1 / 0.95,
+        +firstRatio.toFixed(3),
+        'x rsync',
+      ),
       figure(`delta (1% changed, verified) time vs rsync -a, median of ${repeat}`, 2, median(rounds.map((r) => r.ratio)), 'x rsync'),
       figure('resume after kill at ~50%: bytes re-sent', 0.1, resent / total, 'of total'),
     ];
-    console.log(`data: ${files} files, ${mb.toFixed(0)} MB; first copy: rsync ${secs(rsyncFirst)} s (${(mb / (rsyncFirst / 1000)).toFixed(0)} MB/s), ours ${secs(firstCopyMs)} s (listing ${secs(oursFirst.r.timings.listMs)} s) + verification of all ${oursFirst.r.checksummed} files ${secs(oursFirst.r.timings.verifyMs)} s`);
+    console.log(
+      `data: ${files} files, ${mb.toFixed(0)} MB; first copy: rsync ${secs(rsyncFirst)} s (${(mb / (rsyncFirst / 1000)).toFixed(0)} MB/s), ours ${secs(firstCopyMs)} s (listing ${secs(oursFirst.r.timings.listMs)} s) + verification of all ${oursFirst.r.checksummed} files ${secs(oursFirst.r.timings.verifyMs)} s`,
+    );
     console.log('first copy rounds (seconds; verification not in the ratio):');
     console.table(firsts);
     console.log('delta rounds (seconds):');

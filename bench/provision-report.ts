@@ -11,7 +11,13 @@ export interface TimedRun {
   /** Wall clock when the POST was sent, to place the workflow's own timestamps on the same axis. */
   sentAt: number;
   workflowId: string;
-  body: { username: string; domain: string; mailboxes: { local: string; password: string }[]; ftp: { password: string }; database: { name: string; password: string } };
+  body: {
+    username: string;
+    domain: string;
+    mailboxes: { local: string; password: string }[];
+    ftp: { password: string };
+    database: { name: string; password: string };
+  };
 }
 
 type Api = ReturnType<typeof apiClient>['api'];
@@ -38,7 +44,8 @@ export async function stepBreakdown(api: Api, runs: TimedRun[]) {
   };
   for (const run of runs) {
     const res = await api('GET', `/api/v1/workflows/${encodeURIComponent(run.workflowId)}`);
-    if (res.status !== 200 || res.body.status !== 'completed') throw new Error(`${run.workflowId}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+    if (res.status !== 200 || res.body.status !== 'completed')
+      throw new Error(`${run.workflowId}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
     const at = (iso: string) => Date.parse(iso) - run.sentAt;
     add('POST answered (202)', 0, run.postMs);
     add('workflow started (Temporal startTime)', 0, at(res.body.startedAt));

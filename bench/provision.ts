@@ -34,7 +34,14 @@ const GOAL_BURST_S = 10;
 const GOAL_RELOADS = 10;
 
 function parseArgs(argv: string[]) {
-  const opts = { home: stackHome('.npanel-bench-provision'), portBase: undefined as string | undefined, accounts: 20, burst: 50, reps: 7, keep: false };
+  const opts = {
+    home: stackHome('.npanel-bench-provision'),
+    portBase: undefined as string | undefined,
+    accounts: 20,
+    burst: 50,
+    reps: 7,
+    keep: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--home') opts.home = path.resolve(argv[++i]!);
@@ -66,7 +73,10 @@ async function historySummary(client: Client, workflowId: string) {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const byType: Record<string, number> = {};
   for (const e of history.events ?? []) {
-    const type = Object.keys(e).find((k) => k.endsWith('EventAttributes'))?.replace(/EventAttributes$/, '') ?? 'other';
+    const type =
+      Object.keys(e)
+        .find((k) => k.endsWith('EventAttributes'))
+        ?.replace(/EventAttributes$/, '') ?? 'other';
     byType[type] = (byType[type] ?? 0) + 1;
   }
   return { total: history.events?.length ?? 0, byType };
@@ -88,11 +98,19 @@ async function workerReloads(stack: LoadedStack): Promise<number | null> {
 async function runBench(stack: LoadedStack, opts: ReturnType<typeof parseArgs>) {
   const floor = await openFloor(stack, opts.portBase);
   const floorResult = await floor.measure(opts.reps).finally(() => floor.close());
-  process.stdout.write(`floor: sequential ${floorResult.sequentialMs.toFixed(1)} ms, side by side ${floorResult.parallelMs.toFixed(1)} ms ` +
-    `(${Object.entries(floorResult.perServiceMs).map(([s, ms]) => `${s} ${ms.toFixed(1)}`).join(', ')})\n`);
+  process.stdout.write(
+    `floor: sequential ${floorResult.sequentialMs.toFixed(1)} ms, side by side ${floorResult.parallelMs.toFixed(1)} ms ` +
+      `(${Object.entries(floorResult.perServiceMs)
+        .map(([s, ms]) => `${s} ${ms.toFixed(1)}`)
+        .join(', ')})\n`,
+  );
 
   const connection = await Connection.connect({ address: stack.file.temporal.address });
-  const client = new Client({ connection, namespace: stack.file.temporal.namespace, dataConverter: { payloadCodecs: [codecFromConfig({ key: stack.secrets.codecKey, keyId: stack.secrets.codecKeyId })] } });
+  const client = new Client({
+    connection,
+    namespace: stack.file.temporal.namespace,
+    dataConverter: { payloadCodecs: [codecFromConfig({ key: stack.secrets.codecKey, keyId: stack.secrets.codecKeyId })] },
+  });
   const { api } = apiClient(stack);
   const run = Date.now().toString(36).slice(-5);
 
@@ -134,7 +152,18 @@ async function runBench(stack: LoadedStack, opts: ReturnType<typeof parseArgs>) 
     await verifyAccount(stack, api, burst[burst.length - 1]!);
     for (const b of burst) await verifyAccount(stack, api, b, 'web-only');
 
-    return { floor: floorResult, sequentialMs: seqMs, breakdown, burstBreakdown, history, cpu, burstS, burstMs: burst.map((b) => b.ms), reloads, metricReloads: metricBefore === null || metricAfter === null ? null : metricAfter - metricBefore };
+    return {
+      floor: floorResult,
+      sequentialMs: seqMs,
+      breakdown,
+      burstBreakdown,
+      history,
+      cpu,
+      burstS,
+      burstMs: burst.map((b) => b.ms),
+      reloads,
+      metricReloads: metricBefore === null || metricAfter === null ? null : metricAfter - metricBefore,
+    };
   } finally {
     await connection.close();
   }
@@ -166,24 +195,46 @@ async function main(): Promise<void> {
   const med = median(r.sequentialMs);
   const p95 = percentile(r.sequentialMs, 95);
   const figures = [
-    figure(`one account end to end (POST -> completed), median of ${opts.accounts} [goal: 400 ms and 2x floor]`, Math.min(GOAL_MEDIAN_MS, 2 * floor), med, 'ms'),
+    figure(
+      `one account end to end (POST -> completed), median of ${opts.accounts} [goal: 400 ms and 2x floor]`,
+      Math.min(GOAL_MEDIAN_MS, 2 * floor),
+      med,
+      'ms',
+    ),
     figure(`one account end to end, p95 of ${opts.accounts} [goal: 3x floor]`, 3 * floor, p95, 'ms'),
     figure(`${opts.burst} accounts started at once: all completed`, GOAL_BURST_S, r.burstS, 's'),
     figure(`${opts.burst} accounts started at once: nginx reloads`, GOAL_RELOADS, r.reloads, 'reloads'),
   ];
   process.stdout.write('\n' + formatTable(figureRows(figures)));
-  process.stdout.write(`floor (raw operations until a real client sees each, median of ${r.floor.repetitions}): side by side ${floor.toFixed(1)} ms, ` +
-    `one after another ${r.floor.sequentialMs.toFixed(1)} ms; end-to-end median = ${(med / floor).toFixed(2)}x side-by-side floor, ` +
-    `${(med / r.floor.sequentialMs).toFixed(2)}x sequential floor\n`);
-  process.stdout.write(`reloads counted by the worker (npanel_nginx_reloads_total): ${r.metricReloads ?? 'n/a'}; load average before: ${machine.loadAverage.join(' ')} on ${machine.cores} cores\n`);
-  process.stdout.write(`burst: per-account POST -> completed median ${median(r.burstMs).toFixed(0)} ms, max ${Math.max(...r.burstMs).toFixed(0)} ms\n`);
-  process.stdout.write(`\nwhere the time of one account goes (medians over ${opts.accounts}, ms after the POST was sent):\n${r.breakdown.text}`);
+  process.stdout.write(
+    `floor (raw operations until a real client sees each, median of ${r.floor.repetitions}): side by side ${floor.toFixed(1)} ms, ` +
+      `one after another ${r.floor.sequentialMs.toFixed(1)} ms; end-to-end median = ${(med / floor).toFixed(2)}x side-by-side floor, ` +
+      `${(med / r.floor.sequentialMs).toFixed(2)}x sequential floor\n`,
+  );
+  process.stdout.write(
+    `reloads counted by the worker (npanel_nginx_reloads_total): ${r.metricReloads ?? 'n/a'}; load average before: ${machine.loadAverage.join(' ')} on ${machine.cores} cores\n`,
+  );
+  process.stdout.write(
+    `burst: per-account POST -> completed median ${median(r.burstMs).toFixed(0)} ms, max ${Math.max(...r.burstMs).toFixed(0)} ms\n`,
+  );
+  process.stdout.write(
+    `\nwhere the time of one account goes (medians over ${opts.accounts}, ms after the POST was sent):\n${r.breakdown.text}`,
+  );
   const perAccount = (d: Record<string, number>, n: number) =>
-    Object.entries(d).sort((a, b) => b[1] - a[1]).map(([k, ms]) => `${k} ${(ms / n).toFixed(0)}`).join(', ');
-  process.stdout.write(`\nhistory of one provisioning: ${r.history.total} events (${Object.entries(r.history.byType).map(([t, n]) => `${t} ${n}`).join(', ')})\n`);
+    Object.entries(d)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, ms]) => `${k} ${(ms / n).toFixed(0)}`)
+      .join(', ');
+  process.stdout.write(
+    `\nhistory of one provisioning: ${r.history.total} events (${Object.entries(r.history.byType)
+      .map(([t, n]) => `${t} ${n}`)
+      .join(', ')})\n`,
+  );
   process.stdout.write(`\nCPU ms per account, one at a time: ${perAccount(r.cpu.sequential, opts.accounts)}\n`);
   process.stdout.write(`CPU ms per account, ${opts.burst} at once: ${perAccount(r.cpu.burst, opts.burst)}\n`);
-  process.stdout.write(`\nthe same for the ${opts.burst} accounts started at once (medians, ms after each POST was sent):\n${r.burstBreakdown.text}`);
+  process.stdout.write(
+    `\nthe same for the ${opts.burst} accounts started at once (medians, ms after each POST was sent):\n${r.burstBreakdown.text}`,
+  );
   const out = writeResults('provision', figures, {
     floor: r.floor,
     sequentialMs: r.sequentialMs,

@@ -81,7 +81,9 @@ async function startedAllSeconds(client: Client, workflowId: string): Promise<nu
     const initiated = at((e) => e.startChildWorkflowExecutionInitiatedEventAttributes);
     const wfts = at((e) => e.workflowTaskCompletedEventAttributes);
     const lists = at((e) => e.activityTaskCompletedEventAttributes);
-    console.log(`${workflowId}: initiated ${initiated.length} at ${initiated[0]}..${initiated.at(-1)} s; started ${starts.length} at ${(starts[0]! - t0).toFixed(2)}..${(Math.max(...starts) - t0).toFixed(2)} s; workflow tasks ${wfts.length} (${wfts.slice(0, 12).join(' ')} ...); activities done at ${lists.join(' ')}`);
+    console.log(
+      `${workflowId}: initiated ${initiated.length} at ${initiated[0]}..${initiated.at(-1)} s; started ${starts.length} at ${(starts[0]! - t0).toFixed(2)}..${(Math.max(...starts) - t0).toFixed(2)} s; workflow tasks ${wfts.length} (${wfts.slice(0, 12).join(' ')} ...); activities done at ${lists.join(' ')}`,
+    );
   }
   return Math.max(...starts) - t0;
 }
@@ -109,7 +111,10 @@ async function main(): Promise<void> {
   try {
     // steady: the window does not bind (maxConcurrent 200 > the 167 due), so start-all is the sweep's own
     // planning cost; backlog: the configured window (5), where start-all is bounded by the renewals themselves.
-    for (const [scenario, due, window] of [['steady', Math.round(RECORDS / 60), 200], ['backlog', opts.backlog, MAX_CONCURRENT]] as const) {
+    for (const [scenario, due, window] of [
+      ['steady', Math.round(RECORDS / 60), 200],
+      ['backlog', opts.backlog, MAX_CONCURRENT],
+    ] as const) {
       await seed(handle.pool, due);
       let lastStart = 0;
       const control = {
@@ -118,28 +123,57 @@ async function main(): Promise<void> {
           lastStart = Date.now();
           return { domain, account: 'bench', accountId: 1, node: 'a' };
         },
-        async recordCertificateIssued() { return { outcome: 'renewed' }; },
+        async recordCertificateIssued() {
+          return { outcome: 'renewed' };
+        },
         async recordCertificateFailure() {},
         async appendAudit() {},
       };
       const nodeActs = {
         async orderCertificate({ domain }: { domain: string }) {
           await new Promise((r) => setTimeout(r, opts.orderMs));
-          return { serial: 'AB', issuer: 'CN=bench', notBefore: new Date().toISOString(), notAfter: new Date().toISOString(),
-            certPath: `/c/${domain}/AB/cert.pem`, keyPath: `/c/${domain}/AB/key.pem`, workflowId: 'x', served: null };
+          return {
+            serial: 'AB',
+            issuer: 'CN=bench',
+            notBefore: new Date().toISOString(),
+            notAfter: new Date().toISOString(),
+            certPath: `/c/${domain}/AB/cert.pem`,
+            keyPath: `/c/${domain}/AB/key.pem`,
+            workflowId: 'x',
+            served: null,
+          };
         },
-        async installCertificate() { return { changed: true }; },
-        async probeServedCertificate() { return { serial: 'AB', issuer: 'CN=bench', notAfter: new Date().toISOString() }; },
+        async installCertificate() {
+          return { changed: true };
+        },
+        async probeServedCertificate() {
+          return { serial: 'AB', issuer: 'CN=bench', notAfter: new Date().toISOString() };
+        },
         async restoreCertificate() {},
-        async discardCertificate() { return true; },
-        async pruneCertificates() { return 0; },
+        async discardCertificate() {
+          return true;
+        },
+        async pruneCertificates() {
+          return 0;
+        },
       };
       const sinks = { metrics: { workflowStarted: { fn() {} }, workflowClosed: { fn() {} } } };
-      const w1 = await Worker.create({ connection: native, taskQueue: CONTROL_TASK_QUEUE, workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH }, activities: control, sinks: sinks as never, maxConcurrentWorkflowTaskExecutions: 100 });
+      const w1 = await Worker.create({
+        connection: native,
+        taskQueue: CONTROL_TASK_QUEUE,
+        workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH },
+        activities: control,
+        sinks: sinks as never,
+        maxConcurrentWorkflowTaskExecutions: 100,
+      });
       const w2 = await Worker.create({ connection: native, taskQueue: nodeTaskQueue('a'), activities: nodeActs });
       const id = `bench-sweep-${scenario}-${Date.now()}`;
       const started = Date.now();
-      const run = client.workflow.execute('certificateRenewalSweep', { taskQueue: CONTROL_TASK_QUEUE, workflowId: id, args: [{ maxConcurrent: window, paceMs: 0 }] }) as Promise<SweepTotals>;
+      const run = client.workflow.execute('certificateRenewalSweep', {
+        taskQueue: CONTROL_TASK_QUEUE,
+        workflowId: id,
+        args: [{ maxConcurrent: window, paceMs: 0 }],
+      }) as Promise<SweepTotals>;
       await Promise.all([w1.runUntil(run), w2.runUntil(run)]);
       const totals = await run;
       // Planning = from the sweep's start to the start of its last renewal, both as the server recorded them in
@@ -158,13 +192,32 @@ async function main(): Promise<void> {
       }
       if (!lengths.every((n) => n > 0)) throw new Error(`${scenario}: history lengths not visible: ${lengths.join(', ')}`);
       const maxEvents = Math.max(...lengths);
-      if (totals.due !== due || totals.renewed !== due) throw new Error(`${scenario}: expected ${due} renewals, got ${JSON.stringify(totals)}`);
-      rowsOut.push(`${scenario.padEnd(8)} window ${String(window).padStart(3)}  due ${String(due).padStart(5)}  start-all${totals.runs > 1 ? ' (run 1)' : ''} ${planningS.toFixed(2).padStart(7)} s  last renewal at work ${firstWorkS.toFixed(2).padStart(7)} s  sweep ${totalS.toFixed(2).padStart(7)} s  runs ${totals.runs}  events/run max ${maxEvents} (${lengths.join(', ')})  maxInFlight ${totals.maxInFlight}`);
+      if (totals.due !== due || totals.renewed !== due)
+        throw new Error(`${scenario}: expected ${due} renewals, got ${JSON.stringify(totals)}`);
+      rowsOut.push(
+        `${scenario.padEnd(8)} window ${String(window).padStart(3)}  due ${String(due).padStart(5)}  start-all${totals.runs > 1 ? ' (run 1)' : ''} ${planningS.toFixed(2).padStart(7)} s  last renewal at work ${firstWorkS.toFixed(2).padStart(7)} s  sweep ${totalS.toFixed(2).padStart(7)} s  runs ${totals.runs}  events/run max ${maxEvents} (${lengths.join(', ')})  maxInFlight ${totals.maxInFlight}`,
+      );
       if (scenario === 'steady') {
         figures.push(figure(`sweep planning over ${RECORDS} records: select + start the ${due} due`, GOAL_PLANNING_S, planningS, 's'));
       }
-      figures.push(figure(`history events per run, max (${scenario}: ${due} due of ${RECORDS}, ${totals.runs} run(s))`, GOAL_EVENTS, maxEvents, 'events'));
-      details[scenario] = { due, window, startAllS: planningS, lastRenewalAtWorkS: firstWorkS, sweepS: totalS, runs: totals.runs, eventsPerRun: lengths, maxInFlight: totals.maxInFlight };
+      figures.push(
+        figure(
+          `history events per run, max (${scenario}: ${due} due of ${RECORDS}, ${totals.runs} run(s))`,
+          GOAL_EVENTS,
+          maxEvents,
+          'events',
+        ),
+      );
+      details[scenario] = {
+        due,
+        window,
+        startAllS: planningS,
+        lastRenewalAtWorkS: firstWorkS,
+        sweepS: totalS,
+        runs: totals.runs,
+        eventsPerRun: lengths,
+        maxInFlight: totals.maxInFlight,
+      };
     }
   } finally {
     await connection.close();

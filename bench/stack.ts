@@ -171,7 +171,7 @@ function readProcs(): Proc[] {
 
 function subtree(procs: Proc[], rootPid: number): Proc[] {
   const ids = new Set([rootPid]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const p of procs) if (ids.has(p.ppid) && !ids.has(p.pid)) (ids.add(p.pid), (grew = true));
   }
@@ -184,7 +184,10 @@ function subtree(procs: Proc[], rootPid: number): Proc[] {
  * upper bound; PSS (shared pages split between their users) is recorded beside it.
  */
 function stackMemory(home: string) {
-  const pids = JSON.parse(fs.readFileSync(path.join(home, 'pids.json'), 'utf8')) as { supervisor: number; daemons: { name: string; pid: number }[] };
+  const pids = JSON.parse(fs.readFileSync(path.join(home, 'pids.json'), 'utf8')) as {
+    supervisor: number;
+    daemons: { name: string; pid: number }[];
+  };
   const procs = readProcs();
   const tree = subtree(procs, pids.supervisor);
   // This bench names the home in its own command line: it is not part of the stack.
@@ -264,9 +267,13 @@ async function main(): Promise<void> {
     printTimeline('warm start', warm);
     process.stdout.write(`\nidle memory after ${IDLE_WAIT_MS / 1000} s (${mem.processes} processes; RSS sum, PSS):\n`);
     for (const [name, m] of Object.entries(mem.byDaemon).sort((a, b) => b[1].rssMiB - a[1].rssMiB)) {
-      process.stdout.write(`  ${name.padEnd(22)} ${String(m.processes).padStart(3)} proc  ${m.rssMiB.toFixed(1).padStart(7)} MiB  ${m.pssMiB.toFixed(1).padStart(7)} MiB\n`);
+      process.stdout.write(
+        `  ${name.padEnd(22)} ${String(m.processes).padStart(3)} proc  ${m.rssMiB.toFixed(1).padStart(7)} MiB  ${m.pssMiB.toFixed(1).padStart(7)} MiB\n`,
+      );
     }
-    process.stdout.write(`  ${'total'.padEnd(22)} ${String(mem.processes).padStart(3)} proc  ${mem.rssMiB.toFixed(1).padStart(7)} MiB  ${mem.pssMiB.toFixed(1).padStart(7)} MiB\n`);
+    process.stdout.write(
+      `  ${'total'.padEnd(22)} ${String(mem.processes).padStart(3)} proc  ${mem.rssMiB.toFixed(1).padStart(7)} MiB  ${mem.pssMiB.toFixed(1).padStart(7)} MiB\n`,
+    );
 
     const details = {
       measuredAt: new Date().toISOString(),

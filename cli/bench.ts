@@ -29,13 +29,15 @@ interface ScriptRun {
 function benchScripts(only?: string): { name: string; file: string; text: string }[] {
   const dir = path.join(repoRoot(), 'dist', 'bench');
   if (!fs.existsSync(dir)) throw new Error(`${dir} is missing: build first (npm run build)`);
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith('.js'))
-    .map((f) => ({ name: f.replace(/\.js$/, ''), file: path.join(dir, f), text: fs.readFileSync(path.join(dir, f), 'utf8') }))
-    // Helper modules (shared figures, the floor, CPU accounting) never read argv; scripts do.
-    .filter((s) => s.text.includes('process.argv') && (!only || s.name.includes(only)))
-    .sort((a, b) => a.name.localeCompare(b.name));
+  return (
+    fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => ({ name: f.replace(/\.js$/, ''), file: path.join(dir, f), text: fs.readFileSync(path.join(dir, f), 'utf8') }))
+      // Helper modules (shared figures, the floor, CPU accounting) never read argv; scripts do.
+      .filter((s) => s.text.includes('process.argv') && (!only || s.name.includes(only)))
+      .sort((a, b) => a.name.localeCompare(b.name))
+  );
 }
 
 function runScript(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<number | null> {
@@ -79,7 +81,12 @@ export async function bench(opts: { portBase: number; only?: string }): Promise<
       const started = Date.now();
       const exitCode = await runScript(s.file, args, { ...process.env, NPANEL_BENCH_PORT_BASE: String(base) });
       const figures = readFigures(s.name, started);
-      const run: ScriptRun = { name: s.name, exitCode, seconds: (Date.now() - started) / 1000, figures: typeof figures === 'string' ? [] : figures };
+      const run: ScriptRun = {
+        name: s.name,
+        exitCode,
+        seconds: (Date.now() - started) / 1000,
+        figures: typeof figures === 'string' ? [] : figures,
+      };
       // Exit 1 with figures = some goal missed (the table says which); anything else without figures failed.
       if (typeof figures === 'string') run.error = `exit ${exitCode}: ${figures}`;
       runs.push(run);
@@ -95,7 +102,9 @@ export async function bench(opts: { portBase: number; only?: string }): Promise<
 
 function report(runs: ScriptRun[], machine: ReturnType<typeof machineFacts>): number {
   const lastFile = path.join(resultsDir(), 'last.json');
-  const last = fs.existsSync(lastFile) ? (JSON.parse(fs.readFileSync(lastFile, 'utf8')) as { figures: (Figure & { bench: string })[] }) : null;
+  const last = fs.existsSync(lastFile)
+    ? (JSON.parse(fs.readFileSync(lastFile, 'utf8')) as { figures: (Figure & { bench: string })[] })
+    : null;
   const figures = runs.flatMap((r) => r.figures.map((f) => ({ bench: r.name, ...f })));
   const rows: string[][] = [['bench', ...figureRows([])[0]!, ...(last ? ['last'] : [])]];
   for (const r of runs) {
@@ -106,10 +115,14 @@ function report(runs: ScriptRun[], machine: ReturnType<typeof machineFacts>): nu
     }
   }
   process.stdout.write(`\n${formatTable(rows)}`);
-  process.stdout.write(`(${machine.cores} cores, ${machine.memoryGiB} GiB, load before ${machine.loadAverage.join(' ')}, commit ${machine.commit.slice(0, 10)}${machine.dirty ? ' + changes' : ''})\n`);
+  process.stdout.write(
+    `(${machine.cores} cores, ${machine.memoryGiB} GiB, load before ${machine.loadAverage.join(' ')}, commit ${machine.commit.slice(0, 10)}${machine.dirty ? ' + changes' : ''})\n`,
+  );
   const out = path.join(resultsDir(), 'all.json');
   fs.mkdirSync(resultsDir(), { recursive: true });
   fs.writeFileSync(out, JSON.stringify({ machine, scripts: runs.map(({ figures: _, ...r }) => r), figures }, null, 2) + '\n');
-  process.stdout.write(`wrote ${path.relative(process.cwd(), out)}${last ? '' : ' (copy it to bench/results/last.json to compare later runs with it)'}\n`);
+  process.stdout.write(
+    `wrote ${path.relative(process.cwd(), out)}${last ? '' : ' (copy it to bench/results/last.json to compare later runs with it)'}\n`,
+  );
   return runs.every((r) => !r.error) && figures.every((f) => f.ok) ? 0 : 1;
 }

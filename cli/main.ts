@@ -61,14 +61,21 @@ function temporalMode(value: string | boolean | undefined): TemporalMode {
 /** A default home outside the clone is said once, with why, so nobody looks for .npanel in the clone in vain. */
 function sayWhereStateIs(explicitHome: unknown): void {
   const where = stateRoot();
-  if (explicitHome === undefined && where.reason) process.stderr.write(`npanel: stack state lives in ${where.root} (the daemons cannot use the clone: ${where.reason})\n`);
+  if (explicitHome === undefined && where.reason)
+    process.stderr.write(`npanel: stack state lives in ${where.root} (the daemons cannot use the clone: ${where.reason})\n`);
 }
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'up': {
-      const { values } = parseArgs(rest, { detach: 'boolean', home: 'string', 'port-base': 'string', 'with-node-b': 'boolean', temporal: 'string' });
+      const { values } = parseArgs(rest, {
+        detach: 'boolean',
+        home: 'string',
+        'port-base': 'string',
+        'with-node-b': 'boolean',
+        temporal: 'string',
+      });
       if (!process.env.NPANEL_HOME) sayWhereStateIs(values.home);
       await up({
         home: path.resolve((values.home as string) ?? defaultHome()),

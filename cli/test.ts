@@ -47,7 +47,8 @@ export async function test(opts: { home: string; portBase: number; only?: string
 
   // The cluster test (`up --temporal cluster`) needs Temporal's Go-built binaries: on a fresh machine they are
   // built here, once, before anything runs beside the build (minutes of both cores), not inside the test.
-  if (integration.some((f) => path.basename(f).startsWith('temporal-cluster'))) await ensureGoTools((line) => process.stdout.write(`npanel: ${line}\n`));
+  if (integration.some((f) => path.basename(f).startsWith('temporal-cluster')))
+    await ensureGoTools((line) => process.stdout.write(`npanel: ${line}\n`));
   fs.rmSync(opts.home, { recursive: true, force: true }); // each run starts from nothing: no state leaks between runs
   const log = pino({ level: 'warn', base: { service: 'npanel-test' } }, pino.destination(2));
   const ctx = createStackContext({ root, home: opts.home, portBase: opts.portBase, log });

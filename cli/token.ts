@@ -24,7 +24,14 @@ export function inventoryConfig(home: string, env: NodeJS.ProcessEnv = process.e
   if (!env.NPANEL_INVENTORY_HOST && fs.existsSync(stackFile)) {
     const stack = JSON.parse(fs.readFileSync(stackFile, 'utf8')) as StackFile;
     const secrets = JSON.parse(fs.readFileSync(path.join(home, 'secrets.json'), 'utf8')) as StackSecrets;
-    return { host: stack.mysql.host, port: stack.mysql.port, user: 'npanel', password: secrets.inventoryPassword, database: 'npanel', connectionLimit: 1 };
+    return {
+      host: stack.mysql.host,
+      port: stack.mysql.port,
+      user: 'npanel',
+      password: secrets.inventoryPassword,
+      database: 'npanel',
+      connectionLimit: 1,
+    };
   }
   return { ...loadConfig(env).inventory, connectionLimit: 1 };
 }
@@ -76,7 +83,9 @@ export async function token(argv: string[], defaultHome: string): Promise<number
     }
     for (const t of await tokens.list()) {
       const state = t.revokedAt ? 'revoked' : 'live';
-      process.stdout.write(`${String(t.id).padEnd(6)} ${t.role.padEnd(9)} ${(t.account ?? '-').padEnd(17)} ${t.fingerprint}  ${state}  ${t.label ?? ''}\n`);
+      process.stdout.write(
+        `${String(t.id).padEnd(6)} ${t.role.padEnd(9)} ${(t.account ?? '-').padEnd(17)} ${t.fingerprint}  ${state}  ${t.label ?? ''}\n`,
+      );
     }
     return 0;
   } finally {

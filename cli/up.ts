@@ -31,7 +31,9 @@ function printSummary(home: string): void {
       `  UI and API:    ${stack.api}/`,
       `  Temporal Web:  ${stack.temporal.ui}`,
       ...(stack.temporal.tls
-        ? [`  Temporal:      ${stack.temporal.address} (cluster, mTLS: temporal --tls-ca-path ${stack.temporal.tls.ca} --tls-cert-path ${stack.temporal.tls.cert} --tls-key-path ${stack.temporal.tls.key})`]
+        ? [
+            `  Temporal:      ${stack.temporal.address} (cluster, mTLS: temporal --tls-ca-path ${stack.temporal.tls.ca} --tls-cert-path ${stack.temporal.tls.cert} --tls-key-path ${stack.temporal.tls.key})`,
+          ]
         : []),
       `  admin token:   ${token}`,
       `  endpoints:     ${path.join(home, 'stack.json')}`,
@@ -51,7 +53,13 @@ function refuseIfRunning(home: string): void {
 /** `up --detach`: the same command in a background process; we return once it reports ready (or died). */
 async function upDetached(opts: UpOptions): Promise<void> {
   // Check ports here too, so a busy port is one clear line from this process, not a relayed log tail.
-  const probe = createStackContext({ root: repoRoot(), home: opts.home, portBase: opts.portBase, log: pino({ level: 'silent' }), temporalMode: opts.temporalMode });
+  const probe = createStackContext({
+    root: repoRoot(),
+    home: opts.home,
+    portBase: opts.portBase,
+    log: pino({ level: 'silent' }),
+    temporalMode: opts.temporalMode,
+  });
   await assertStackPortsFree(probe, opts.withNodeB);
   // A first cluster start builds Temporal's binaries (minutes): here, before the wait for readiness begins.
   if (opts.temporalMode === 'cluster') await ensureGoTools((line) => process.stderr.write(`npanel: ${line}\n`));
@@ -64,7 +72,11 @@ async function upDetached(opts: UpOptions): Promise<void> {
   if (opts.temporalMode !== 'dev') args.push('--temporal', opts.temporalMode);
   const readyMarker = path.join(opts.home, 'up.ready');
   fs.rmSync(readyMarker, { force: true });
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: { ...process.env, [DETACHED_CHILD]: '1' } });
+  const child = spawn(process.execPath, args, {
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: { ...process.env, [DETACHED_CHILD]: '1' },
+  });
   child.unref();
   let exited = false;
   child.once('exit', () => (exited = true));

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { databaseNameSchema, databaseUserSchema, domainSchema, mailLocalSchema, nodeIdSchema, RESERVED_DATABASE_USERS, usernameSchema } from './names';
+import {
+  databaseNameSchema,
+  databaseUserSchema,
+  domainSchema,
+  mailLocalSchema,
+  nodeIdSchema,
+  RESERVED_DATABASE_USERS,
+  usernameSchema,
+} from './names';
 
 /**
  * The contract of account operations, written once: the API validates bodies with these schemas and the
@@ -38,28 +46,34 @@ export const provisionAccountBody = closed({
   username: usernameSchema,
   domain: domainSchema,
   node: nodeIdSchema.optional(),
-  mailboxes: z.array(closed({ local: mailLocalSchema, password: passwordSchema })).max(50).default([]),
+  mailboxes: z
+    .array(closed({ local: mailLocalSchema, password: passwordSchema }))
+    .max(50)
+    .default([]),
   ftp: closed({ password: passwordSchema }).optional(),
   database: closed({ name: databaseNameSchema, user: databaseUserSchema.optional(), password: passwordSchema }).optional(),
   tls: z.boolean().default(false),
-})
-  .superRefine((body, ctx) => {
-    // The login defaults to the database name: that derived name must not be a reserved login either.
-    if (body.database && !body.database.user && RESERVED_DATABASE_USERS.has(body.database.name)) {
-      ctx.addIssue({ code: 'custom', path: ['database', 'name'], message: 'is a reserved login name (set database.user)' });
-    }
-    const seen = new Set<string>();
-    body.mailboxes.forEach((m, i) => {
-      if (seen.has(m.local)) ctx.addIssue({ code: 'custom', path: ['mailboxes', i, 'local'], message: `duplicate mailbox ${m.local}` });
-      seen.add(m.local);
-    });
-    const secrets = [...body.mailboxes.map((m) => ['mailboxes', m.password] as const), ['ftp', body.ftp?.password] as const, ['database', body.database?.password] as const];
-    for (const [field, pw] of secrets) {
-      if (pw && (pw.toLowerCase().includes(body.username) || pw.toLowerCase().includes(body.domain))) {
-        ctx.addIssue({ code: 'custom', path: [field], message: 'password must not contain the username or domain' });
-      }
-    }
+}).superRefine((body, ctx) => {
+  // The login defaults to the database name: that derived name must not be a reserved login either.
+  if (body.database && !body.database.user && RESERVED_DATABASE_USERS.has(body.database.name)) {
+    ctx.addIssue({ code: 'custom', path: ['database', 'name'], message: 'is a reserved login name (set database.user)' });
+  }
+  const seen = new Set<string>();
+  body.mailboxes.forEach((m, i) => {
+    if (seen.has(m.local)) ctx.addIssue({ code: 'custom', path: ['mailboxes', i, 'local'], message: `duplicate mailbox ${m.local}` });
+    seen.add(m.local);
   });
+  const secrets = [
+    ...body.mailboxes.map((m) => ['mailboxes', m.password] as const),
+    ['ftp', body.ftp?.password] as const,
+    ['database', body.database?.password] as const,
+  ];
+  for (const [field, pw] of secrets) {
+    if (pw && (pw.toLowerCase().includes(body.username) || pw.toLowerCase().includes(body.domain))) {
+      ctx.addIssue({ code: 'custom', path: [field], message: 'password must not contain the username or domain' });
+    }
+  }
+});
 
 export type ProvisionAccountBody = z.infer<typeof provisionAccountBody>;
 

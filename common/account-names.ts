@@ -12,11 +12,18 @@ export interface ClaimedName {
 }
 
 /** Every name provisionAccount makes for this input. */
-export function provisionNames(input: Pick<ProvisionAccountInput, 'username' | 'domain' | 'mailboxes' | 'ftp' | 'database'>): ClaimedName[] {
+export function provisionNames(
+  input: Pick<ProvisionAccountInput, 'username' | 'domain' | 'mailboxes' | 'ftp' | 'database'>,
+): ClaimedName[] {
   return [
     { kind: 'domain', name: input.domain },
     ...input.mailboxes.map((m) => ({ kind: 'mailbox' as const, name: `${m.local}@${input.domain}` })),
     ...(input.ftp ? [{ kind: 'ftp_user' as const, name: input.username }] : []),
-    ...(input.database ? [{ kind: 'database' as const, name: input.database.name }, { kind: 'database_user' as const, name: input.database.user }] : []),
+    ...(input.database
+      ? [
+          { kind: 'database' as const, name: input.database.name },
+          { kind: 'database_user' as const, name: input.database.user },
+        ]
+      : []),
   ];
 }

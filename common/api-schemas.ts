@@ -25,7 +25,10 @@ export const workflowListQuery = z.object({
   account: filterValue.optional(),
   domain: filterValue.optional(),
   /** Prefix search on the workflow ID, e.g. `provision-acme-`. */
-  id: z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/).optional(),
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,200}$/)
+    .optional(),
   limit: limitParam(500, 50),
 });
 

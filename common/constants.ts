@@ -19,17 +19,8 @@ export const WORKFLOW_PHASES = ['running', 'awaiting_operator', 'rolling_back', 
 export type WorkflowPhase = (typeof WORKFLOW_PHASES)[number];
 
 /** Status words the API reports for a workflow; operators' scripts match on these exact strings. */
-export const WORKFLOW_STATUSES = [
-  'running',
-  'awaiting_operator',
-  'completed',
-  'failed',
-  'cancelled',
-  'terminated',
-  'timed_out',
-] as const;
+export const WORKFLOW_STATUSES = ['running', 'awaiting_operator', 'completed', 'failed', 'cancelled', 'terminated', 'timed_out'] as const;
 export type WorkflowStatus = (typeof WORKFLOW_STATUSES)[number];
-
 
 /** What an operator may answer at an operator gate (`resolve` update, `POST /api/v1/migrations/:id/resolve`). */
 export const RESOLVE_ACTIONS = ['retry', 'skip', 'rollback', 'abort'] as const;

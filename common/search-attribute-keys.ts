@@ -10,7 +10,10 @@ export const saKeys = {
 };
 
 /** The attributes a workflow starts with, so lists and filters find it from its first moment. */
-export function startAttributes(a: { account?: string; domain?: string; node?: string }, phase: WorkflowPhase = 'running'): SearchAttributePair[] {
+export function startAttributes(
+  a: { account?: string; domain?: string; node?: string },
+  phase: WorkflowPhase = 'running',
+): SearchAttributePair[] {
   const pairs: SearchAttributePair[] = [{ key: saKeys.status, value: phase }];
   if (a.account) pairs.push({ key: saKeys.account, value: a.account });
   if (a.domain) pairs.push({ key: saKeys.domain, value: a.domain });

@@ -17,17 +17,25 @@ function requiredAs<T extends z.ZodType>(schema: T, message: string) {
  * so the published schema says what the role needs (OpenAPI `oneOf` on `role`): a customer token names its
  * account, an admin token is bound to none (`account` is refused with its own message, not as an unknown key).
  */
-export const tokenCreateInput = z.discriminatedUnion('role', [
-  z.object({
-    role: z.literal('admin'),
-    account: z.never({ error: 'an admin token is not bound to an account' }).optional(),
-    label,
-  }).strict(),
-  z.object({
-    role: z.literal('customer'),
-    account: requiredAs(usernameSchema, 'a customer token needs an account'),
-    label,
-  }).strict(),
-], { error: (issue) => (issue.code === 'invalid_union' ? 'must be admin or customer' : undefined) });
+export const tokenCreateInput = z.discriminatedUnion(
+  'role',
+  [
+    z
+      .object({
+        role: z.literal('admin'),
+        account: z.never({ error: 'an admin token is not bound to an account' }).optional(),
+        label,
+      })
+      .strict(),
+    z
+      .object({
+        role: z.literal('customer'),
+        account: requiredAs(usernameSchema, 'a customer token needs an account'),
+        label,
+      })
+      .strict(),
+  ],
+  { error: (issue) => (issue.code === 'invalid_union' ? 'must be admin or customer' : undefined) },
+);
 
 export type TokenCreateInput = z.infer<typeof tokenCreateInput>;

@@ -34,16 +34,70 @@ export interface WorkflowTypeSpec {
 const ACCOUNT: readonly StartAttribute[] = ['account', 'domain', 'node'];
 
 export const WORKFLOW_REGISTRY = {
-  provisionAccount: { taskQueue: CONTROL_TASK_QUEUE, id: workflowIds.provision, attributes: ACCOUNT, progressQuery: PROGRESS_QUERIES.steps, startedBy: ['api', 'workflow'] },
-  deprovisionAccount: { taskQueue: CONTROL_TASK_QUEUE, id: workflowIds.deprovision, attributes: ACCOUNT, progressQuery: PROGRESS_QUERIES.steps, startedBy: ['api'] },
-  suspendAccount: { taskQueue: CONTROL_TASK_QUEUE, id: workflowIds.suspend, attributes: ACCOUNT, progressQuery: PROGRESS_QUERIES.steps, startedBy: ['api'] },
-  unsuspendAccount: { taskQueue: CONTROL_TASK_QUEUE, id: workflowIds.unsuspend, attributes: ACCOUNT, progressQuery: PROGRESS_QUERIES.steps, startedBy: ['api'] },
-  migrateSite: { taskQueue: CONTROL_TASK_QUEUE, id: workflowIds.migrate, attributes: ACCOUNT, progressQuery: PROGRESS_QUERIES.steps, startedBy: ['api'] },
-  renewCertificate: { taskQueue: CONTROL_TASK_QUEUE, id: workflowIds.certificate, attributes: ACCOUNT, progressQuery: PROGRESS_QUERIES.steps, startedBy: ['api', 'workflow'] },
-  removeCertificate: { taskQueue: CONTROL_TASK_QUEUE, id: workflowIds.certificate, attributes: ['domain'], progressQuery: PROGRESS_QUERIES.steps, startedBy: ['workflow'] },
-  certificateRenewalSweep: { taskQueue: CONTROL_TASK_QUEUE, id: 'schedule', attributes: [], progressQuery: PROGRESS_QUERIES.sweep, startedBy: ['schedule'] },
+  provisionAccount: {
+    taskQueue: CONTROL_TASK_QUEUE,
+    id: workflowIds.provision,
+    attributes: ACCOUNT,
+    progressQuery: PROGRESS_QUERIES.steps,
+    startedBy: ['api', 'workflow'],
+  },
+  deprovisionAccount: {
+    taskQueue: CONTROL_TASK_QUEUE,
+    id: workflowIds.deprovision,
+    attributes: ACCOUNT,
+    progressQuery: PROGRESS_QUERIES.steps,
+    startedBy: ['api'],
+  },
+  suspendAccount: {
+    taskQueue: CONTROL_TASK_QUEUE,
+    id: workflowIds.suspend,
+    attributes: ACCOUNT,
+    progressQuery: PROGRESS_QUERIES.steps,
+    startedBy: ['api'],
+  },
+  unsuspendAccount: {
+    taskQueue: CONTROL_TASK_QUEUE,
+    id: workflowIds.unsuspend,
+    attributes: ACCOUNT,
+    progressQuery: PROGRESS_QUERIES.steps,
+    startedBy: ['api'],
+  },
+  migrateSite: {
+    taskQueue: CONTROL_TASK_QUEUE,
+    id: workflowIds.migrate,
+    attributes: ACCOUNT,
+    progressQuery: PROGRESS_QUERIES.steps,
+    startedBy: ['api'],
+  },
+  renewCertificate: {
+    taskQueue: CONTROL_TASK_QUEUE,
+    id: workflowIds.certificate,
+    attributes: ACCOUNT,
+    progressQuery: PROGRESS_QUERIES.steps,
+    startedBy: ['api', 'workflow'],
+  },
+  removeCertificate: {
+    taskQueue: CONTROL_TASK_QUEUE,
+    id: workflowIds.certificate,
+    attributes: ['domain'],
+    progressQuery: PROGRESS_QUERIES.steps,
+    startedBy: ['workflow'],
+  },
+  certificateRenewalSweep: {
+    taskQueue: CONTROL_TASK_QUEUE,
+    id: 'schedule',
+    attributes: [],
+    progressQuery: PROGRESS_QUERIES.sweep,
+    startedBy: ['schedule'],
+  },
   pruneAuditEvents: { taskQueue: CONTROL_TASK_QUEUE, id: 'schedule', attributes: [], progressQuery: null, startedBy: ['schedule'] },
-  waitForTimer: { taskQueue: CONTROL_TASK_QUEUE, id: workflowIds.timer, attributes: [], progressQuery: PROGRESS_QUERIES.timer, startedBy: ['operator'] },
+  waitForTimer: {
+    taskQueue: CONTROL_TASK_QUEUE,
+    id: workflowIds.timer,
+    attributes: [],
+    progressQuery: PROGRESS_QUERIES.timer,
+    startedBy: ['operator'],
+  },
 } as const satisfies Record<string, WorkflowTypeSpec>;
 
 export type WorkflowType = keyof typeof WORKFLOW_REGISTRY;

@@ -16,9 +16,7 @@ export function leafPaths(schema: z.ZodTypeAny, prefix: string[] = []): string[]
   // An optional group (temporal.tls) has variables of its own: all of them set, or none.
   if (schema instanceof z.ZodOptional && schema.unwrap() instanceof z.ZodObject) return leafPaths(schema.unwrap() as z.ZodTypeAny, prefix);
   if (schema instanceof z.ZodObject) {
-    return Object.entries(schema.shape as Record<string, z.ZodTypeAny>).flatMap(([key, child]) =>
-      leafPaths(child, [...prefix, key]),
-    );
+    return Object.entries(schema.shape as Record<string, z.ZodTypeAny>).flatMap(([key, child]) => leafPaths(child, [...prefix, key]));
   }
   return [prefix];
 }

@@ -66,7 +66,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NpanelConfig {
     const value = env[envName(keys)];
     if (value === undefined || value === '') continue;
     const leaf = schemaAt(configSchema, keys);
-    setPath(raw, keys, isArraySchema(leaf) ? value.split(',').map((v) => v.trim()).filter(Boolean) : value);
+    setPath(
+      raw,
+      keys,
+      isArraySchema(leaf)
+        ? value
+            .split(',')
+            .map((v) => v.trim())
+            .filter(Boolean)
+        : value,
+    );
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(describeIssue(parsed.error.issues[0]!, raw));

@@ -13,13 +13,22 @@ const absPath = z.string().regex(/^\//, 'an absolute path');
 const nodeId = z.string().regex(NODE_ID_PATTERN, 'lowercase letters and digits, 1-32 characters');
 const url = z.string().url();
 
-const scheduleBase = z.object({ id: z.string().min(1), every: duration, jitter: duration, overlap: z.enum(['skip', 'buffer_one', 'allow_all']) });
+const scheduleBase = z.object({
+  id: z.string().min(1),
+  every: duration,
+  jitter: duration,
+  overlap: z.enum(['skip', 'buffer_one', 'allow_all']),
+});
 
 export const temporalYamlSchema = z.object({
   namespace: z.string().min(1),
   retentionDays: z.number().int().min(1).max(3650),
   schedules: z.object({
-    certificateRenewalSweep: scheduleBase.extend({ renewWithinDays: z.number().int().min(1), maxConcurrent: z.number().int().min(1).max(100), paceMs: z.number().int().min(0).max(60_000).default(0) }),
+    certificateRenewalSweep: scheduleBase.extend({
+      renewWithinDays: z.number().int().min(1),
+      maxConcurrent: z.number().int().min(1).max(100),
+      paceMs: z.number().int().min(0).max(60_000).default(0),
+    }),
     auditRetention: scheduleBase.extend({ keepDays: z.number().int().min(1), batchSize: z.number().int().min(1).max(100_000) }),
   }),
 });
@@ -44,7 +53,10 @@ export const configSchema = z.object({
   }),
   inventory: z.object({ host: z.string(), port, user: z.string(), password: z.string(), database: z.string() }),
   api: z.object({
-    host: z.string(), port, publicUrl: url.optional(), adminTokenFile: absPath.optional(),
+    host: z.string(),
+    port,
+    publicUrl: url.optional(),
+    adminTokenFile: absPath.optional(),
     // What `/health/ready` probes beyond the database and Temporal: folders whose disk must keep a free share,
     // the memory ceiling, SSH endpoints that must answer with a banner (migration sources, nodes) and the DNS
     // server that serves the zones (queried for a zone the PowerDNS API lists). All host:port.
@@ -52,7 +64,10 @@ export const configSchema = z.object({
     healthDiskMinFreePercent: z.coerce.number().min(0).max(100).default(10),
     healthMemoryMaxUsedPercent: z.coerce.number().min(0).max(100).default(90),
     healthSshTargets: z.array(z.string().regex(/^[^:\s]+:\d+$/, 'host:port')).default([]),
-    healthDnsServer: z.string().regex(/^[^:\s]+:\d+$/, 'host:port').optional(),
+    healthDnsServer: z
+      .string()
+      .regex(/^[^:\s]+:\d+$/, 'host:port')
+      .optional(),
   }),
   /**
    * workerPort: the worker's one scrape target (its own metrics + the SDK's, merged). sdkPort: the private
@@ -68,11 +83,29 @@ export const configSchema = z.object({
   }),
   mysqlAdmin: z.object({ host: z.string(), port, user: z.string(), password: z.string() }),
   nginx: z.object({
-    bin: z.string(), prefix: absPath, conf: absPath, errorLog: absPath, sitesDir: absPath, certsDir: absPath,
-    challengeDir: absPath, suspendedPage: absPath, httpPort: port, httpsPort: port, listenIp: z.string(),
+    bin: z.string(),
+    prefix: absPath,
+    conf: absPath,
+    errorLog: absPath,
+    sitesDir: absPath,
+    certsDir: absPath,
+    challengeDir: absPath,
+    suspendedPage: absPath,
+    httpPort: port,
+    httpsPort: port,
+    listenIp: z.string(),
   }),
   files: z.object({ webRoot: absPath, ownerUid: z.coerce.number().int().min(1), ownerGid: z.coerce.number().int().min(1) }),
-  mail: z.object({ layoutRoot: absPath, doveConf: absPath, vmailUid: z.coerce.number().int(), vmailGid: z.coerce.number().int(), imapPort: port, smtpPort: port, imapsPort: port.optional(), submissionPort: port.optional() }),
+  mail: z.object({
+    layoutRoot: absPath,
+    doveConf: absPath,
+    vmailUid: z.coerce.number().int(),
+    vmailGid: z.coerce.number().int(),
+    imapPort: port,
+    smtpPort: port,
+    imapsPort: port.optional(),
+    submissionPort: port.optional(),
+  }),
   ftp: z.object({ passwdFile: absPath, pdbFile: absPath, port }),
   acme: z.object({ directory: url, caFile: z.string().optional(), accountEmail: z.string().email().optional() }),
 });

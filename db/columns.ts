@@ -20,9 +20,16 @@ export const ref = (name: string) => bigint(name, { mode: 'number', unsigned: tr
  * hand or by raw SQL still gets milliseconds.
  */
 export const ts = (name: string) => timestamp(name, { mode: 'date', fsp: 3 });
-export const createdAt = () => ts('created_at').notNull().default(sql`CURRENT_TIMESTAMP(3)`);
+export const createdAt = () =>
+  ts('created_at')
+    .notNull()
+    .default(sql`CURRENT_TIMESTAMP(3)`);
 /** drizzle-kit emits `ON UPDATE CURRENT_TIMESTAMP`; MariaDB widens it to (3) for a timestamp(3) column. */
-export const updatedAt = () => ts('updated_at').notNull().default(sql`CURRENT_TIMESTAMP(3)`).onUpdateNow();
+export const updatedAt = () =>
+  ts('updated_at')
+    .notNull()
+    .default(sql`CURRENT_TIMESTAMP(3)`)
+    .onUpdateNow();
 
 /**
  * JSON that reads back as a value on MariaDB. There `JSON` is an alias of LONGTEXT + CHECK(json_valid()), so

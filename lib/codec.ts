@@ -74,7 +74,11 @@ export class AesGcmPayloadCodec implements PayloadCodec {
 }
 
 /** The codec from config: the current key plus optional retired keys (`NPANEL_CODEC_RETIRED_KEYS=id:b64,…`). */
-export function codecFromConfig(codec: { key: string; keyId: string }, retired = process.env.NPANEL_CODEC_RETIRED_KEYS ?? '', plaintext: 'pass' | 'mark' = 'pass'): AesGcmPayloadCodec {
+export function codecFromConfig(
+  codec: { key: string; keyId: string },
+  retired = process.env.NPANEL_CODEC_RETIRED_KEYS ?? '',
+  plaintext: 'pass' | 'mark' = 'pass',
+): AesGcmPayloadCodec {
   const ring: Record<string, string> = { [codec.keyId]: codec.key };
   for (const entry of retired.split(',').filter(Boolean)) {
     const [id, key] = entry.split(':');

@@ -32,19 +32,53 @@ export interface ApiMetricSources {
 export function createApiMetrics(sources: ApiMetricSources) {
   const registry: Registry = createRegistry();
   const r = [registry];
-  const requests = new Counter({ name: 'npanel_http_requests_total', help: 'HTTP requests by route pattern, method and status code', labelNames: ['route', 'method', 'status_code'] as const, registers: r });
-  const duration = new Histogram({ name: 'npanel_http_request_duration_seconds', help: 'HTTP request duration by route pattern, method and status code (event streams excluded)', labelNames: ['route', 'method', 'status_code'] as const, buckets: HTTP_BUCKETS, registers: r });
-  const checkUp = new Gauge({ name: 'npanel_health_check_up', help: '1 when the readiness check passed at its last run, 0 when it failed', labelNames: ['check', 'critical'] as const, registers: r });
-  const checkLatency = new Gauge({ name: 'npanel_health_check_latency_seconds', help: 'Latency of the last run of each readiness check', labelNames: ['check'] as const, registers: r });
-  const checkFailures = new Counter({ name: 'npanel_health_check_failures_total', help: 'Failed runs of each readiness check (ssh, dns: the failure-spike alerts)', labelNames: ['check'] as const, registers: r });
-  const collectErrors = new Counter({ name: 'npanel_metrics_collect_errors_total', help: 'Scrape-time readings that failed or timed out (their series are left out of that scrape)', labelNames: ['metric'] as const, registers: r });
+  const requests = new Counter({
+    name: 'npanel_http_requests_total',
+    help: 'HTTP requests by route pattern, method and status code',
+    labelNames: ['route', 'method', 'status_code'] as const,
+    registers: r,
+  });
+  const duration = new Histogram({
+    name: 'npanel_http_request_duration_seconds',
+    help: 'HTTP request duration by route pattern, method and status code (event streams excluded)',
+    labelNames: ['route', 'method', 'status_code'] as const,
+    buckets: HTTP_BUCKETS,
+    registers: r,
+  });
+  const checkUp = new Gauge({
+    name: 'npanel_health_check_up',
+    help: '1 when the readiness check passed at its last run, 0 when it failed',
+    labelNames: ['check', 'critical'] as const,
+    registers: r,
+  });
+  const checkLatency = new Gauge({
+    name: 'npanel_health_check_latency_seconds',
+    help: 'Latency of the last run of each readiness check',
+    labelNames: ['check'] as const,
+    registers: r,
+  });
+  const checkFailures = new Counter({
+    name: 'npanel_health_check_failures_total',
+    help: 'Failed runs of each readiness check (ssh, dns: the failure-spike alerts)',
+    labelNames: ['check'] as const,
+    registers: r,
+  });
+  const collectErrors = new Counter({
+    name: 'npanel_metrics_collect_errors_total',
+    help: 'Scrape-time readings that failed or timed out (their series are left out of that scrape)',
+    labelNames: ['metric'] as const,
+    registers: r,
+  });
 
   /**
    * A reading that fails (database down) or hangs (database frozen) must not take the whole exposition with
    * it: the scrape still shows the RED and readiness metrics that describe the outage.
    */
   const guarded = <T>(metric: string, read: () => Promise<T>): Promise<T | undefined> =>
-    Promise.race([read(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), COLLECT_TIMEOUT_MS).unref())]).catch(() => {
+    Promise.race([
+      read(),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), COLLECT_TIMEOUT_MS).unref()),
+    ]).catch(() => {
       collectErrors.inc({ metric });
       return undefined;
     });
@@ -63,7 +97,8 @@ export function createApiMetrics(sources: ApiMetricSources) {
           const total = (await client.workflow.count(base)).count;
           const byType: [string, number][] = [['all', total]];
           // Per-type queries only when there is something to split (visibility cannot GROUP BY type).
-          for (const type of total > 0 ? WORKFLOW_TYPES : []) byType.push([type, (await client.workflow.count(`${base} AND WorkflowType="${type}"`)).count]);
+          for (const type of total > 0 ? WORKFLOW_TYPES : [])
+            byType.push([type, (await client.workflow.count(`${base} AND WorkflowType="${type}"`)).count]);
           return byType;
         });
         for (const [type, n] of counts ?? []) if (type === 'all' || n > 0) this.set({ type }, n);
@@ -104,7 +139,8 @@ export function createApiMetrics(sources: ApiMetricSources) {
     // Three gauges read the certificates: one query per scrape, shared.
     let certCache: { at: number; rows: Promise<CertificateReading[] | undefined> } | null = null;
     const certs = () => {
-      if (!certCache || Date.now() - certCache.at > 1000) certCache = { at: Date.now(), rows: guarded('certificates', () => inv.certificates()) };
+      if (!certCache || Date.now() - certCache.at > 1000)
+        certCache = { at: Date.now(), rows: guarded('certificates', () => inv.certificates()) };
       return certCache.rows.then((rows) => rows ?? []);
     };
     let migCache: { at: number; rows: Promise<{ bytes: number; byStatus: Record<string, number> } | undefined> } | null = null;
@@ -165,10 +201,14 @@ export function createApiMetrics(sources: ApiMetricSources) {
         for (const [status, n] of Object.entries((await migs())?.byStatus ?? {})) this.set({ status }, n);
       },
     });
-    const connections = new Gauge({ name: 'npanel_db_connections', help: 'Connections the inventory database server holds (Threads_connected)', registers: r });
+    const connections = new Gauge({
+      name: 'npanel_db_connections',
+      help: 'Connections the inventory database server holds (Threads_connected)',
+      registers: r,
+    });
     new Gauge({
       name: 'npanel_db_max_connections',
-      help: 'The inventory database server\'s max_connections',
+      help: "The inventory database server's max_connections",
       registers: r,
       async collect() {
         const reading = await guarded('db_connections', () => inv.dbConnections());
@@ -186,7 +226,8 @@ export function createApiMetrics(sources: ApiMetricSources) {
     labelNames: ['path'] as const,
     registers: r,
     async collect() {
-      for (const d of (await guarded('npanel_host_disk_free_ratio', () => diskUsage(diskPaths))) ?? []) this.set({ path: d.path }, d.freePercent / 100);
+      for (const d of (await guarded('npanel_host_disk_free_ratio', () => diskUsage(diskPaths))) ?? [])
+        this.set({ path: d.path }, d.freePercent / 100);
     },
   });
   new Gauge({

@@ -35,6 +35,7 @@ export async function memoryUsage(): Promise<MemoryUsage> {
   const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN) * 1024;
   const totalBytes = kb('MemTotal');
   const availableBytes = kb('MemAvailable');
-  if (!Number.isFinite(totalBytes) || !Number.isFinite(availableBytes)) throw new Error('cannot read MemTotal/MemAvailable from /proc/meminfo');
+  if (!Number.isFinite(totalBytes) || !Number.isFinite(availableBytes))
+    throw new Error('cannot read MemTotal/MemAvailable from /proc/meminfo');
   return { totalBytes, availableBytes, usedPercent: (100 * (totalBytes - availableBytes)) / totalBytes };
 }

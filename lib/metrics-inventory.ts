@@ -20,7 +20,9 @@ export interface InventoryReadings {
 export function createInventoryReadings(db: Db): InventoryReadings {
   return {
     async certificates() {
-      return db.select({ domain: certificates.domain, notAfter: certificates.notAfter, lastOutcome: certificates.lastOutcome }).from(certificates);
+      return db
+        .select({ domain: certificates.domain, notAfter: certificates.notAfter, lastOutcome: certificates.lastOutcome })
+        .from(certificates);
     },
     async migrations() {
       const rows = await db

@@ -11,7 +11,8 @@ export function createRegistry(): Registry {
   collectDefaultMetrics({ register: registry });
   // Gauges named *_total break the exposition conventions (`promtool check metrics` refuses them); the same
   // numbers remain, split by type, in nodejs_active_handles / _requests / _resources.
-  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+    registry.removeSingleMetric(name);
   return registry;
 }
 

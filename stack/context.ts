@@ -40,7 +40,19 @@ export interface HostingNode {
   ip: string;
   /** Root of this node's private folders: `<home>/nodes/<id>`. */
   dir: string;
-  ports: { nginxHttp: number; nginxHttps: number; imap: number; imaps: number; lmtp: number; smtp: number; submission: number; ftp: number; ftpPassiveLow: number; ftpPassiveHigh: number; workerMetrics: number };
+  ports: {
+    nginxHttp: number;
+    nginxHttps: number;
+    imap: number;
+    imaps: number;
+    lmtp: number;
+    smtp: number;
+    submission: number;
+    ftp: number;
+    ftpPassiveLow: number;
+    ftpPassiveHigh: number;
+    workerMetrics: number;
+  };
 }
 
 export function hostingNodes(ctx: StackContext, withNodeB: boolean): HostingNode[] {
@@ -88,7 +100,13 @@ export function loadOrCreateSecrets(home: string): StackSecrets {
   return secrets;
 }
 
-export function createStackContext(opts: { root: string; home: string; portBase: number; log: Logger; temporalMode?: TemporalMode }): StackContext {
+export function createStackContext(opts: {
+  root: string;
+  home: string;
+  portBase: number;
+  log: Logger;
+  temporalMode?: TemporalMode;
+}): StackContext {
   const home = path.resolve(opts.home);
   fs.mkdirSync(home, { recursive: true, mode: 0o755 });
   fs.chmodSync(home, 0o755); // daemons that drop to their own users (mysql, pdns, dovecot) must traverse it

@@ -14,7 +14,12 @@ export const WEB_GID = 2000;
  * The NPANEL_* environment of the API and of a node's worker in the embedded stack: the same variables
  * production sets in /etc/npanel/npanel.env, with the stack's private paths and ports.
  */
-export function processEnv(ctx: StackContext, node: HostingNode, roles: ('control' | 'node')[], caller: 'worker' | 'api' = 'worker'): Record<string, string> {
+export function processEnv(
+  ctx: StackContext,
+  node: HostingNode,
+  roles: ('control' | 'node')[],
+  caller: 'worker' | 'api' = 'worker',
+): Record<string, string> {
   const nginx = nginxLayout(node);
   const temporal = stackTemporalTarget(ctx, caller);
   const mail = mailLayout(node);

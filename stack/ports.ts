@@ -65,7 +65,9 @@ export function stackPorts(base: number) {
 /** Why a port base cannot carry a Temporal cluster (its ports would not fit Temporal's smallint), or null. */
 export function clusterPortsProblem(base: number): string | null {
   const highest = Math.max(...Object.values(stackPorts(base).cluster));
-  return highest > 32767 ? `--temporal cluster needs every port at most 32767 (Temporal stores membership ports as smallint): --port-base ${base} reaches ${highest}` : null;
+  return highest > 32767
+    ? `--temporal cluster needs every port at most 32767 (Temporal stores membership ports as smallint): --port-base ${base} reaches ${highest}`
+    : null;
 }
 
 export type StackPorts = ReturnType<typeof stackPorts>;

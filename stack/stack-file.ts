@@ -38,7 +38,10 @@ export interface StackFile {
     mailboxes?: { local: string; maildir: string }[];
   };
   /** Extra hosting nodes (tests start node "b"); the default node's ports are the top-level keys. */
-  nodes?: Record<string, { nginx: { http: number; https: number }; imap: number; imaps: number; smtp: number; submission: number; ftp: number }>;
+  nodes?: Record<
+    string,
+    { nginx: { http: number; https: number }; imap: number; imaps: number; smtp: number; submission: number; ftp: number }
+  >;
   /** Prometheus scrape targets: the API's /metrics and each node worker's (its own + the SDK's, merged). */
   metrics?: { api: string; workers: Record<string, string> };
   /** Where state lives, so tools can find logs and per-node folders. */

@@ -35,7 +35,9 @@ function allPorts(ctx: StackContext, nodes: HostingNode[]): [string, number[]][]
   const list: [string, number[]][] = [
     ['API', [p.api]],
     ['Temporal', [p.temporal, p.temporalUi, p.temporalHttp, p.temporalMetrics]],
-    ...(ctx.temporalMode === 'cluster' ? [['Temporal cluster (PostgreSQL, internal services)', Object.values(p.cluster)] as [string, number[]]] : []),
+    ...(ctx.temporalMode === 'cluster'
+      ? [['Temporal cluster (PostgreSQL, internal services)', Object.values(p.cluster)] as [string, number[]]]
+      : []),
     ['PowerDNS', [p.dns, p.dnsApi]],
     ['MariaDB', [p.mysql]],
     ['OpenSSH (migration source)', [p.ssh]],
@@ -44,7 +46,11 @@ function allPorts(ctx: StackContext, nodes: HostingNode[]): [string, number[]][]
   for (const n of nodes) {
     const q = n.ports;
     list.push([`nginx (node ${n.id})`, [q.nginxHttp, q.nginxHttps]], [`Dovecot (node ${n.id})`, [q.imap, q.imaps, q.lmtp]]);
-    list.push([`Exim (node ${n.id})`, [q.smtp, q.submission]], [`Pure-FTPd (node ${n.id})`, [q.ftp]], [`worker (node ${n.id})`, [q.workerMetrics]]);
+    list.push(
+      [`Exim (node ${n.id})`, [q.smtp, q.submission]],
+      [`Pure-FTPd (node ${n.id})`, [q.ftp]],
+      [`worker (node ${n.id})`, [q.workerMetrics]],
+    );
   }
   return list;
 }
@@ -139,7 +145,17 @@ function writeStackFile(ctx: StackContext, nodes: HostingNode[]): StackFile {
     acme: { directory: acme.directory, ca: acme.ca, issuerRoot: acme.issuerRoot },
     migrationSource: sshSourceInfo(ctx),
     nodes: Object.fromEntries(
-      nodes.map((n) => [n.id, { nginx: { http: n.ports.nginxHttp, https: n.ports.nginxHttps }, imap: n.ports.imap, imaps: n.ports.imaps, smtp: n.ports.smtp, submission: n.ports.submission, ftp: n.ports.ftp }]),
+      nodes.map((n) => [
+        n.id,
+        {
+          nginx: { http: n.ports.nginxHttp, https: n.ports.nginxHttps },
+          imap: n.ports.imap,
+          imaps: n.ports.imaps,
+          smtp: n.ports.smtp,
+          submission: n.ports.submission,
+          ftp: n.ports.ftp,
+        },
+      ]),
     ),
     metrics: {
       api: `http://127.0.0.1:${p.api}/metrics`,

@@ -19,7 +19,8 @@ export function daemonPathProblem(dir: string): string | null {
       const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
       if (st.uid !== 0) return `${d} is owned by uid ${st.uid}, not root (sshd StrictModes refuses keys below it)`;
       if ((st.mode & 0o022) !== 0) return `${d} is writable by group or others (mode ${mode}; sshd StrictModes refuses keys below it)`;
-      if ((st.mode & 0o001) === 0) return `${d} cannot be traversed by others (mode ${mode}; MariaDB runs as mysql, nginx workers as nobody)`;
+      if ((st.mode & 0o001) === 0)
+        return `${d} cannot be traversed by others (mode ${mode}; MariaDB runs as mysql, nginx workers as nobody)`;
     }
     if (d === path.dirname(d)) return null;
   }
@@ -58,6 +59,12 @@ export function stackHome(name: string): string {
 
 /** Before any daemon starts: a home the daemons cannot use is one clear error saying what to change. */
 export function assertDaemonsCanUse(home: string): void {
-  const problem = home.length > MAX_HOME_LENGTH ? `the path is ${home.length} bytes long; Unix sockets below it need it within ${MAX_HOME_LENGTH}` : daemonPathProblem(home);
-  if (problem) throw new Error(`the stack home ${home} cannot hold daemon state: ${problem}. Choose another --home (for example under /var/lib), or leave --home out`);
+  const problem =
+    home.length > MAX_HOME_LENGTH
+      ? `the path is ${home.length} bytes long; Unix sockets below it need it within ${MAX_HOME_LENGTH}`
+      : daemonPathProblem(home);
+  if (problem)
+    throw new Error(
+      `the stack home ${home} cannot hold daemon state: ${problem}. Choose another --home (for example under /var/lib), or leave --home out`,
+    );
 }

@@ -27,21 +27,40 @@ function page(title, ...content) {
 function renderNav() {
   if (!session.me) return replace(nav);
   const link = (href, text) => h('a', { href, 'aria-current': location.hash.startsWith(href) ? 'page' : undefined }, text);
-  replace(nav,
-    link('#/workflows', 'Workflows'), link('#/accounts', 'Accounts'), link('#/certificates', 'Certificates'),
+  replace(
+    nav,
+    link('#/workflows', 'Workflows'),
+    link('#/accounts', 'Accounts'),
+    link('#/certificates', 'Certificates'),
     isAdmin() ? [link('#/new/account', 'New account'), link('#/new/migration', 'Migrate a site')] : null,
     link('#/new/renewal', 'Renew certificate'),
     h('a', { href: '/docs' }, 'API'),
     h('span', { class: 'who' }, isAdmin() ? 'admin' : `customer ${session.me.account}`),
-    h('button', { type: 'button', class: 'secondary', onclick: () => { signOut(); location.hash = '#/'; route(); } }, 'Sign out'));
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'secondary',
+        onclick: () => {
+          signOut();
+          location.hash = '#/';
+          route();
+        },
+      },
+      'Sign out',
+    ),
+  );
 }
 
 function signInView(message) {
-  const form = h('form', { class: 'signin' },
+  const form = h(
+    'form',
+    { class: 'signin' },
     h('label', { for: 'token' }, 'API token'),
     h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', 'aria-describedby': 'signin-error' }),
     h('button', { type: 'submit' }, 'Sign in'),
-    h('p', { id: 'signin-error', class: 'field-error', role: 'alert' }, message || ''));
+    h('p', { id: 'signin-error', class: 'field-error', role: 'alert' }, message || ''),
+  );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     signIn(form.elements.token.value.trim());
@@ -60,22 +79,55 @@ function signInView(message) {
 
 function table(columns, rows, empty) {
   if (!rows.length) return h('p', { class: 'empty' }, empty);
-  return h('table', {},
-    h('thead', {}, h('tr', {}, columns.map(([name]) => h('th', { scope: 'col' }, name)))),
-    h('tbody', {}, rows.map((row) => h('tr', {}, columns.map(([, cell]) => h('td', {}, cell(row)))))));
+  return h(
+    'table',
+    {},
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        columns.map(([name]) => h('th', { scope: 'col' }, name)),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      rows.map((row) =>
+        h(
+          'tr',
+          {},
+          columns.map(([, cell]) => h('td', {}, cell(row))),
+        ),
+      ),
+    ),
+  );
 }
 
 const wfLink = (id) => (id ? h('a', { href: `#/workflow/${encodeURIComponent(id)}` }, id) : '');
 
 async function workflowsView(query) {
   const { types, statuses } = await filterChoices();
-  const select = (name, options) => h('select', { id: `q-${name}`, name }, h('option', { value: '' }, 'any'), options.map((o) => h('option', { value: o, selected: query.get(name) === o }, o)));
+  const select = (name, options) =>
+    h(
+      'select',
+      { id: `q-${name}`, name },
+      h('option', { value: '' }, 'any'),
+      options.map((o) => h('option', { value: o, selected: query.get(name) === o }, o)),
+    );
   const input = (name, placeholder) => h('input', { id: `q-${name}`, name, value: query.get(name) || '', placeholder });
   const field = (name, text, control) => h('div', { class: 'field' }, h('label', { for: `q-${name}` }, text), control);
-  const filters = h('form', { class: 'filters', role: 'search' },
-    field('type', 'Type', select('type', types)), field('status', 'Status', select('status', statuses)),
-    field('account', 'Account', input('account', 'acme')), field('domain', 'Domain', input('domain', 'example.com')),
-    field('id', 'Workflow ID', input('id', 'provision-acme-')), h('button', { type: 'submit' }, 'Filter'));
+  const filters = h(
+    'form',
+    { class: 'filters', role: 'search' },
+    field('type', 'Type', select('type', types)),
+    field('status', 'Status', select('status', statuses)),
+    field('account', 'Account', input('account', 'acme')),
+    field('domain', 'Domain', input('domain', 'example.com')),
+    field('id', 'Workflow ID', input('id', 'provision-acme-')),
+    h('button', { type: 'submit' }, 'Filter'),
+  );
   filters.addEventListener('submit', (event) => {
     event.preventDefault();
     const q = new URLSearchParams();
@@ -87,10 +139,22 @@ async function workflowsView(query) {
   const q = new URLSearchParams([...query].filter(([, v]) => v));
   try {
     const { workflows } = await api('GET', `/api/v1/workflows?${q}`);
-    replace(results, table([
-      ['Workflow ID', (w) => wfLink(w.workflowId)], ['Type', (w) => w.type], ['Status', (w) => badge(w.status)],
-      ['Account', (w) => w.account || ''], ['Domain', (w) => w.domain || ''], ['Started', (w) => when(w.startedAt)], ['Closed', (w) => when(w.closedAt)],
-    ], workflows, 'No workflows match.'));
+    replace(
+      results,
+      table(
+        [
+          ['Workflow ID', (w) => wfLink(w.workflowId)],
+          ['Type', (w) => w.type],
+          ['Status', (w) => badge(w.status)],
+          ['Account', (w) => w.account || ''],
+          ['Domain', (w) => w.domain || ''],
+          ['Started', (w) => when(w.startedAt)],
+          ['Closed', (w) => when(w.closedAt)],
+        ],
+        workflows,
+        'No workflows match.',
+      ),
+    );
   } catch (err) {
     replace(results, h('p', { class: 'error' }, err.message));
   }
@@ -103,10 +167,23 @@ const nextLink = (route, next) => (next ? h('p', {}, h('a', { href: `${route}?cu
 async function accountsView(query) {
   page('Accounts', h('p', {}, 'Loading…'));
   const { accounts, next } = await api('GET', pagePath('/api/v1/accounts', query));
-  page('Accounts', nextLink('#/accounts', next), table([
-    ['Account', (a) => a.username], ['Domain', (a) => a.domain], ['Node', (a) => a.node], ['Status', (a) => badge(a.status)],
-    ['Created', (a) => when(a.createdAt)], ['Last workflow', (a) => wfLink(a.workflowId)],
-  ], accounts, 'No accounts yet.'), nextLink('#/accounts', next));
+  page(
+    'Accounts',
+    nextLink('#/accounts', next),
+    table(
+      [
+        ['Account', (a) => a.username],
+        ['Domain', (a) => a.domain],
+        ['Node', (a) => a.node],
+        ['Status', (a) => badge(a.status)],
+        ['Created', (a) => when(a.createdAt)],
+        ['Last workflow', (a) => wfLink(a.workflowId)],
+      ],
+      accounts,
+      'No accounts yet.',
+    ),
+    nextLink('#/accounts', next),
+  );
 }
 
 async function certificatesView(query) {
@@ -120,10 +197,21 @@ async function certificatesView(query) {
   }
   const list = Array.isArray(data) ? data : Object.values(data || {}).find(Array.isArray) || [];
   const keys = [...new Set(list.flatMap((c) => Object.keys(c)))].filter((k) => typeof list[0]?.[k] !== 'object' || list[0]?.[k] === null);
-  page('Certificates', table([
-    ...keys.map((k) => [k.replace(/([a-z])([A-Z])/g, '$1 $2'), (c) => (/workflowId$/.test(k) ? wfLink(c[k]) : /At$/.test(k) ? when(c[k]) : String(c[k] ?? ''))]),
-    ['', (c) => (c.domain ? h('a', { href: `#/new/renewal?domain=${encodeURIComponent(c.domain)}` }, `Renew ${c.domain}`) : '')],
-  ], list, 'No certificates yet.'), nextLink('#/certificates', data?.next));
+  page(
+    'Certificates',
+    table(
+      [
+        ...keys.map((k) => [
+          k.replace(/([a-z])([A-Z])/g, '$1 $2'),
+          (c) => (/workflowId$/.test(k) ? wfLink(c[k]) : /At$/.test(k) ? when(c[k]) : String(c[k] ?? '')),
+        ]),
+        ['', (c) => (c.domain ? h('a', { href: `#/new/renewal?domain=${encodeURIComponent(c.domain)}` }, `Renew ${c.domain}`) : '')],
+      ],
+      list,
+      'No certificates yet.',
+    ),
+    nextLink('#/certificates', data?.next),
+  );
 }
 
 const FORMS = {
@@ -136,7 +224,7 @@ async function route() {
   cleanup();
   cleanup = () => {};
   flash('');
-  if (!session.token) return renderNav(), signInView();
+  if (!session.token) return (renderNav(), signInView());
   try {
     session.me ??= await api('GET', '/api/v1/me');
   } catch (err) {

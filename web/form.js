@@ -7,7 +7,12 @@ import { h, replace } from './dom.js';
  */
 
 const ACRONYMS = { ftp: 'FTP', tls: 'TLS', id: 'ID', ttl: 'TTL', ssh: 'SSH', dns: 'DNS', ip: 'IP' };
-const label = (name) => name.replace(/([a-z])([A-Z])/g, '$1 $2').split(' ').map((w, i) => ACRONYMS[w.toLowerCase()] || (i ? w.toLowerCase() : w[0].toUpperCase() + w.slice(1))).join(' ');
+const label = (name) =>
+  name
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .split(' ')
+    .map((w, i) => ACRONYMS[w.toLowerCase()] || (i ? w.toLowerCase() : w[0].toUpperCase() + w.slice(1)))
+    .join(' ');
 const fieldId = (path) => `f-${path.replace(/[^A-Za-z0-9_-]/g, '-')}`;
 const isSecret = (name) => /password|secret|passphrase/i.test(name);
 const isMultiline = (name) => /privatekey|pem|certificate/i.test(name);
@@ -20,7 +25,12 @@ function scalar(path, name, schema, required) {
   if (schema.type === 'boolean') {
     input = h('input', { ...common, type: 'checkbox', checked: schema.default === true });
   } else if (Array.isArray(schema.enum)) {
-    input = h('select', common, required ? null : h('option', { value: '' }, '—'), schema.enum.map((v) => h('option', { value: v }, v)));
+    input = h(
+      'select',
+      common,
+      required ? null : h('option', { value: '' }, '—'),
+      schema.enum.map((v) => h('option', { value: v }, v)),
+    );
   } else if (schema.type === 'array') {
     input = h('input', { ...common, type: 'text', placeholder: 'comma-separated', 'data-list': 'true' });
   } else if (schema.type === 'integer' || schema.type === 'number') {
@@ -28,41 +38,85 @@ function scalar(path, name, schema, required) {
   } else if (isMultiline(name)) {
     input = h('textarea', { ...common, rows: 4 });
   } else {
-    input = h('input', { ...common, type: isSecret(name) ? 'password' : 'text', autocomplete: isSecret(name) ? 'new-password' : 'off', value: schema.default ?? '' });
+    input = h('input', {
+      ...common,
+      type: isSecret(name) ? 'password' : 'text',
+      autocomplete: isSecret(name) ? 'new-password' : 'off',
+      value: schema.default ?? '',
+    });
   }
-  return h('div', { class: 'field', 'data-field': path },
+  return h(
+    'div',
+    { class: 'field', 'data-field': path },
     h('label', { for: id }, label(name), required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null),
     input,
     schema.description ? h('small', {}, schema.description) : null,
-    h('p', { class: 'field-error', id: describedBy }));
+    h('p', { class: 'field-error', id: describedBy }),
+  );
 }
 
 function objectFields(prefix, schema) {
   const required = new Set(schema.required || []);
-  return Object.entries(schema.properties || {}).map(([name, sub]) => node(prefix ? `${prefix}.${name}` : name, name, sub, required.has(name)));
+  return Object.entries(schema.properties || {}).map(([name, sub]) =>
+    node(prefix ? `${prefix}.${name}` : name, name, sub, required.has(name)),
+  );
 }
 
 function node(path, name, schema, required) {
   if (schema.type === 'object') {
-    return h('fieldset', { 'data-field': path }, h('legend', {}, label(name), required ? '' : ' (optional)'), objectFields(path, schema), h('p', { class: 'field-error' }));
+    return h(
+      'fieldset',
+      { 'data-field': path },
+      h('legend', {}, label(name), required ? '' : ' (optional)'),
+      objectFields(path, schema),
+      h('p', { class: 'field-error' }),
+    );
   }
   if (schema.type === 'array' && schema.items && schema.items.type === 'object') {
     // Rows keep a stable key in their input names (`mailboxes.#3.local`); read() maps them to array indexes
     // (`mailboxes.1.local`) in data-field, which is what the API's errors name.
     const rows = h('div', { class: 'rows', 'data-array': path });
-    const item = label(name).replace(/ies$/, 'y').replace(/(x|sh|ch|ss)es$/, '$1').replace(/s$/, '');
+    const item = label(name)
+      .replace(/ies$/, 'y')
+      .replace(/(x|sh|ch|ss)es$/, '$1')
+      .replace(/s$/, '');
     let next = 0;
-    const relabel = () => [...rows.children].forEach((row, i) => { row.querySelector('legend').textContent = `${item} ${i + 1}`; });
+    const relabel = () =>
+      [...rows.children].forEach((row, i) => {
+        row.querySelector('legend').textContent = `${item} ${i + 1}`;
+      });
     const add = () => {
       const key = `${path}.#${next++}`;
-      const row = h('fieldset', { class: 'row', 'data-key': key }, h('legend', {}), objectFields(key, schema.items),
-        h('button', { type: 'button', class: 'secondary', onclick: () => { row.remove(); relabel(); } }, `Remove ${item.toLowerCase()}`));
+      const row = h(
+        'fieldset',
+        { class: 'row', 'data-key': key },
+        h('legend', {}),
+        objectFields(key, schema.items),
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'secondary',
+            onclick: () => {
+              row.remove();
+              relabel();
+            },
+          },
+          `Remove ${item.toLowerCase()}`,
+        ),
+      );
       rows.append(row);
       relabel();
       row.querySelector('input, select, textarea')?.focus();
     };
-    return h('fieldset', { 'data-field': path }, h('legend', {}, label(name)), rows,
-      h('button', { type: 'button', class: 'secondary', onclick: add }, `Add ${item.toLowerCase()}`), h('p', { class: 'field-error' }));
+    return h(
+      'fieldset',
+      { 'data-field': path },
+      h('legend', {}, label(name)),
+      rows,
+      h('button', { type: 'button', class: 'secondary', onclick: add }, `Add ${item.toLowerCase()}`),
+      h('p', { class: 'field-error' }),
+    );
   }
   return scalar(path, name, schema, required);
 }
@@ -94,7 +148,11 @@ function read(form, prefix, schema) {
   if (schema.type === 'boolean') return el.checked;
   const raw = el.value.trim();
   if (raw === '') return undefined;
-  if (el.dataset.list) return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (el.dataset.list)
+    return raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (schema.type === 'integer' || schema.type === 'number') return Number(raw);
   return raw;
 }
@@ -118,7 +176,12 @@ export function showErrors(form, err) {
     target.textContent = target.textContent ? `${target.textContent}; ${d.message}` : d.message;
     box.querySelector('input, select, textarea')?.setAttribute('aria-invalid', 'true');
   }
-  replace(summary, err ? h('p', {}, details.length ? (unplaced.length ? unplaced.join('; ') : 'Please correct the fields marked below.') : err.message) : null);
+  replace(
+    summary,
+    err
+      ? h('p', {}, details.length ? (unplaced.length ? unplaced.join('; ') : 'Please correct the fields marked below.') : err.message)
+      : null,
+  );
   (form.querySelector('[aria-invalid]') || summary).focus?.();
 }
 
@@ -129,11 +192,14 @@ export function showErrors(form, err) {
 export function operationForm(op, { submitLabel, onSubmit, values = {} }) {
   const params = (op.parameters || []).filter((p) => p.in === 'path');
   const bodySchema = op.requestBody?.content?.['application/json']?.schema;
-  const form = h('form', { novalidate: true },
+  const form = h(
+    'form',
+    { novalidate: true },
     h('div', { class: 'form-error', role: 'alert', tabindex: '-1' }),
     params.map((p) => node(`params.${p.name}`, p.name, p.schema || { type: 'string' }, true)),
     bodySchema ? objectFields('', bodySchema) : null,
-    h('button', { type: 'submit' }, submitLabel));
+    h('button', { type: 'submit' }, submitLabel),
+  );
   for (const [name, v] of Object.entries(values)) {
     const el = form.elements.namedItem(name);
     if (el) el.value = v;

@@ -11,7 +11,9 @@ export async function formView(page, spec, query) {
     submitLabel: spec.submit,
     values,
     onSubmit: async ({ params, body }) => {
-      const missing = Object.entries(params).filter(([, v]) => !v).map(([name]) => ({ field: `params.${name}`, message: 'is required' }));
+      const missing = Object.entries(params)
+        .filter(([, v]) => !v)
+        .map(([name]) => ({ field: `params.${name}`, message: 'is required' }));
       if (missing.length) throw new ApiError(400, { message: 'required fields are empty', details: missing });
       const url = spec.path.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(params[name] ?? ''));
       const res = await api(spec.method.toUpperCase(), url, body ?? {});

@@ -23,7 +23,10 @@ async function main(): Promise<void> {
   // The SDK's exporter listens privately; workerPort serves it merged with our own metrics (worker/metrics-server.ts).
   const sdkPort = config.metrics.sdkPort ?? (await freeLoopbackPort());
   installRuntime(log, sdkPort);
-  const telemetry = createWorkerTelemetry({ node: config.node.id, nginxConf: config.workerRoles.includes('node') ? config.nginx.conf : undefined });
+  const telemetry = createWorkerTelemetry({
+    node: config.node.id,
+    nginxConf: config.workerRoles.includes('node') ? config.nginx.conf : undefined,
+  });
   const metricsServer = await startWorkerMetricsServer({ port: config.metrics.workerPort, sdkPort, telemetry, log });
 
   const tls = temporalTlsOptions(config.temporal.tls);
@@ -31,7 +34,11 @@ async function main(): Promise<void> {
   await ensureSearchAttributes(clientConnection, config.temporal.namespace, log);
   if (config.workerRoles.includes('control')) {
     // The certificate sweep's Schedule, created or updated from temporal.yaml (its args go through the codec).
-    const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, dataConverter: { payloadCodecs: [codecFromConfig(config.codec)] } });
+    const client = new Client({
+      connection: clientConnection,
+      namespace: config.temporal.namespace,
+      dataConverter: { payloadCodecs: [codecFromConfig(config.codec)] },
+    });
     await ensureSchedules(client, config, log);
   }
   await clientConnection.close();

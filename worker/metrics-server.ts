@@ -9,7 +9,13 @@ import type { WorkerTelemetry } from './metrics';
  * port (`metrics.sdkPort`). Merging keeps Prometheus' scrape config and the operators' view to one endpoint
  * per worker; the names never clash (ours are npanel_*, process_*, nodejs_*; the SDK's temporal_*).
  */
-export function startWorkerMetricsServer(opts: { port: number; host?: string; sdkPort: number; telemetry: WorkerTelemetry; log: Logger }): Promise<http.Server> {
+export function startWorkerMetricsServer(opts: {
+  port: number;
+  host?: string;
+  sdkPort: number;
+  telemetry: WorkerTelemetry;
+  log: Logger;
+}): Promise<http.Server> {
   const { telemetry } = opts;
   const server = http.createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '/').split('?')[0] !== '/metrics') {

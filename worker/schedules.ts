@@ -19,7 +19,13 @@ export function certificateSweepSchedule(config: NpanelConfig): ScheduleOptions 
   return {
     scheduleId: s.id,
     spec: { intervals: [{ every: s.every as Duration }], jitter: s.jitter as Duration },
-    action: { type: 'startWorkflow', workflowType: 'certificateRenewalSweep', workflowId: s.id, taskQueue: WORKFLOW_REGISTRY.certificateRenewalSweep.taskQueue, args },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'certificateRenewalSweep',
+      workflowId: s.id,
+      taskQueue: WORKFLOW_REGISTRY.certificateRenewalSweep.taskQueue,
+      args,
+    },
     policies: { overlap: OVERLAP[s.overlap], catchupWindow: '1h' },
   };
 }
@@ -31,7 +37,13 @@ export function auditRetentionSchedule(config: NpanelConfig): ScheduleOptions {
   return {
     scheduleId: s.id,
     spec: { intervals: [{ every: s.every as Duration }], jitter: s.jitter as Duration },
-    action: { type: 'startWorkflow', workflowType: 'pruneAuditEvents', workflowId: s.id, taskQueue: WORKFLOW_REGISTRY.pruneAuditEvents.taskQueue, args },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'pruneAuditEvents',
+      workflowId: s.id,
+      taskQueue: WORKFLOW_REGISTRY.pruneAuditEvents.taskQueue,
+      args,
+    },
     policies: { overlap: OVERLAP[s.overlap], catchupWindow: '1h' },
   };
 }

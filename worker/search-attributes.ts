@@ -13,7 +13,10 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const known = new Set(Object.keys(existing.customAttributes ?? {}));
   const missing = Object.fromEntries(
-    SEARCH_ATTRIBUTE_NAMES.filter((name) => !known.has(name)).map((name) => [name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+    SEARCH_ATTRIBUTE_NAMES.filter((name) => !known.has(name)).map((name) => [
+      name,
+      temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    ]),
   );
   if (Object.keys(missing).length === 0) return;
   try {

@@ -28,12 +28,16 @@ export async function setAccountSuspended(tracker: StepTracker, username: string
     saga.add('vhost', () => localUndo.setVhostSuspended({ domain, suspended: !suspended }));
     saga.add('ftp', () => localUndo.setFtpUserSuspended({ username, suspended: !suspended }));
     saga.add('mail', () => localUndo.setMailDomainSuspended({ domain, suspended: !suspended }));
-    saga.add('database', () => Promise.all(account.databases.map((d) => localUndo.setCustomerDatabaseLocked({ user: d.user, locked: !suspended }))));
+    saga.add('database', () =>
+      Promise.all(account.databases.map((d) => localUndo.setCustomerDatabaseLocked({ user: d.user, locked: !suspended }))),
+    );
     const settled = await Promise.allSettled([
       tracker.run('vhost', () => local.setVhostSuspended({ domain, suspended })),
       tracker.run('ftp', () => local.setFtpUserSuspended({ username, suspended })),
       tracker.run('mail', () => local.setMailDomainSuspended({ domain, suspended })),
-      tracker.run('database', () => Promise.all(account.databases.map((d) => local.setCustomerDatabaseLocked({ user: d.user, locked: suspended })))),
+      tracker.run('database', () =>
+        Promise.all(account.databases.map((d) => local.setCustomerDatabaseLocked({ user: d.user, locked: suspended }))),
+      ),
     ]);
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;

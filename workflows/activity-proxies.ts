@@ -14,11 +14,20 @@ import { RETRY_PROFILES } from './retry-profiles';
 const { forward: forwardRetry, persistent: persistentRetry, inventory: inventoryRetry, migration: migrationRetry } = RETRY_PROFILES;
 
 /** Control-queue activities that talk to PowerDNS rather than the inventory. */
-const DNS_ACTIVITIES = new Set<string>(['ensureDnsZone', 'deleteDnsZone', 'getDnsRecords', 'setDnsRecords'] satisfies (keyof ControlActivities)[]);
+const DNS_ACTIVITIES = new Set<string>([
+  'ensureDnsZone',
+  'deleteDnsZone',
+  'getDnsRecords',
+  'setDnsRecords',
+] satisfies (keyof ControlActivities)[]);
 
 export function controlActivities(): ActivityInterfaceFor<ControlActivities> {
   const dns = proxyActivities<ControlActivities>({ taskQueue: CONTROL_TASK_QUEUE, startToCloseTimeout: '30s', retry: forwardRetry });
-  const inventory = proxyActivities<ControlActivities>({ taskQueue: CONTROL_TASK_QUEUE, startToCloseTimeout: '30s', retry: inventoryRetry });
+  const inventory = proxyActivities<ControlActivities>({
+    taskQueue: CONTROL_TASK_QUEUE,
+    startToCloseTimeout: '30s',
+    retry: inventoryRetry,
+  });
   return new Proxy({} as ActivityInterfaceFor<ControlActivities>, {
     get: (_target, name) => (typeof name === 'string' && DNS_ACTIVITIES.has(name) ? dns : inventory)[name as keyof ControlActivities],
   });
@@ -78,7 +87,12 @@ export function migrationActivities(node: string) {
 
 /** Short migration steps on the node (preflight, verification): no heartbeat, minutes at most. */
 export function migrationShortActivities(node: string) {
-  return proxyActivities<NodeActivities>({ taskQueue: nodeTaskQueue(node), startToCloseTimeout: '2m', scheduleToCloseTimeout: '10m', retry: migrationRetry });
+  return proxyActivities<NodeActivities>({
+    taskQueue: nodeTaskQueue(node),
+    startToCloseTimeout: '2m',
+    scheduleToCloseTimeout: '10m',
+    retry: migrationRetry,
+  });
 }
 
 /** The ACME order on the node: it heartbeats every second, so a worker killed mid-order is retried after 10 s, not 5 min. */
@@ -94,5 +108,9 @@ export function acmeOrderActivities(node: string) {
 
 /** The audit retention batch (control queue). */
 export function auditRetentionActivities() {
-  return proxyActivities<ReturnType<typeof createAuditRetentionActivities>>({ taskQueue: CONTROL_TASK_QUEUE, startToCloseTimeout: '2m', retry: RETRY_PROFILES.auditBatch });
+  return proxyActivities<ReturnType<typeof createAuditRetentionActivities>>({
+    taskQueue: CONTROL_TASK_QUEUE,
+    startToCloseTimeout: '2m',
+    retry: RETRY_PROFILES.auditBatch,
+  });
 }

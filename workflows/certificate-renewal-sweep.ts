@@ -1,6 +1,4 @@
-import {
-  continueAsNew, defineQuery, log, ParentClosePolicy, setHandler, sleep, startChild, workflowInfo,
-} from '@temporalio/workflow';
+import { continueAsNew, defineQuery, log, ParentClosePolicy, setHandler, sleep, startChild, workflowInfo } from '@temporalio/workflow';
 import { saKeys } from '../common/search-attribute-keys';
 import { workflowIds } from '../common/workflow-ids';
 import { PROGRESS_QUERIES, WORKFLOW_REGISTRY } from '../common/workflow-types';
@@ -41,7 +39,9 @@ export interface CertificateRenewalSweepInput {
   totals?: SweepTotals;
 }
 
-export const sweepProgressQuery = defineQuery<{ totals: SweepTotals; inFlight: number; afterId: number; pausedUntil: number | null }>(PROGRESS_QUERIES.sweep);
+export const sweepProgressQuery = defineQuery<{ totals: SweepTotals; inFlight: number; afterId: number; pausedUntil: number | null }>(
+  PROGRESS_QUERIES.sweep,
+);
 
 const DAY_MS = 86_400_000;
 /** Events a renewal in flight may still add while the window drains before continue-as-new (measured ~7). */
@@ -82,7 +82,10 @@ export async function certificateRenewalSweep(input: CertificateRenewalSweepInpu
         args: [{ domain }],
         // A renewal is its own saga: if the sweep is terminated, it still finishes (or rolls back) cleanly.
         parentClosePolicy: ParentClosePolicy.ABANDON,
-        typedSearchAttributes: [{ key: saKeys.domain, value: domain }, { key: saKeys.status, value: 'running' }],
+        typedSearchAttributes: [
+          { key: saKeys.domain, value: domain },
+          { key: saKeys.status, value: 'running' },
+        ],
       });
       await child.result();
       totals.renewed++;

@@ -29,7 +29,10 @@ async function inDomainSlot<T>(domain: string, start: (workflowId: string) => Pr
       // (@temporalio/workflow does not export the class; its name is stable API.)
       if ((err as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw err;
       if (Date.now() >= deadline) {
-        throw ApplicationFailure.nonRetryable(`another certificate operation of ${domain} still runs after 30 min`, FAILURE.CertificateOperationBusy);
+        throw ApplicationFailure.nonRetryable(
+          `another certificate operation of ${domain} still runs after 30 min`,
+          FAILURE.CertificateOperationBusy,
+        );
       }
       await sleep(wait);
     }
@@ -38,10 +41,14 @@ async function inDomainSlot<T>(domain: string, start: (workflowId: string) => Pr
 
 /** Issues (or renews) the domain's certificate, queued behind any running operation of that domain. */
 export function issueCertificateInSlot(domain: string): Promise<Awaited<ReturnType<typeof renewCertificate>>> {
-  return inDomainSlot(domain, (workflowId) => executeChild(renewCertificate, { workflowId, taskQueue: WORKFLOW_REGISTRY.renewCertificate.taskQueue, args: [{ domain }] }));
+  return inDomainSlot(domain, (workflowId) =>
+    executeChild(renewCertificate, { workflowId, taskQueue: WORKFLOW_REGISTRY.renewCertificate.taskQueue, args: [{ domain }] }),
+  );
 }
 
 /** Removes the domain's certificates (vhost back to HTTP, files, row), queued the same way. */
 export function removeCertificateInSlot(domain: string, node: string): Promise<Awaited<ReturnType<typeof removeCertificate>>> {
-  return inDomainSlot(domain, (workflowId) => executeChild(removeCertificate, { workflowId, taskQueue: WORKFLOW_REGISTRY.removeCertificate.taskQueue, args: [{ domain, node }] }));
+  return inDomainSlot(domain, (workflowId) =>
+    executeChild(removeCertificate, { workflowId, taskQueue: WORKFLOW_REGISTRY.removeCertificate.taskQueue, args: [{ domain, node }] }),
+  );
 }

@@ -24,7 +24,8 @@ export async function deprovisionAccount(input: DeprovisionAccountInput): Promis
   const { domain, node } = account;
   const local = nodePersistentActivities(node);
 
-  const flushAudit = () => control.appendAudit({ workflowType: 'deprovisionAccount', account: account.username, domain, entries: tracker.audit });
+  const flushAudit = () =>
+    control.appendAudit({ workflowType: 'deprovisionAccount', account: account.username, domain, entries: tracker.audit });
   try {
     await tracker.run('mark', () => control.setAccountStatus({ username: account.username, status: 'deprovisioning' }));
     // Before any service goes: the customer is out from the start, and no token outlives the account.
@@ -35,7 +36,9 @@ export async function deprovisionAccount(input: DeprovisionAccountInput): Promis
     await tracker.run('certificates', () => removeCertificateInSlot(domain, node));
     // allSettled: every removal gets its chance even when one gives up, so a rerun has less left to do.
     const settled = await Promise.allSettled([
-      tracker.run('database', () => Promise.all(account.databases.map((d) => local.dropCustomerDatabase({ database: d.name, user: d.user })))),
+      tracker.run('database', () =>
+        Promise.all(account.databases.map((d) => local.dropCustomerDatabase({ database: d.name, user: d.user }))),
+      ),
       tracker.run('ftp', () => local.removeFtpUser({ username: account.username })),
       tracker.run('mail', () => local.removeMailDomain({ domain })),
       tracker.run('dns', () => control.deleteDnsZone({ domain })),

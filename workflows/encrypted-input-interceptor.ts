@@ -25,11 +25,13 @@ export const interceptors: WorkflowInterceptorsFactory = () => ({
         return next(input);
       },
       validateUpdate(input, next) {
-        if (input.args.some(isUnencryptedMarker)) throw ApplicationFailure.nonRetryable(`the update's argument was ${REFUSED}`, FAILURE.UnencryptedInput);
+        if (input.args.some(isUnencryptedMarker))
+          throw ApplicationFailure.nonRetryable(`the update's argument was ${REFUSED}`, FAILURE.UnencryptedInput);
         next(input);
       },
       async handleUpdate(input, next) {
-        if (input.args.some(isUnencryptedMarker)) throw ApplicationFailure.nonRetryable(`the update's argument was ${REFUSED}`, FAILURE.UnencryptedInput);
+        if (input.args.some(isUnencryptedMarker))
+          throw ApplicationFailure.nonRetryable(`the update's argument was ${REFUSED}`, FAILURE.UnencryptedInput);
         return next(input);
       },
     },

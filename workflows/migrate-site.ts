@@ -1,7 +1,23 @@
-import { ApplicationFailure, CancellationScope, defineUpdate, executeChild, isCancellation, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  defineUpdate,
+  executeChild,
+  isCancellation,
+  setHandler,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { DnsRecordSet } from '../activities/dns';
 import type { MigrateSiteInput } from '../common/migration-input';
-import { controlActivities, controlPersistentActivities, migrationActivities, migrationShortActivities, nodeActivities, nodePersistentActivities } from './activity-proxies';
+import {
+  controlActivities,
+  controlPersistentActivities,
+  migrationActivities,
+  migrationShortActivities,
+  nodeActivities,
+  nodePersistentActivities,
+} from './activity-proxies';
 import { OperatorDecision, OperatorGate } from './operator-gate';
 import { targetDatabaseName } from '../common/names/database';
 import { setPhase } from './phase';
@@ -61,7 +77,14 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
   const short = migrationShortActivities(input.node);
   const saga = new Saga(tracker);
   const { domain, account, source: s } = input;
-  const src = { host: s.host, port: s.port, user: s.user, privateKey: s.privateKey, password: s.password, hostKeyFingerprint: s.hostKeyFingerprint };
+  const src = {
+    host: s.host,
+    port: s.port,
+    user: s.user,
+    privateKey: s.privateKey,
+    password: s.password,
+    hostKeyFingerprint: s.hostKeyFingerprint,
+  };
   const lowTtl = input.lowTtl ?? 60;
   let dnsBefore: DnsRecordSet[] | null = null;
   let zoneOurs = false;
@@ -75,14 +98,19 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
 
   try {
     await gate.run('record', () => control.recordMigration({ domain, account, node: input.node, sourceHost: s.host }));
-    const pre = await gate.run('preflight', () => short.migrationPreflight({ source: src, docroot: s.docroot, databases: s.databases.map((d) => d.name) }));
+    const pre = await gate.run('preflight', () =>
+      short.migrationPreflight({ source: src, docroot: s.docroot, databases: s.databases.map((d) => d.name) }),
+    );
 
     await gate.run('account', async () => {
       const existing = await control.getAccount({ username: account });
       dnsBefore ??= await control.getDnsRecords({ domain });
       if (existing) {
         if (existing.domain !== domain || existing.node !== input.node) {
-          throw ApplicationFailure.nonRetryable(`account ${account} exists for ${existing.domain} on node ${existing.node}`, FAILURE.AccountConflict);
+          throw ApplicationFailure.nonRetryable(
+            `account ${account} exists for ${existing.domain} on node ${existing.node}`,
+            FAILURE.AccountConflict,
+          );
         }
       } else {
         zoneOurs = dnsBefore === null;
@@ -104,9 +132,21 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
     await gate.run('dns-ttl', () => control.setDnsRecords({ domain, records: retargetRecords(current, lowTtl, null) }));
 
     const { path: docroot } = await node.ensureDocroot({ account, domain });
-    const files = await gate.run('files', () => long.migrationSyncFiles({ source: src, sourceDocroot: s.docroot, docroot, pass: 'initial', hostKey: pre?.hostKey }));
+    const files = await gate.run('files', () =>
+      long.migrationSyncFiles({ source: src, sourceDocroot: s.docroot, docroot, pass: 'initial', hostKey: pre?.hostKey }),
+    );
     if (files) {
-      transfer = { files: files.totalFiles, bytes: files.totalBytes, copiedBytes: files.copiedBytes, literalBytes: files.literalBytes, alreadyPresentBytes: files.alreadyPresentBytes, attempt: files.attempt, resumedFrom: files.resumedFrom, refused: files.refused, refusedCount: files.refusedCount };
+      transfer = {
+        files: files.totalFiles,
+        bytes: files.totalBytes,
+        copiedBytes: files.copiedBytes,
+        literalBytes: files.literalBytes,
+        alreadyPresentBytes: files.alreadyPresentBytes,
+        attempt: files.attempt,
+        resumedFrom: files.resumedFrom,
+        refused: files.refused,
+        refusedCount: files.refusedCount,
+      };
       await control.updateMigration({ filesCopied: files.totalFiles, bytesCopied: files.totalBytes });
     }
 
@@ -116,7 +156,11 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
     // account's `eve_shop` fails the step, untouched), and a compensation is added only for what THIS
     // workflow claimed, so a rollback never drops a database or mailbox it did not create.
     const undoable = new Set<string>();
-    const claim = async (key: string, names: { kind: 'database' | 'database_user' | 'mailbox'; name: string }[], undo: () => Promise<unknown>) => {
+    const claim = async (
+      key: string,
+      names: { kind: 'database' | 'database_user' | 'mailbox'; name: string }[],
+      undo: () => Promise<unknown>,
+    ) => {
       const mine = await control.claimNames({ account, names });
       if (mine.length === names.length && !undoable.has(key)) {
         undoable.add(key);
@@ -129,7 +173,14 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
     for (const d of s.databases) {
       const target = targetDatabaseName(account, d.name);
       const copied = await gate.run('databases', async () => {
-        await claim(`db:${target}`, [{ kind: 'database', name: target }, { kind: 'database_user', name: target }], () => nodePersistent.dropCustomerDatabase({ database: target, user: target }));
+        await claim(
+          `db:${target}`,
+          [
+            { kind: 'database', name: target },
+            { kind: 'database_user', name: target },
+          ],
+          () => nodePersistent.dropCustomerDatabase({ database: target, user: target }),
+        );
         await node.ensureCustomerDatabase({ database: target, user: target, password: `Mg-${uuid4()}` });
         return long.migrationCopyDatabase({ source: src, database: d.name, targetDatabase: target });
       });
@@ -143,12 +194,18 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
     for (const m of s.mailboxes) {
       // uuid4() is the workflow's seeded generator: a replay makes the same password.
       const password = m.password ?? `Mb-${uuid4()}`;
-      const done = await gate.run('mail', async () => {
-        await claim(`mail:${m.local}`, [{ kind: 'mailbox', name: `${m.local}@${domain}` }], () => nodePersistent.removeMailbox({ domain, local: m.local }));
-        await node.ensureMailDomain({ domain });
-        await node.ensureMailbox({ domain, local: m.local, password });
-        return long.migrationSyncMaildir({ source: src, maildir: m.maildir, domain, local: m.local, hostKey: pre?.hostKey });
-      }, { skippable: true });
+      const done = await gate.run(
+        'mail',
+        async () => {
+          await claim(`mail:${m.local}`, [{ kind: 'mailbox', name: `${m.local}@${domain}` }], () =>
+            nodePersistent.removeMailbox({ domain, local: m.local }),
+          );
+          await node.ensureMailDomain({ domain });
+          await node.ensureMailbox({ domain, local: m.local, password });
+          return long.migrationSyncMaildir({ source: src, maildir: m.maildir, domain, local: m.local, hostKey: pre?.hostKey });
+        },
+        { skippable: true },
+      );
       if (done) {
         created.mailboxes.push({ local: m.local, password });
         if (!m.password) generated.push({ mailbox: `${m.local}@${domain}`, password });
@@ -158,9 +215,14 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
 
     await gate.run('verify', () => short.migrationVerifySite({ domain, expectedSha256: files?.index?.sha256 ?? null }));
 
-    if (input.cutover === 'manual') await gate.hold('cutover', 'manual cut-over: waiting for the operator\'s go', ['rollback', 'abort'], () => go);
+    if (input.cutover === 'manual')
+      await gate.hold('cutover', "manual cut-over: waiting for the operator's go", ['rollback', 'abort'], () => go);
     await gate.run('cutover', () => control.setDnsRecords({ domain, records: retargetRecords(current, lowTtl, input.nodeIp) }));
-    await gate.run('delta', () => long.migrationSyncFiles({ source: src, sourceDocroot: s.docroot, docroot, pass: 'delta', hostKey: pre?.hostKey }), { skippable: true });
+    await gate.run(
+      'delta',
+      () => long.migrationSyncFiles({ source: src, sourceDocroot: s.docroot, docroot, pass: 'delta', hostKey: pre?.hostKey }),
+      { skippable: true },
+    );
     await gate.run('finish', async () => {
       await control.setDnsRecords({ domain, records: retargetRecords(current, null, input.nodeIp) });
       await control.updateMigration({ status: 'completed' });
@@ -168,7 +230,16 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
     gate.closed = true;
     setPhase(tracker, 'completed');
     await flushAudit(tracker, input);
-    return { domain, account, files: pre?.files ?? 0, bytes: pre?.bytes ?? 0, databases, mailboxes: created.mailboxes.map((m) => `${m.local}@${domain}`), mailboxPasswords: generated, refused: files?.refused ?? [] };
+    return {
+      domain,
+      account,
+      files: pre?.files ?? 0,
+      bytes: pre?.bytes ?? 0,
+      databases,
+      mailboxes: created.mailboxes.map((m) => `${m.local}@${domain}`),
+      mailboxPasswords: generated,
+      refused: files?.refused ?? [],
+    };
   } catch (err) {
     gate.closed = true;
     if (err instanceof OperatorDecision && err.action === 'abort') {
@@ -186,7 +257,9 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
     failures.push(...(await saga.compensate()));
     // The names the API claimed for this migration (domain, databases, mailboxes) go with the rollback, or an
     // account that never came to be would keep them from everybody; a name held before stays held.
-    await CancellationScope.nonCancellable(() => controlPersistent.releaseNames({ account }).catch((e) => failures.push(`names: ${errorMessage(e)}`)));
+    await CancellationScope.nonCancellable(() =>
+      controlPersistent.releaseNames({ account }).catch((e) => failures.push(`names: ${errorMessage(e)}`)),
+    );
     await CancellationScope.nonCancellable(async () => {
       setPhase(tracker, failures.length ? 'failed' : 'rolled_back');
       await controlPersistent.updateMigration({ status: failures.length ? 'failed' : 'rolled_back' }).catch(() => undefined);
@@ -195,7 +268,10 @@ export async function migrateSite(input: MigrateSiteInput): Promise<MigrateSiteR
     if (isCancellation(err)) throw err;
     const why = err instanceof OperatorDecision ? "at the operator's request" : errorMessage(err);
     const left = failures.length ? `; undo failed for ${failures.join('; ')}` : '';
-    throw ApplicationFailure.nonRetryable(`migration of ${domain} rolled back: ${why}${left}`, failures.length ? FAILURE.MigrationUndoFailed : FAILURE.MigrationRolledBack);
+    throw ApplicationFailure.nonRetryable(
+      `migration of ${domain} rolled back: ${why}${left}`,
+      failures.length ? FAILURE.MigrationUndoFailed : FAILURE.MigrationRolledBack,
+    );
   }
 }
 
@@ -211,5 +287,10 @@ async function removeAccount(input: MigrateSiteInput): Promise<void> {
 }
 
 function flushAudit(tracker: StepTracker, input: MigrateSiteInput): Promise<void> {
-  return controlPersistentActivities().appendAudit({ workflowType: 'migrateSite', account: input.account, domain: input.domain, entries: tracker.audit });
+  return controlPersistentActivities().appendAudit({
+    workflowType: 'migrateSite',
+    account: input.account,
+    domain: input.domain,
+    entries: tracker.audit,
+  });
 }

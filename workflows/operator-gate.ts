@@ -1,4 +1,12 @@
-import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, condition, defineUpdate, isCancellation, setHandler } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  condition,
+  defineUpdate,
+  isCancellation,
+  setHandler,
+} from '@temporalio/workflow';
 import { RESOLVE_ACTIONS, type ResolveAction } from '../common/constants';
 import { setPhase } from './phase';
 import { errorMessage, type StepTracker } from './steps';
@@ -53,15 +61,20 @@ export class OperatorGate {
    * `fatal`: failure types no operator can fix (bad input, a wrong host key): they fail through, ungated.
    * Workflows pass GATE_FATAL_TYPES (common/failure-types.ts), never a list of their own.
    */
-  constructor(private readonly tracker: StepTracker, private readonly fatal: readonly string[] = []) {
+  constructor(
+    private readonly tracker: StepTracker,
+    private readonly fatal: readonly string[] = [],
+  ) {
     setHandler(resolveUpdate, (req) => this.accept(req), { validator: (req) => this.validate(req) });
   }
 
   private validate(req: ResolveRequest): void {
-    if (!req || !(RESOLVE_ACTIONS as readonly string[]).includes(req.action)) throw new Error(`action must be one of ${RESOLVE_ACTIONS.join(', ')}`);
+    if (!req || !(RESOLVE_ACTIONS as readonly string[]).includes(req.action))
+      throw new Error(`action must be one of ${RESOLVE_ACTIONS.join(', ')}`);
     if (this.closed) throw new Error(`the workflow is ${this.tracker.phase}: no operator action applies`);
     if (this.waiting) {
-      if (!this.waiting.actions.includes(req.action)) throw new Error(`${req.action} is not possible at step ${this.waiting.step} (possible: ${this.waiting.actions.join(', ')})`);
+      if (!this.waiting.actions.includes(req.action))
+        throw new Error(`${req.action} is not possible at step ${this.waiting.step} (possible: ${this.waiting.actions.join(', ')})`);
     } else if (req.action === 'retry' || req.action === 'skip') {
       throw new Error(`nothing to ${req.action}: no step is waiting for an operator`);
     } else if (this.requested) {
@@ -121,7 +134,13 @@ export class OperatorGate {
     this.decision = null;
     this.waiting = null;
     setPhase(this.tracker, 'running');
-    this.tracker.audit.push({ step: w.step, action: 'info', outcome: 'ok', at: new Date(Date.now()).toISOString(), details: { operator: action ?? 'go', error: w.error } });
+    this.tracker.audit.push({
+      step: w.step,
+      action: 'info',
+      outcome: 'ok',
+      at: new Date(Date.now()).toISOString(),
+      details: { operator: action ?? 'go', error: w.error },
+    });
     return action;
   }
 }

@@ -1,7 +1,14 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, setHandler } from '@temporalio/workflow';
 import type { ProvisionAccountInput } from '../common/account-input';
 import { provisionNames } from '../common/account-names';
-import { controlActivities, controlLocalActivities, controlLocalPersistentActivities, controlPersistentActivities, nodeActivities, nodePersistentActivities } from './activity-proxies';
+import {
+  controlActivities,
+  controlLocalActivities,
+  controlLocalPersistentActivities,
+  controlPersistentActivities,
+  nodeActivities,
+  nodePersistentActivities,
+} from './activity-proxies';
 import { setPhase } from './phase';
 import { issueCertificateInSlot, removeCertificateInSlot } from './certificate-slot';
 import { Saga } from './saga';
@@ -66,7 +73,9 @@ export async function provisionAccount(input: ProvisionAccountInput): Promise<Pr
     if (input.database) {
       const db = input.database;
       saga.add('database', () => nodeUndo.dropCustomerDatabase({ database: db.name, user: db.user }));
-      branches.push(tracker.run('database', () => node.ensureCustomerDatabase({ database: db.name, user: db.user, password: db.password })));
+      branches.push(
+        tracker.run('database', () => node.ensureCustomerDatabase({ database: db.name, user: db.user, password: db.password })),
+      );
     }
     // FTP needs the docroot's path, so it follows the docroot step; the vhost makes the docroot itself
     // (ensureSiteVhost: the longest step starts at once instead of one activity round trip later).
@@ -79,7 +88,10 @@ export async function provisionAccount(input: ProvisionAccountInput): Promise<Pr
         if (!input.ftp) return;
         const ftp = input.ftp;
         saga.add('ftp', () => nodeUndo.removeFtpUser({ username: account }));
-        await tracker.run('ftp', async () => (ftpHash = (await node.ensureFtpUser({ username: account, password: ftp.password, homeDir: docroot })).passwordHash));
+        await tracker.run(
+          'ftp',
+          async () => (ftpHash = (await node.ensureFtpUser({ username: account, password: ftp.password, homeDir: docroot })).passwordHash),
+        );
       })(),
     );
     saga.add('vhost', () => nodeUndo.removeVhost({ domain }));
@@ -130,7 +142,13 @@ function begin(input: ProvisionAccountInput) {
   };
 }
 
-async function reserve(tracker: StepTracker, saga: Saga, input: ProvisionAccountInput, inventory: Inventory, undo: PersistentInventory): Promise<void> {
+async function reserve(
+  tracker: StepTracker,
+  saga: Saga,
+  input: ProvisionAccountInput,
+  inventory: Inventory,
+  undo: PersistentInventory,
+): Promise<void> {
   const { username, domain } = input;
   // Registered first, so it runs last: by then every other undo has run, and the account row says whether
   // the rollback left the node clean (row deleted) or not (row kept as `failed` for an operator).
@@ -170,7 +188,13 @@ function result(input: ProvisionAccountInput, docroot: string): ProvisionAccount
 }
 
 /** Any failure, or a cancel: every undo in reverse, the audit, then the failure the caller sees. */
-async function rollBack(err: unknown, tracker: StepTracker, saga: Saga, input: ProvisionAccountInput, audit: PersistentInventory): Promise<never> {
+async function rollBack(
+  err: unknown,
+  tracker: StepTracker,
+  saga: Saga,
+  input: ProvisionAccountInput,
+  audit: PersistentInventory,
+): Promise<never> {
   const cancelled = isCancellation(err);
   setPhase(tracker, 'rolling_back');
   const undoFailures = await saga.compensate();
@@ -181,7 +205,10 @@ async function rollBack(err: unknown, tracker: StepTracker, saga: Saga, input: P
   if (cancelled) throw err;
   const reason = errorMessage(err);
   const leftovers = undoFailures.length ? `; undo failed for ${undoFailures.join('; ')}` : '';
-  throw ApplicationFailure.nonRetryable(`provisioning of ${input.username} rolled back: ${reason}${leftovers}`, undoFailures.length ? FAILURE.ProvisionUndoFailed : FAILURE.ProvisionRolledBack);
+  throw ApplicationFailure.nonRetryable(
+    `provisioning of ${input.username} rolled back: ${reason}${leftovers}`,
+    undoFailures.length ? FAILURE.ProvisionUndoFailed : FAILURE.ProvisionRolledBack,
+  );
 }
 
 /**

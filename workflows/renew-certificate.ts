@@ -2,7 +2,15 @@ import { ApplicationFailure, CancellationScope, isCancellation, setHandler, upse
 import type { NodeActivities } from '../activities';
 import type { CertificateFault } from '../activities/acme';
 import { saKeys } from '../common/search-attribute-keys';
-import { acmeOrderActivities, controlActivities, controlLocalActivities, controlLocalPersistentActivities, controlPersistentActivities, nodeActivities, nodePersistentActivities } from './activity-proxies';
+import {
+  acmeOrderActivities,
+  controlActivities,
+  controlLocalActivities,
+  controlLocalPersistentActivities,
+  controlPersistentActivities,
+  nodeActivities,
+  nodePersistentActivities,
+} from './activity-proxies';
 import { setPhase } from './phase';
 import { errorMessage, progressQuery, StepTracker } from './steps';
 import { FAILURE } from '../common/failure-types';
@@ -53,26 +61,44 @@ export async function renewCertificate(input: RenewCertificateInput): Promise<Re
   const bookkeeping = controlLocalPersistentActivities();
   const { domain } = input;
   const target = await tracker.run('lookup', () => control.certificateTarget({ domain }));
-  upsertSearchAttributes([{ key: saKeys.domain, value: domain }, { key: saKeys.account, value: target.account }, { key: saKeys.node, value: target.node }]);
+  upsertSearchAttributes([
+    { key: saKeys.domain, value: domain },
+    { key: saKeys.account, value: target.account },
+    { key: saKeys.node, value: target.node },
+  ]);
   const node = nodeActivities(target.node);
   const nodePersistent = nodePersistentActivities(target.node);
-  const audit = () => bookkeeping.appendAudit({ workflowType: 'renewCertificate', account: target.account, domain, entries: tracker.audit });
+  const audit = () =>
+    bookkeeping.appendAudit({ workflowType: 'renewCertificate', account: target.account, domain, entries: tracker.audit });
 
   let cert: Awaited<ReturnType<NodeActivities['orderCertificate']>> | null = null;
   try {
     cert = await tracker.run('order', () => acmeOrderActivities(target.node).orderCertificate({ domain }));
     const ordered = cert;
-    await tracker.run('install', () => node.installCertificate({ domain, serial: ordered.serial, ...(input.fault ? { fault: input.fault } : {}) }));
+    await tracker.run('install', () =>
+      node.installCertificate({ domain, serial: ordered.serial, ...(input.fault ? { fault: input.fault } : {}) }),
+    );
     await tracker.run('verify', async () => {
       const served = await node.probeServedCertificate({ domain });
       if (served.serial !== ordered.serial) {
-        throw ApplicationFailure.nonRetryable(`nginx serves serial ${served.serial} for ${domain}, not the new ${ordered.serial}`, FAILURE.CertificateNotServed);
+        throw ApplicationFailure.nonRetryable(
+          `nginx serves serial ${served.serial} for ${domain}, not the new ${ordered.serial}`,
+          FAILURE.CertificateNotServed,
+        );
       }
     });
-    await tracker.run('record', () => control.recordCertificateIssued({
-      domain, accountId: target.accountId, serial: ordered.serial, issuer: ordered.issuer,
-      notBefore: ordered.notBefore, notAfter: ordered.notAfter, certPath: ordered.certPath, keyPath: ordered.keyPath,
-    }));
+    await tracker.run('record', () =>
+      control.recordCertificateIssued({
+        domain,
+        accountId: target.accountId,
+        serial: ordered.serial,
+        issuer: ordered.issuer,
+        notBefore: ordered.notBefore,
+        notAfter: ordered.notAfter,
+        certPath: ordered.certPath,
+        keyPath: ordered.keyPath,
+      }),
+    );
     const previousSerial = serialOf(ordered.served?.certPath);
     // Keep the new pair and the one it replaced (what a later manual rollback needs); older ones go.
     await nodePersistent.pruneCertificates({ domain, keep: [ordered.serial, ...(previousSerial ? [previousSerial] : [])] }).catch(() => 0);
@@ -103,7 +129,9 @@ export async function renewCertificate(input: RenewCertificateInput): Promise<Re
         }
         setPhase(tracker, 'rolled_back');
       }
-      await bookkeeping.recordCertificateFailure({ domain, accountId: target.accountId, outcome: obtained ? 'rolled_back' : 'failed', error: reason }).catch(() => undefined);
+      await bookkeeping
+        .recordCertificateFailure({ domain, accountId: target.accountId, outcome: obtained ? 'rolled_back' : 'failed', error: reason })
+        .catch(() => undefined);
       await audit().catch(() => undefined);
     });
     if (cancelled) throw err;

@@ -51,7 +51,11 @@ export class StepTracker {
   }
 
   snapshot(): Progress {
-    const current = this.steps.filter((s) => s.status === 'running').map((s) => s.name).join(',') || null;
+    const current =
+      this.steps
+        .filter((s) => s.status === 'running')
+        .map((s) => s.name)
+        .join(',') || null;
     return { phase: this.phase, current, steps: this.steps.map((s) => ({ ...s })), errors: [...this.errors] };
   }
 
@@ -84,7 +88,13 @@ export class StepTracker {
     s.status = 'done';
     s.startedAt = by.startedAt;
     s.finishedAt = by.finishedAt;
-    this.audit.push({ step: name, action: 'do', outcome: 'ok', at: s.finishedAt ?? new Date(Date.now()).toISOString(), details: { within } });
+    this.audit.push({
+      step: name,
+      action: 'do',
+      outcome: 'ok',
+      at: s.finishedAt ?? new Date(Date.now()).toISOString(),
+      details: { within },
+    });
   }
 
   skip(name: string): void {
@@ -97,6 +107,12 @@ export class StepTracker {
     const s = this.state(name);
     s.status = ok ? 'undone' : 'undo_failed';
     if (error) this.errors.push(`undo ${name}: ${error}`);
-    this.audit.push({ step: name, action: 'undo', outcome: ok ? 'ok' : 'failed', at: new Date(Date.now()).toISOString(), ...(error ? { details: { error } } : {}) });
+    this.audit.push({
+      step: name,
+      action: 'undo',
+      outcome: ok ? 'ok' : 'failed',
+      at: new Date(Date.now()).toISOString(),
+      ...(error ? { details: { error } } : {}),
+    });
   }
 }

@@ -41,25 +41,35 @@ export const codecPlugin: FastifyPluginAsyncZod<{ codec: PayloadCodec; temporalU
     }
   });
   // The CORS preflight of Temporal Web: public (browsers send no credentials on it), for the two operations.
-  app.options('/codec/:op', {
-    config: { access: 'public' },
-    schema: { params: z.object({ op: z.enum(CODEC_OPS) }), response: { 204: z.null() } },
-  }, async (_request, reply) => reply.status(204).send(null));
+  app.options(
+    '/codec/:op',
+    {
+      config: { access: 'public' },
+      schema: { params: z.object({ op: z.enum(CODEC_OPS) }), response: { 204: z.null() } },
+    },
+    async (_request, reply) => reply.status(204).send(null),
+  );
 
   for (const op of CODEC_OPS) {
-    app.post(`/codec/${op}`, {
-      config: { access: 'admin' },
-      schema: { body: payloadsBody, response: { 200: z.object({ payloads: z.array(jsonPayload) }), 400: errorBody } },
-    }, async (request) => {
-      const payloads = request.body.payloads.map(fromJson);
-      let out: Payload[];
-      try {
-        out = op === 'decode' ? await codec.decode(payloads) : await codec.encode(payloads);
-      } catch (err) {
-        // A forged, truncated or foreign-key payload is the caller's input error, never a 500.
-        throw new ApiError(400, 'bad_request', `invalid body.payloads: cannot ${op}: ${(err as Error).message.slice(0, 200)}`, [{ field: 'body.payloads', message: `cannot ${op}` }]);
-      }
-      return { payloads: out.map(toJson) };
-    });
+    app.post(
+      `/codec/${op}`,
+      {
+        config: { access: 'admin' },
+        schema: { body: payloadsBody, response: { 200: z.object({ payloads: z.array(jsonPayload) }), 400: errorBody } },
+      },
+      async (request) => {
+        const payloads = request.body.payloads.map(fromJson);
+        let out: Payload[];
+        try {
+          out = op === 'decode' ? await codec.decode(payloads) : await codec.encode(payloads);
+        } catch (err) {
+          // A forged, truncated or foreign-key payload is the caller's input error, never a 500.
+          throw new ApiError(400, 'bad_request', `invalid body.payloads: cannot ${op}: ${(err as Error).message.slice(0, 200)}`, [
+            { field: 'body.payloads', message: `cannot ${op}` },
+          ]);
+        }
+        return { payloads: out.map(toJson) };
+      },
+    );
   }
 };

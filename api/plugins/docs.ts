@@ -17,7 +17,12 @@ export const docsPlugin = fp(async (app: FastifyInstance) => {
     if (!/^\/(api|health|codec)\b/.test(route.url) || (route.schema as { hide?: boolean } | undefined)?.hide) return;
     for (const method of [route.method].flat()) {
       if (method === 'HEAD') continue;
-      routes.push({ method, url: route.url, access: (route.config as { access?: string } | undefined)?.access ?? 'any', schema: (route.schema ?? {}) as Record<string, unknown> });
+      routes.push({
+        method,
+        url: route.url,
+        access: (route.config as { access?: string } | undefined)?.access ?? 'any',
+        schema: (route.schema ?? {}) as Record<string, unknown>,
+      });
     }
   });
 

@@ -49,91 +49,97 @@ export const eventsPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app
     for (const res of open) res.end();
   });
 
-  app.get('/api/v1/workflows/:id/events', {
-    // 200 is the stream itself, written by hand below (OpenAPI: `produces`, api/openapi-document.ts).
-    schema: { params: workflowIdParam, produces: [EVENT_STREAM], response: { 404: errorBody, 429: errorBody } },
-  }, async (request, reply) => {
-    const id = request.params.id;
-    const scope = accountScope(request);
-    // Taken before any Temporal call: a token at its bound costs nothing more than this answer.
-    const release = slots.take(request.principal!.tokenId);
-    if (!release) {
-      throw new ApiError(429, 'too_many_streams', `this token already has ${STREAMS_PER_TOKEN} open event streams: close one first`, { limit: STREAMS_PER_TOKEN });
-    }
-    let first: WorkflowDetail | null;
-    try {
-      first = await describeWorkflow(deps.temporal, id);
-    } catch (err) {
-      release();
-      throw err;
-    }
-    if (!first || (scope !== undefined && first.account !== scope)) {
-      release();
-      throw ApiError.notFound(`workflow ${id}`);
-    }
-
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      ...SECURITY_HEADERS,
-      'content-type': `${EVENT_STREAM}; charset=utf-8`,
-      'cache-control': 'no-store',
-      // nginx would otherwise buffer the stream and deliver it in lumps.
-      'x-accel-buffering': 'no',
-      'x-correlation-id': id,
-    });
-    open.add(res);
-    let seq = 0;
-    const send = (event: string, data: unknown) => {
-      res.write(`id: ${++seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    };
-    let unsubscribe = () => {};
-    let finished = false;
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      unsubscribe();
-      release();
-      open.delete(res);
-      res.end();
-    };
-    request.raw.on('close', finish);
-
-    res.write('retry: 1000\n\n');
-    const temporalUi = `${deps.temporalUiUrl}/namespaces/${deps.namespace}/workflows/${encodeURIComponent(id)}`;
-    send('snapshot', { ...first, temporalUi });
-    if (first.closedAt) {
-      send('done', { status: first.status, closedAt: first.closedAt, error: first.error, result: first.result });
-      return finish();
-    }
-    let last: WorkflowDetail = first;
-    let lastBeat = Date.now();
-
-    unsubscribe = watch.subscribe(id, (update) => {
-      if (finished) return;
-      if ('error' in update) {
-        request.log.warn({ err: update.error, correlationId: id }, 'event stream: describe failed; retrying');
-        return;
+  app.get(
+    '/api/v1/workflows/:id/events',
+    {
+      // 200 is the stream itself, written by hand below (OpenAPI: `produces`, api/openapi-document.ts).
+      schema: { params: workflowIdParam, produces: [EVENT_STREAM], response: { 404: errorBody, 429: errorBody } },
+    },
+    async (request, reply) => {
+      const id = request.params.id;
+      const scope = accountScope(request);
+      // Taken before any Temporal call: a token at its bound costs nothing more than this answer.
+      const release = slots.take(request.principal!.tokenId);
+      if (!release) {
+        throw new ApiError(429, 'too_many_streams', `this token already has ${STREAMS_PER_TOKEN} open event streams: close one first`, {
+          limit: STREAMS_PER_TOKEN,
+        });
       }
-      let next = update.detail;
-      if (!next) return finish();
-      // A query that timed out (worker busy or down) says nothing about progress: keep the last one.
-      if (next.progress === null && last.progress !== null && !next.closedAt) next = { ...next, progress: last.progress };
-      const before = new Map(stepsOf(last.progress).map((s) => [s.name, JSON.stringify(s)]));
-      for (const step of stepsOf(next.progress)) {
-        if (before.get(step.name) !== JSON.stringify(step)) send('step', step);
+      let first: WorkflowDetail | null;
+      try {
+        first = await describeWorkflow(deps.temporal, id);
+      } catch (err) {
+        release();
+        throw err;
       }
-      if (JSON.stringify(next.progress) !== JSON.stringify(last.progress)) send('progress', next.progress);
-      if (next.status !== last.status) send('status', { status: next.status });
-      last = next;
-      if (next.closedAt) {
-        send('done', { status: next.status, closedAt: next.closedAt, error: next.error, result: next.result });
+      if (!first || (scope !== undefined && first.account !== scope)) {
+        release();
+        throw ApiError.notFound(`workflow ${id}`);
+      }
+
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        ...SECURITY_HEADERS,
+        'content-type': `${EVENT_STREAM}; charset=utf-8`,
+        'cache-control': 'no-store',
+        // nginx would otherwise buffer the stream and deliver it in lumps.
+        'x-accel-buffering': 'no',
+        'x-correlation-id': id,
+      });
+      open.add(res);
+      let seq = 0;
+      const send = (event: string, data: unknown) => {
+        res.write(`id: ${++seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      };
+      let unsubscribe = () => {};
+      let finished = false;
+      const finish = () => {
+        if (finished) return;
+        finished = true;
+        unsubscribe();
+        release();
+        open.delete(res);
+        res.end();
+      };
+      request.raw.on('close', finish);
+
+      res.write('retry: 1000\n\n');
+      const temporalUi = `${deps.temporalUiUrl}/namespaces/${deps.namespace}/workflows/${encodeURIComponent(id)}`;
+      send('snapshot', { ...first, temporalUi });
+      if (first.closedAt) {
+        send('done', { status: first.status, closedAt: first.closedAt, error: first.error, result: first.result });
         return finish();
       }
-      if (Date.now() - lastBeat >= KEEPALIVE_MS) {
-        res.write(': keep-alive\n\n');
-        lastBeat = Date.now();
-      }
-    });
-  });
+      let last: WorkflowDetail = first;
+      let lastBeat = Date.now();
+
+      unsubscribe = watch.subscribe(id, (update) => {
+        if (finished) return;
+        if ('error' in update) {
+          request.log.warn({ err: update.error, correlationId: id }, 'event stream: describe failed; retrying');
+          return;
+        }
+        let next = update.detail;
+        if (!next) return finish();
+        // A query that timed out (worker busy or down) says nothing about progress: keep the last one.
+        if (next.progress === null && last.progress !== null && !next.closedAt) next = { ...next, progress: last.progress };
+        const before = new Map(stepsOf(last.progress).map((s) => [s.name, JSON.stringify(s)]));
+        for (const step of stepsOf(next.progress)) {
+          if (before.get(step.name) !== JSON.stringify(step)) send('step', step);
+        }
+        if (JSON.stringify(next.progress) !== JSON.stringify(last.progress)) send('progress', next.progress);
+        if (next.status !== last.status) send('status', { status: next.status });
+        last = next;
+        if (next.closedAt) {
+          send('done', { status: next.status, closedAt: next.closedAt, error: next.error, result: next.result });
+          return finish();
+        }
+        if (Date.now() - lastBeat >= KEEPALIVE_MS) {
+          res.write(': keep-alive\n\n');
+          lastBeat = Date.now();
+        }
+      });
+    },
+  );
 };

@@ -28,7 +28,9 @@ async function runCheck(check: HealthCheck): Promise<CheckResult> {
   try {
     const details = await Promise.race([
       run(),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${CHECK_TIMEOUT_MS / 1000} s`)), CHECK_TIMEOUT_MS).unref()),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`timed out after ${CHECK_TIMEOUT_MS / 1000} s`)), CHECK_TIMEOUT_MS).unref(),
+      ),
     ]);
     return { status: 'ok', latencyMs: latencyMs(), critical, ...(details ? { details } : {}) };
   } catch (err) {
@@ -66,20 +68,27 @@ export const healthPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app
     app.addHook('onClose', async () => clearInterval(timer));
   }
 
-  app.get('/health', { config: { access: 'public' }, schema: { response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
+  app.get('/health', { config: { access: 'public' }, schema: { response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({
+    status: 'ok' as const,
+  }));
 
-  app.get('/health/ready', {
-    config: { access: 'public' },
-    schema: { response: { 200: readyBody, 503: readyBody } },
-  }, async (request, reply) => {
-    const entries = await runAll();
-    const failing = entries.filter(([, r]) => r.status === 'failing');
-    const critical = failing.filter(([, r]) => r.critical).map(([n]) => n);
-    const code = critical.length ? 503 : 200;
-    // Anyone else (a load balancer, the internet through nginx) learns only ready or not.
-    if (!(await isTrustedCaller(request, deps.verifyToken))) return reply.status(code).send({ status: critical.length ? 'failing' : 'ok' });
-    const names = failing.map(([n]) => n).join(', ');
-    const status = critical.length ? `failing: ${names}` : failing.length ? `degraded: ${names}` : 'ok';
-    return reply.status(code).send({ status, checks: Object.fromEntries(entries) });
-  });
+  app.get(
+    '/health/ready',
+    {
+      config: { access: 'public' },
+      schema: { response: { 200: readyBody, 503: readyBody } },
+    },
+    async (request, reply) => {
+      const entries = await runAll();
+      const failing = entries.filter(([, r]) => r.status === 'failing');
+      const critical = failing.filter(([, r]) => r.critical).map(([n]) => n);
+      const code = critical.length ? 503 : 200;
+      // Anyone else (a load balancer, the internet through nginx) learns only ready or not.
+      if (!(await isTrustedCaller(request, deps.verifyToken)))
+        return reply.status(code).send({ status: critical.length ? 'failing' : 'ok' });
+      const names = failing.map(([n]) => n).join(', ');
+      const status = critical.length ? `failing: ${names}` : failing.length ? `degraded: ${names}` : 'ok';
+      return reply.status(code).send({ status, checks: Object.fromEntries(entries) });
+    },
+  );
 };

@@ -46,7 +46,8 @@ export const metricsPlugin = fp<{ deps: AppDeps }>(
     });
 
     app.get('/metrics', { config: { access: 'public' }, schema: { hide: true } }, async (request, reply) => {
-      if (!(await isTrustedCaller(request, deps.verifyToken))) throw ApiError.forbidden('metrics are for the monitoring host (loopback) or an admin token');
+      if (!(await isTrustedCaller(request, deps.verifyToken)))
+        throw ApiError.forbidden('metrics are for the monitoring host (loopback) or an admin token');
       const text = await metrics.registry.metrics();
       return reply.type(metrics.registry.contentType).send(text);
     });

@@ -39,36 +39,51 @@ async function decodeArgs(converter: LoadedDataConverter, payloads: Payload[] | 
 export const retryPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
   const { temporal } = deps;
 
-  app.post('/api/v1/workflows/:id/retry', {
-    config: { access: 'admin' },
-    schema: { params: workflowIdParam, response: { 202: workflowStarted.extend({ retryOf: z.string() }), 404: errorBody, 409: errorBody } },
-  }, async (request, reply) => {
-    const oldId = request.params.id;
-    const handle = temporal.workflow.getHandle(oldId);
-    let info: WorkflowExecutionDescription;
-    try {
-      info = await handle.describe();
-    } catch (err) {
-      if ((err as Error).name === 'WorkflowNotFoundError') throw ApiError.notFound(`workflow ${oldId}`);
-      throw err;
-    }
-    const summary = summarize(info as unknown as Parameters<typeof summarize>[0]);
-    if (!isWorkflowType(summary.type)) throw ApiError.conflict(`workflow ${oldId} is of type ${summary.type}, which this API does not start`, oldId);
-    if (!RETRYABLE.has(summary.status)) throw ApiError.conflict(`workflow ${oldId} is ${summary.status}: only a failed, cancelled, terminated or timed-out workflow can be retried`, oldId);
+  app.post(
+    '/api/v1/workflows/:id/retry',
+    {
+      config: { access: 'admin' },
+      schema: {
+        params: workflowIdParam,
+        response: { 202: workflowStarted.extend({ retryOf: z.string() }), 404: errorBody, 409: errorBody },
+      },
+    },
+    async (request, reply) => {
+      const oldId = request.params.id;
+      const handle = temporal.workflow.getHandle(oldId);
+      let info: WorkflowExecutionDescription;
+      try {
+        info = await handle.describe();
+      } catch (err) {
+        if ((err as Error).name === 'WorkflowNotFoundError') throw ApiError.notFound(`workflow ${oldId}`);
+        throw err;
+      }
+      const summary = summarize(info as unknown as Parameters<typeof summarize>[0]);
+      if (!isWorkflowType(summary.type))
+        throw ApiError.conflict(`workflow ${oldId} is of type ${summary.type}, which this API does not start`, oldId);
+      if (!RETRYABLE.has(summary.status))
+        throw ApiError.conflict(
+          `workflow ${oldId} is ${summary.status}: only a failed, cancelled, terminated or timed-out workflow can be retried`,
+          oldId,
+        );
 
-    const history = await handle.fetchHistory();
-    const startedEvent = history.events?.[0]?.workflowExecutionStartedEventAttributes;
-    if (!startedEvent) throw new Error(`history of ${oldId} has no start event`);
-    const args = await decodeArgs(temporal.workflow.options.loadedDataConverter, startedEvent.input?.payloads as Payload[] | null | undefined);
+      const history = await handle.fetchHistory();
+      const startedEvent = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+      if (!startedEvent) throw new Error(`history of ${oldId} has no start event`);
+      const args = await decodeArgs(
+        temporal.workflow.options.loadedDataConverter,
+        startedEvent.input?.payloads as Payload[] | null | undefined,
+      );
 
-    const workflowId = workflowIds.retry(oldId, ulid().toLowerCase());
-    const memo = { [RETRY_OF_MEMO]: oldId };
-    if (summary.type === 'provisionAccount') {
-      await reserveAndStartProvision(deps, args[0] as ProvisionAccountInput, workflowId, memo);
-    } else {
-      await startWorkflow(temporal, { type: summary.type, workflowId, args, memo, attributes: summary });
-    }
-    request.log.info({ correlationId: workflowId, retryOf: oldId }, 'workflow retried');
-    return accepted(reply, workflowId, { retryOf: oldId });
-  });
+      const workflowId = workflowIds.retry(oldId, ulid().toLowerCase());
+      const memo = { [RETRY_OF_MEMO]: oldId };
+      if (summary.type === 'provisionAccount') {
+        await reserveAndStartProvision(deps, args[0] as ProvisionAccountInput, workflowId, memo);
+      } else {
+        await startWorkflow(temporal, { type: summary.type, workflowId, args, memo, attributes: summary });
+      }
+      request.log.info({ correlationId: workflowId, retryOf: oldId }, 'workflow retried');
+      return accepted(reply, workflowId, { retryOf: oldId });
+    },
+  );
 };

@@ -79,7 +79,8 @@ export const securityPlugin = fp(async (app: FastifyInstance, opts: { authLimit?
 
   app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     // Only a presented-and-refused credential counts: a request without one guesses nothing.
-    if (reply.statusCode !== 401 || !(request.headers.authorization || /(?:^|;\s*)npanel_token=/.test(request.headers.cookie ?? ''))) return;
+    if (reply.statusCode !== 401 || !(request.headers.authorization || /(?:^|;\s*)npanel_token=/.test(request.headers.cookie ?? '')))
+      return;
     const now = Date.now();
     const w = current(request.ip, now);
     if (w) w.failures++;

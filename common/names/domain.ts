@@ -20,7 +20,8 @@ export function domainProblem(v: string): string | null {
   if (HIDDEN_CHARACTERS.test(v)) return HIDDEN_CHARACTERS_MESSAGE;
   if (v.length < 3 || v.length > 253) return 'must be 3-253 characters';
   const labels = v.split('.');
-  if (labels.length < 2 || !labels.every((l) => LABEL.test(l))) return 'must be a domain name of lowercase letters, digits and hyphens (labels of 1-63 characters)';
+  if (labels.length < 2 || !labels.every((l) => LABEL.test(l)))
+    return 'must be a domain name of lowercase letters, digits and hyphens (labels of 1-63 characters)';
   if (/^\d+$/.test(labels[labels.length - 1]!)) return 'must not end with a numeric label';
   if (labels.some((l) => l.startsWith('xn--')) && domainToASCII(v) !== v) return 'has an xn-- label that is not valid punycode (IDNA)';
   return null;

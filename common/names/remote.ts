@@ -14,8 +14,11 @@ export const HOST_KEY_FINGERPRINT_PATTERN = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
 export const sshHostSchema = z.string().regex(SSH_HOST_PATTERN, 'must be a host name or IPv4 address');
 export const sshUserSchema = z.string().regex(SSH_USER_PATTERN, 'must be a POSIX user name');
-export const hostKeyFingerprintSchema = z.string().regex(HOST_KEY_FINGERPRINT_PATTERN, 'must be SHA256:<43 base64 characters> as ssh-keygen -lf prints it');
+export const hostKeyFingerprintSchema = z
+  .string()
+  .regex(HOST_KEY_FINGERPRINT_PATTERN, 'must be SHA256:<43 base64 characters> as ssh-keygen -lf prints it');
 
 export const isSshHost = (value: unknown): value is string => typeof value === 'string' && SSH_HOST_PATTERN.test(value);
 export const isSshUser = (value: unknown): value is string => typeof value === 'string' && SSH_USER_PATTERN.test(value);
-export const isHostKeyFingerprint = (value: unknown): value is string => typeof value === 'string' && HOST_KEY_FINGERPRINT_PATTERN.test(value);
+export const isHostKeyFingerprint = (value: unknown): value is string =>
+  typeof value === 'string' && HOST_KEY_FINGERPRINT_PATTERN.test(value);

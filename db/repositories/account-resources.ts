@@ -73,11 +73,7 @@ async function claim(
 }
 
 /** Delete-if-present, scoped to the account so one account can never remove another's row. */
-async function removeOwned(
-  db: Db,
-  username: string,
-  del: (accountId: number) => Promise<[ResultSetHeader, unknown]>,
-): Promise<boolean> {
+async function removeOwned(db: Db, username: string, del: (accountId: number) => Promise<[ResultSetHeader, unknown]>): Promise<boolean> {
   const account = await findAccount(db, username);
   if (!account) return false;
   const [result] = await del(account.id);
@@ -124,7 +120,10 @@ export function createAccountResources(db: Db) {
         owner: () => ownerOf(db.select({ accountId: ftpUsers.accountId }).from(ftpUsers).where(eq(ftpUsers.username, input.username))),
         insert: () => db.insert(ftpUsers).values({ accountId: id, ...input }),
         update: () =>
-          db.update(ftpUsers).set({ homeDir: input.homeDir, passwordHash: input.passwordHash }).where(eq(ftpUsers.username, input.username)),
+          db
+            .update(ftpUsers)
+            .set({ homeDir: input.homeDir, passwordHash: input.passwordHash })
+            .where(eq(ftpUsers.username, input.username)),
       });
     },
     async removeFtpUser(username: string, ftpUsername: string): Promise<boolean> {
@@ -137,7 +136,9 @@ export function createAccountResources(db: Db) {
       const { id } = await requireAccount(db, username);
       await claim(db, 'database', input.name, id, {
         owner: () =>
-          ownerOf(db.select({ accountId: customerDatabases.accountId }).from(customerDatabases).where(eq(customerDatabases.name, input.name))),
+          ownerOf(
+            db.select({ accountId: customerDatabases.accountId }).from(customerDatabases).where(eq(customerDatabases.name, input.name)),
+          ),
         insert: () => db.insert(customerDatabases).values({ accountId: id, ...input }),
         update: () => db.update(customerDatabases).set({ dbUser: input.dbUser }).where(eq(customerDatabases.name, input.name)),
       });

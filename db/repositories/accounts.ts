@@ -100,7 +100,12 @@ export function createAccountsRepository(db: Db) {
       const conditions: SQL[] = [];
       if (req.after !== null) conditions.push(gt(accounts.username, req.after));
       if (filter.account !== undefined) conditions.push(eq(accounts.username, filter.account));
-      return db.select().from(accounts).where(and(...conditions)).orderBy(asc(accounts.username)).limit(req.limit + 1);
+      return db
+        .select()
+        .from(accounts)
+        .where(and(...conditions))
+        .orderBy(asc(accounts.username))
+        .limit(req.limit + 1);
     },
 
     list(filter: { account?: string; status?: AccountStatus; nodeId?: string } = {}): Promise<AccountRow[]> {
@@ -108,7 +113,11 @@ export function createAccountsRepository(db: Db) {
       if (filter.account) conditions.push(eq(accounts.username, filter.account));
       if (filter.status) conditions.push(eq(accounts.status, filter.status));
       if (filter.nodeId) conditions.push(eq(accounts.nodeId, filter.nodeId));
-      return db.select().from(accounts).where(and(...conditions)).orderBy(asc(accounts.username));
+      return db
+        .select()
+        .from(accounts)
+        .where(and(...conditions))
+        .orderBy(asc(accounts.username));
     },
 
     /** Returns false when there is no such account. */

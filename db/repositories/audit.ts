@@ -32,7 +32,9 @@ export function createAuditRepository(db: Db) {
     /** Several rows in one multi-row INSERT (a workflow's audit flush: one round trip, not one per step). */
     async appendMany(events: AuditEventInput[]): Promise<void> {
       if (events.length === 0) return;
-      await db.insert(auditEvents).values(events.map((e) => ({ ...e, account: e.account ?? null, domain: e.domain ?? null, details: e.details ?? null })));
+      await db
+        .insert(auditEvents)
+        .values(events.map((e) => ({ ...e, account: e.account ?? null, domain: e.domain ?? null, details: e.details ?? null })));
     },
 
     /** Everything one workflow (one correlation ID) did, in order. */
@@ -57,11 +59,7 @@ export function createAuditRepository(db: Db) {
      */
     async pruneOlderThan(cutoff: Date, batchSize: number): Promise<number> {
       if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
-      const [result] = await db
-        .delete(auditEvents)
-        .where(lt(auditEvents.at, cutoff))
-        .orderBy(asc(auditEvents.id))
-        .limit(batchSize);
+      const [result] = await db.delete(auditEvents).where(lt(auditEvents.at, cutoff)).orderBy(asc(auditEvents.id)).limit(batchSize);
       return result.affectedRows;
     },
   };

@@ -24,7 +24,11 @@ export function createCertificatesRepository(db: Db) {
   }
 
   /** Inserts, or on a concurrent first insert falls back to updating the row the other writer made. */
-  async function insertOrUpdate(domain: string, insert: typeof certificates.$inferInsert, update: Partial<typeof certificates.$inferInsert>) {
+  async function insertOrUpdate(
+    domain: string,
+    insert: typeof certificates.$inferInsert,
+    update: Partial<typeof certificates.$inferInsert>,
+  ) {
     try {
       await db.insert(certificates).values(insert);
     } catch (err) {
@@ -71,7 +75,10 @@ export function createCertificatesRepository(db: Db) {
       const existing = await get(input.domain);
       const now = new Date();
       if (existing?.serial === input.serial) {
-        await db.update(certificates).set({ ...cert, lastWorkflowId: workflowId }).where(eq(certificates.domain, input.domain));
+        await db
+          .update(certificates)
+          .set({ ...cert, lastWorkflowId: workflowId })
+          .where(eq(certificates.domain, input.domain));
       } else {
         const fields = {
           ...cert,
@@ -115,7 +122,12 @@ export function createCertificatesRepository(db: Db) {
       const cols = { accountId: accounts.id, username: accounts.username, nodeId: accounts.nodeId, status: accounts.status };
       const [main] = await db.select(cols).from(accounts).where(eq(accounts.domain, domain)).limit(1);
       if (main) return main;
-      const [extra] = await db.select(cols).from(domains).innerJoin(accounts, eq(domains.accountId, accounts.id)).where(eq(domains.name, domain)).limit(1);
+      const [extra] = await db
+        .select(cols)
+        .from(domains)
+        .innerJoin(accounts, eq(domains.accountId, accounts.id))
+        .where(eq(domains.name, domain))
+        .limit(1);
       return extra ?? null;
     },
 

@@ -78,6 +78,10 @@ export class NameClaimConflictError extends Error {
     readonly held: string,
     readonly ownerUsername: string,
   ) {
-    super(held === value ? `${kind} ${value} belongs to account ${ownerUsername}` : `${kind} ${value} is inside or above ${held}, which belongs to account ${ownerUsername}`);
+    super(
+      held === value
+        ? `${kind} ${value} belongs to account ${ownerUsername}`
+        : `${kind} ${value} is inside or above ${held}, which belongs to account ${ownerUsername}`,
+    );
   }
 }

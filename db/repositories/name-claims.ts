@@ -32,12 +32,14 @@ async function hierarchyConflict(tx: Db | Tx, account: string, domain: string) {
   const [row] = await tx
     .select({ name: nameClaims.name, account: nameClaims.account })
     .from(nameClaims)
-    .where(and(
-      eq(nameClaims.kind, 'domain'),
-      ne(nameClaims.account, account),
-      // Domains are LDH only (checked before they get here): no % or _ that LIKE would read as wildcards.
-      or(inArray(nameClaims.name, [domain, ...parentDomains(domain)]), sql`${nameClaims.name} LIKE ${`%.${domain}`}`),
-    ))
+    .where(
+      and(
+        eq(nameClaims.kind, 'domain'),
+        ne(nameClaims.account, account),
+        // Domains are LDH only (checked before they get here): no % or _ that LIKE would read as wildcards.
+        or(inArray(nameClaims.name, [domain, ...parentDomains(domain)]), sql`${nameClaims.name} LIKE ${`%.${domain}`}`),
+      ),
+    )
     .limit(1)
     .for('update');
   return row;
@@ -62,7 +64,11 @@ export function createNameClaimsRepository(db: Db) {
                 const other = await hierarchyConflict(tx, input.account, name);
                 if (other) throw new NameClaimConflictError(kind, name, other.name, other.account);
               }
-              const [held] = await tx.select().from(nameClaims).where(and(eq(nameClaims.kind, kind), eq(nameClaims.name, name))).for('update');
+              const [held] = await tx
+                .select()
+                .from(nameClaims)
+                .where(and(eq(nameClaims.kind, kind), eq(nameClaims.name, name)))
+                .for('update');
               if (held && held.account !== input.account) throw new NameClaimConflictError(kind, name, name, held.account);
               if (!held) await tx.insert(nameClaims).values({ kind, name, account: input.account, workflowId: input.workflowId });
               if (!held || held.workflowId === input.workflowId) mine.push({ kind, name });
@@ -84,7 +90,10 @@ export function createNameClaimsRepository(db: Db) {
         const other = await hierarchyConflict(db, account, name);
         return other ? new NameClaimConflictError(kind, name, other.name, other.account) : null;
       }
-      const [held] = await db.select().from(nameClaims).where(and(eq(nameClaims.kind, kind), eq(nameClaims.name, name)));
+      const [held] = await db
+        .select()
+        .from(nameClaims)
+        .where(and(eq(nameClaims.kind, kind), eq(nameClaims.name, name)));
       return held && held.account !== account ? new NameClaimConflictError(kind, name, name, held.account) : null;
     },
 

@@ -37,7 +37,10 @@ const TOKEN_ACCOUNT_STATUSES: readonly AccountStatus[] = ['provisioning', 'activ
 /** A customer token was asked for an account that is being removed. */
 export class AccountClosingError extends Error {
   override name = 'AccountClosingError';
-  constructor(readonly username: string, readonly status: AccountStatus) {
+  constructor(
+    readonly username: string,
+    readonly status: AccountStatus,
+  ) {
     super(`account ${username} is ${status}: no new tokens for it`);
   }
 }
@@ -75,8 +78,13 @@ export function createTokensRepository(db: Db) {
       if (!plain.startsWith(TOKEN_PREFIX)) return null;
       const [row] = await db
         .select({
-          id: apiTokens.id, role: apiTokens.role, account: apiTokens.account, lastUsedAt: apiTokens.lastUsedAt, createdAt: apiTokens.createdAt,
-          accountStatus: accounts.status, accountCreatedAt: accounts.createdAt,
+          id: apiTokens.id,
+          role: apiTokens.role,
+          account: apiTokens.account,
+          lastUsedAt: apiTokens.lastUsedAt,
+          createdAt: apiTokens.createdAt,
+          accountStatus: accounts.status,
+          accountCreatedAt: accounts.createdAt,
         })
         .from(apiTokens)
         .leftJoin(accounts, eq(accounts.username, apiTokens.account))

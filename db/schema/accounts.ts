@@ -2,15 +2,7 @@ import { index, mysqlEnum, mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/
 import { createdAt, id, updatedAt } from '../columns';
 import { nodes } from './nodes';
 
-export const ACCOUNT_STATUSES = [
-  'provisioning',
-  'active',
-  'suspended',
-  'failed',
-  'rolled_back',
-  'deprovisioning',
-  'deleted',
-] as const;
+export const ACCOUNT_STATUSES = ['provisioning', 'active', 'suspended', 'failed', 'rolled_back', 'deprovisioning', 'deleted'] as const;
 export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
 
 /** Statuses of an account that is gone: such a row never blocks a new account with the same name or domain. */

@@ -16,7 +16,9 @@ export const auditEvents = mysqlTable(
   'audit_events',
   {
     id: id(),
-    at: ts('at').notNull().default(sql`CURRENT_TIMESTAMP(3)`),
+    at: ts('at')
+      .notNull()
+      .default(sql`CURRENT_TIMESTAMP(3)`),
     workflowId: varchar('workflow_id', { length: 255 }).notNull(),
     workflowType: varchar('workflow_type', { length: 64 }).notNull(),
     step: varchar('step', { length: 128 }).notNull(),

@@ -141,16 +141,16 @@ service imap {
   process_limit = 64
 }
 ${
-    i.bruteForceDelays
-      ? ''
-      : `# Auth can not reach anvil's penalty socket, which turns the per-IP penalty off (Dovecot's documented way).
+  i.bruteForceDelays
+    ? ''
+    : `# Auth can not reach anvil's penalty socket, which turns the per-IP penalty off (Dovecot's documented way).
 service anvil {
   unix_listener anvil-auth-penalty {
     mode = 0
   }
 }
 `
-  }service auth {
+}service auth {
   # The mailbox records are group Exim (it checks submission logins against them, activities/mail.ts).
   extra_groups = ${safeGroup(i.eximGroup)}
   unix_listener auth-userdb {

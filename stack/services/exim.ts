@@ -27,7 +27,13 @@ export async function startExim(ctx: StackContext, node: HostingNode): Promise<R
   }
   const hostname = `mail-${node.id}.npanel.test`;
   await ensureDefaultPair({ dir: layout.tlsDir, eximGid: eximGid() }, hostname);
-  const conf = renderEximConfig({ layout, smtpPort: node.ports.smtp, submissionPort: node.ports.submission, lmtpPort: node.ports.lmtp, hostname });
+  const conf = renderEximConfig({
+    layout,
+    smtpPort: node.ports.smtp,
+    submissionPort: node.ports.submission,
+    lmtpPort: node.ports.lmtp,
+    hostname,
+  });
   fs.writeFileSync(layout.eximConf, conf, { mode: 0o644 });
   // A pid file left by a killed daemon would only confuse operators reading it.
   fs.rmSync(layout.eximPidFile, { force: true });

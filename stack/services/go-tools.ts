@@ -74,7 +74,10 @@ export async function downloadToolchain(root: string, say: (line: string) => voi
   const dir = path.join(root, 'toolchain', GO_TOOL_PINS.go);
   const go = path.join(dir, TOOLCHAIN.root, 'bin', 'go');
   if (fs.existsSync(go)) return go;
-  if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`no Go ${GO_TOOL_PINS.go} here and only the linux-amd64 toolchain is pinned: install Go ${GO_TOOL_PINS.go} at /usr/local/go`);
+  if (process.platform !== 'linux' || process.arch !== 'x64')
+    throw new Error(
+      `no Go ${GO_TOOL_PINS.go} here and only the linux-amd64 toolchain is pinned: install Go ${GO_TOOL_PINS.go} at /usr/local/go`,
+    );
   const proxy = (process.env.GOPROXY ?? 'https://proxy.golang.org').split(/[,|]/)[0]!.replace(/\/$/, '');
   const url = `${proxy.startsWith('http') ? proxy : 'https://proxy.golang.org'}/${TOOLCHAIN.module}`;
   say(`downloading the Go ${GO_TOOL_PINS.go} toolchain from the Go module proxy (${url})`);
@@ -95,7 +98,13 @@ export async function downloadToolchain(root: string, say: (line: string) => voi
 
 /** The pinned Go: /usr/local/go/bin/go, `go` on PATH, or the toolchain from the module proxy (above). */
 async function goBinary(root: string, say: (line: string) => void): Promise<string> {
-  const candidates = ['/usr/local/go/bin/go', ...(process.env.PATH ?? '').split(':').filter(Boolean).map((d) => path.join(d, 'go'))];
+  const candidates = [
+    '/usr/local/go/bin/go',
+    ...(process.env.PATH ?? '')
+      .split(':')
+      .filter(Boolean)
+      .map((d) => path.join(d, 'go')),
+  ];
   const found: string[] = [];
   for (const go of candidates) {
     if (!fs.existsSync(go)) continue;
@@ -192,15 +201,32 @@ export async function ensureGoTools(say: (line: string) => void = () => undefine
         // Both Temporal commands and the UI server install as `server`: one GOBIN each, renamed after.
         const serverBin = path.join(tmp, 'server-module');
         const uiBin = path.join(tmp, 'ui-module');
-        await run(go, [...flags, `go.temporal.io/server/cmd/server@${GO_TOOL_PINS.server}`, `go.temporal.io/server/cmd/tools/sql@${GO_TOOL_PINS.server}`], { ...env, GOBIN: serverBin }, logFd);
-        await run(go, [...flags, `github.com/temporalio/ui-server/v2/cmd/server@${GO_TOOL_PINS.uiServer}`], { ...env, GOBIN: uiBin }, logFd);
+        await run(
+          go,
+          [
+            ...flags,
+            `go.temporal.io/server/cmd/server@${GO_TOOL_PINS.server}`,
+            `go.temporal.io/server/cmd/tools/sql@${GO_TOOL_PINS.server}`,
+          ],
+          { ...env, GOBIN: serverBin },
+          logFd,
+        );
+        await run(
+          go,
+          [...flags, `github.com/temporalio/ui-server/v2/cmd/server@${GO_TOOL_PINS.uiServer}`],
+          { ...env, GOBIN: uiBin },
+          logFd,
+        );
         fs.mkdirSync(path.join(tmp, 'bin'));
         fs.renameSync(path.join(serverBin, 'server'), path.join(tmp, 'bin', BINARIES.server));
         fs.renameSync(path.join(serverBin, 'sql'), path.join(tmp, 'bin', BINARIES.sqlTool));
         fs.renameSync(path.join(uiBin, 'server'), path.join(tmp, 'bin', BINARIES.uiServer));
         fs.rmSync(serverBin, { recursive: true });
         fs.rmSync(uiBin, { recursive: true });
-        fs.writeFileSync(path.join(tmp, 'built.json'), JSON.stringify({ pins: GO_TOOL_PINS, seconds: Math.round((Date.now() - started) / 1000), at: new Date().toISOString() }) + '\n');
+        fs.writeFileSync(
+          path.join(tmp, 'built.json'),
+          JSON.stringify({ pins: GO_TOOL_PINS, seconds: Math.round((Date.now() - started) / 1000), at: new Date().toISOString() }) + '\n',
+        );
         fs.chmodSync(tmp, 0o755); // mkdtemp makes it 0700: any user may run the binaries
         fs.renameSync(tmp, path.join(root, key));
       } catch (err) {

@@ -1,9 +1,5 @@
 import path from 'node:path';
-import {
-  acmeChallengeLocation,
-  generationProbeLocation,
-  UnsafeConfigValue,
-} from '../../activities/nginx-vhost';
+import { acmeChallengeLocation, generationProbeLocation, UnsafeConfigValue } from '../../activities/nginx-vhost';
 import { isIPv4, isPort, isSafePath } from '../../activities/web-names';
 
 /**

@@ -40,8 +40,14 @@ const SUSPENDED_HTML = `<!doctype html>
 
 /** Creates what is absent and keeps the rest (sites, certs, web content survive restarts). */
 async function initLayout(l: NginxLayout): Promise<void> {
-  for (const dir of [path.dirname(l.conf), path.dirname(l.errorLog), path.dirname(l.pidFile), l.sitesDir,
-    path.dirname(l.suspendedPage), path.join(l.prefix, 'tmp')]) {
+  for (const dir of [
+    path.dirname(l.conf),
+    path.dirname(l.errorLog),
+    path.dirname(l.pidFile),
+    l.sitesDir,
+    path.dirname(l.suspendedPage),
+    path.join(l.prefix, 'tmp'),
+  ]) {
     fs.mkdirSync(dir, { recursive: true });
   }
   fs.mkdirSync(l.certsDir, { recursive: true, mode: 0o700 });
@@ -55,8 +61,23 @@ async function initLayout(l: NginxLayout): Promise<void> {
   if (!fs.existsSync(gen)) fs.writeFileSync(gen, renderGeneration(0));
   if (!fs.existsSync(l.defaultCert) || !fs.existsSync(l.defaultKey)) {
     // Self-signed catch-all certificate for the TLS default server; made once (~50 ms with EC keys).
-    await execFileP('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
-      '-nodes', '-days', '3650', '-subj', '/CN=npanel-default', '-keyout', l.defaultKey, '-out', l.defaultCert]);
+    await execFileP('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '3650',
+      '-subj',
+      '/CN=npanel-default',
+      '-keyout',
+      l.defaultKey,
+      '-out',
+      l.defaultCert,
+    ]);
     fs.chmodSync(l.defaultKey, 0o600);
   }
 }
@@ -79,19 +100,22 @@ export async function startNginx(ctx: StackContext, node: HostingNode): Promise<
   await assertPortsFree(name, [node.ports.nginxHttp, node.ports.nginxHttps]);
   await initLayout(l);
   // The main config is re-rendered at each start (it holds ports and paths only); vhosts are kept.
-  fs.writeFileSync(l.conf, renderNginxConf({
-    prefix: l.prefix,
-    conf: l.conf,
-    pidFile: l.pidFile,
-    sitesDir: l.sitesDir,
-    challengeDir: l.challengeDir,
-    defaultCert: l.defaultCert,
-    defaultKey: l.defaultKey,
-    accessLog: path.join(ctx.logDir, `nginx-${node.id}-access.log`),
-    listenIp: node.ip,
-    httpPort: node.ports.nginxHttp,
-    httpsPort: node.ports.nginxHttps,
-  }));
+  fs.writeFileSync(
+    l.conf,
+    renderNginxConf({
+      prefix: l.prefix,
+      conf: l.conf,
+      pidFile: l.pidFile,
+      sitesDir: l.sitesDir,
+      challengeDir: l.challengeDir,
+      defaultCert: l.defaultCert,
+      defaultKey: l.defaultKey,
+      accessLog: path.join(ctx.logDir, `nginx-${node.id}-access.log`),
+      listenIp: node.ip,
+      httpPort: node.ports.nginxHttp,
+      httpsPort: node.ports.nginxHttps,
+    }),
+  );
   return startDaemon({
     name,
     command: NGINX_BIN,

@@ -12,7 +12,12 @@ const { TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY } = temporal.api.enum
  * True once some worker polls the queue: the same check `/health/ready` and operators use. With `pid`, only
  * that process counts (SDK identity `<pid>@<host>`): Temporal lists a dead worker's poller for a while.
  */
-export async function queueHasPollers(where: string | StackTemporalTarget, queue: string, type: 'workflow' | 'activity', pid?: number): Promise<boolean> {
+export async function queueHasPollers(
+  where: string | StackTemporalTarget,
+  queue: string,
+  type: 'workflow' | 'activity',
+  pid?: number,
+): Promise<boolean> {
   // A bare address is the dev server's (namespace default, no TLS).
   const target = typeof where === 'string' ? { address: where, namespace: 'default' } : where;
   const connection = await connectTemporal(target);

@@ -44,16 +44,48 @@ async function ensureCerts(ctx: StackContext): Promise<void> {
   if (fs.existsSync(ca) && fs.existsSync(f.cert) && fs.existsSync(f.key)) return;
   fs.mkdirSync(f.dir, { recursive: true, mode: 0o700 });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await execFileP('openssl', ['req', '-x509', ...ec, '-days', '3650', '-subj', '/CN=NPanel dev Pebble CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-    '-keyout', f.caKey, '-out', ca]);
+  await execFileP('openssl', [
+    'req',
+    '-x509',
+    ...ec,
+    '-days',
+    '3650',
+    '-subj',
+    '/CN=NPanel dev Pebble CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-keyout',
+    f.caKey,
+    '-out',
+    ca,
+  ]);
   const csr = path.join(f.dir, 'server.csr');
   await execFileP('openssl', ['req', '-new', ...ec, '-subj', '/CN=localhost', '-keyout', f.key, '-out', csr]);
   const ext = path.join(f.dir, 'server.ext');
-  fs.writeFileSync(ext, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' +
-    'keyUsage=critical,digitalSignature\nbasicConstraints=critical,CA:FALSE\n');
-  await execFileP('openssl', ['x509', '-req', '-in', csr, '-CA', ca, '-CAkey', f.caKey, '-CAcreateserial',
-    '-days', '3650', '-extfile', ext, '-out', f.cert]);
+  fs.writeFileSync(
+    ext,
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' +
+      'keyUsage=critical,digitalSignature\nbasicConstraints=critical,CA:FALSE\n',
+  );
+  await execFileP('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    ca,
+    '-CAkey',
+    f.caKey,
+    '-CAcreateserial',
+    '-days',
+    '3650',
+    '-extfile',
+    ext,
+    '-out',
+    f.cert,
+  ]);
   fs.rmSync(csr, { force: true });
   for (const k of [f.caKey, f.key]) fs.chmodSync(k, 0o600);
 }
@@ -76,18 +108,25 @@ export async function startPebble(ctx: StackContext): Promise<RunningDaemon> {
   const info = pebbleInfo(ctx);
   await assertPortsFree('pebble', [ctx.ports.acme, ctx.ports.acmeMgmt]);
   await ensureCerts(ctx);
-  fs.writeFileSync(f.config, JSON.stringify({
-    pebble: {
-      listenAddress: `127.0.0.1:${ctx.ports.acme}`,
-      managementListenAddress: `127.0.0.1:${ctx.ports.acmeMgmt}`,
-      certificate: f.cert,
-      privateKey: f.key,
-      httpPort: ctx.ports.nginxHttp,
-      tlsPort: ctx.ports.nginxHttps,
-      ocspResponderURL: '',
-      externalAccountBindingRequired: false,
-    },
-  }, null, 2));
+  fs.writeFileSync(
+    f.config,
+    JSON.stringify(
+      {
+        pebble: {
+          listenAddress: `127.0.0.1:${ctx.ports.acme}`,
+          managementListenAddress: `127.0.0.1:${ctx.ports.acmeMgmt}`,
+          certificate: f.cert,
+          privateKey: f.key,
+          httpPort: ctx.ports.nginxHttp,
+          tlsPort: ctx.ports.nginxHttps,
+          ocspResponderURL: '',
+          externalAccountBindingRequired: false,
+        },
+      },
+      null,
+      2,
+    ),
+  );
   // The roots file of a previous run is wrong from now on: remove it so nobody trusts a stale root.
   fs.rmSync(info.issuerRoot, { force: true });
   const ca = fs.readFileSync(info.ca);

@@ -17,8 +17,11 @@ export const TEMPORAL_DB_USER = 'temporal';
 /** The newest PostgreSQL the Debian `postgresql` package installed (/usr/lib/postgresql/<major>/bin). */
 export function postgresBinDir(): string {
   const root = '/usr/lib/postgresql';
-  const majors = fs.existsSync(root) ? fs.readdirSync(root).filter((d) => /^\d+$/.test(d) && fs.existsSync(path.join(root, d, 'bin', 'postgres'))) : [];
-  if (!majors.length) throw new Error('PostgreSQL not found in /usr/lib/postgresql: install the Debian package postgresql (bin/npanel does)');
+  const majors = fs.existsSync(root)
+    ? fs.readdirSync(root).filter((d) => /^\d+$/.test(d) && fs.existsSync(path.join(root, d, 'bin', 'postgres')))
+    : [];
+  if (!majors.length)
+    throw new Error('PostgreSQL not found in /usr/lib/postgresql: install the Debian package postgresql (bin/npanel does)');
   return path.join(root, majors.sort((a, b) => Number(b) - Number(a))[0]!, 'bin');
 }
 
@@ -48,8 +51,20 @@ async function initCluster(ctx: StackContext): Promise<void> {
   fs.writeFileSync(p.pwfile, ctx.secrets.temporalDbPassword + '\n', { mode: 0o600 });
   fs.mkdirSync(p.dataInit, { mode: 0o700 });
   const [cmd, args] = asPostgres(path.join(postgresBinDir(), 'initdb'), [
-    '--pgdata', p.dataInit, '--username', TEMPORAL_DB_USER, '--pwfile', p.pwfile,
-    '--auth-host', 'scram-sha-256', '--auth-local', 'reject', '--encoding', 'UTF8', '--locale', 'C.UTF-8',
+    '--pgdata',
+    p.dataInit,
+    '--username',
+    TEMPORAL_DB_USER,
+    '--pwfile',
+    p.pwfile,
+    '--auth-host',
+    'scram-sha-256',
+    '--auth-local',
+    'reject',
+    '--encoding',
+    'UTF8',
+    '--locale',
+    'C.UTF-8',
   ]);
   try {
     chownTree(p.dir);
@@ -68,7 +83,10 @@ function chownTree(dir: string): void {
 }
 
 function postgresIds(): { uid: number; gid: number } {
-  const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${RUN_AS}:`));
+  const line = fs
+    .readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${RUN_AS}:`));
   if (!line) throw new Error(`system user ${RUN_AS} missing: install the Debian package postgresql`);
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
@@ -98,10 +116,14 @@ function serverArgs(ctx: StackContext): string[] {
 async function acceptsLogin(ctx: StackContext): Promise<boolean> {
   const info = postgresInfo(ctx);
   try {
-    await execFileP(path.join(postgresBinDir(), 'psql'), ['-h', info.host, '-p', String(info.port), '-U', info.user, '-d', 'postgres', '-tAc', 'SELECT 1'], {
-      env: { ...process.env, PGPASSWORD: info.password, PGCONNECT_TIMEOUT: '2' },
-      timeout: 5000,
-    });
+    await execFileP(
+      path.join(postgresBinDir(), 'psql'),
+      ['-h', info.host, '-p', String(info.port), '-U', info.user, '-d', 'postgres', '-tAc', 'SELECT 1'],
+      {
+        env: { ...process.env, PGPASSWORD: info.password, PGCONNECT_TIMEOUT: '2' },
+        timeout: 5000,
+      },
+    );
     return true;
   } catch {
     return false;

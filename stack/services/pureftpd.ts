@@ -47,7 +47,6 @@ async function initLayout(layout: FtpLayout): Promise<void> {
   }
 }
 
-
 /**
  * Starts Pure-FTPd for one hosting node. It runs as root because it chroots each virtual user into the
  * docroot and switches to the content uid; it never daemonises (no `-B`), so `startDaemon` keeps its PID.
@@ -63,18 +62,25 @@ export async function startPureftpd(ctx: StackContext, node: HostingNode): Promi
   await ensureDefaultPair({ dir: tls, eximGid: eximGid() }, `mail-${node.id}.npanel.test`);
   const pair = pairPaths(tls, DEFAULT_PAIR);
   const args = [
-    '-S', `127.0.0.1,${ftp}`,
-    '-l', `puredb:${layout.pdbFile}`,
+    '-S',
+    `127.0.0.1,${ftp}`,
+    '-l',
+    `puredb:${layout.pdbFile}`,
     '-E', // no anonymous FTP: only the virtual users we create
     '-j', // create the home folder at first login if the docroot is not there yet
     '-A', // chroot everyone, whatever the passwd line says
     '-H', // no reverse DNS on each connection (it only slows logins on loopback)
     '-4',
-    '-p', `${ftpPassiveLow}:${ftpPassiveHigh}`,
-    '-P', '127.0.0.1', // the address announced in PASV replies
-    '-O', `clf:${layout.logFile}`,
-    '-Y', '1', // TLS offered (AUTH TLS); plain sessions stay possible for old clients
-    '-2', `${pair.cert},${pair.key}`,
+    '-p',
+    `${ftpPassiveLow}:${ftpPassiveHigh}`,
+    '-P',
+    '127.0.0.1', // the address announced in PASV replies
+    '-O',
+    `clf:${layout.logFile}`,
+    '-Y',
+    '1', // TLS offered (AUTH TLS); plain sessions stay possible for old clients
+    '-2',
+    `${pair.cert},${pair.key}`,
   ];
   return startDaemon({
     name,

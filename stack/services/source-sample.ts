@@ -11,7 +11,10 @@ import { ensureSourceUser, sourceLayout, SOURCE_USER } from './source-user';
  */
 function sampleFiles(): Array<[string, string]> {
   const files: Array<[string, string]> = [
-    ['index.html', '<!doctype html>\n<html><head><meta charset="utf-8"><title>Shop</title></head>\n<body><h1>Welcome to the sample shop</h1>\n<p>npanel-migration-source</p></body></html>\n'],
+    [
+      'index.html',
+      '<!doctype html>\n<html><head><meta charset="utf-8"><title>Shop</title></head>\n<body><h1>Welcome to the sample shop</h1>\n<p>npanel-migration-source</p></body></html>\n',
+    ],
     ['.htaccess', 'Options -Indexes\n'],
     ['robots.txt', 'User-agent: *\nDisallow:\n'],
     ['about us.html', '<h1>About us</h1>\n'],
@@ -20,7 +23,8 @@ function sampleFiles(): Array<[string, string]> {
     ['docs/Read Me First.txt', 'Read me.\n'],
     ['downloads/price list (2024).csv', 'sku,price\nA-1,9.99\n'],
   ];
-  for (let i = 0; i < 120; i++) files.push([`assets/img/p${String(i).padStart(3, '0')}.svg`, `<svg xmlns="http://www.w3.org/2000/svg"><text>${i}</text></svg>\n`]);
+  for (let i = 0; i < 120; i++)
+    files.push([`assets/img/p${String(i).padStart(3, '0')}.svg`, `<svg xmlns="http://www.w3.org/2000/svg"><text>${i}</text></svg>\n`]);
   for (let i = 0; i < 40; i++) files.push([`assets/css/part-${i}.css`, `.c${i} { margin: ${i}px; }\n`]);
   for (let i = 0; i < 40; i++) files.push([`assets/js/mod ${i}.js`, `export const n${i} = ${i};\n`]);
   for (let m = 1; m <= 12; m++) {
@@ -83,7 +87,8 @@ function message(n: number, local: string, subject: string): string {
 
 /** Read mail in cur/ (flag S), unread in new/; file names in the maildir format (`S=` size, `:2,` flags). */
 function sampleMessages(local: string): Array<[string, string]> {
-  const subjects = local === 'info' ? ['Order 1001 question', 'Opening hours', 'Café menu – allergens?'] : ['Wholesale prices', 'Invoice 2024-07'];
+  const subjects =
+    local === 'info' ? ['Order 1001 question', 'Opening hours', 'Café menu – allergens?'] : ['Wholesale prices', 'Invoice 2024-07'];
   return subjects.map((subject, i) => {
     const text = message(i + 1, local, subject);
     const base = `${1709280000 + i * 3600}.M${i + 1}P100.source,S=${Buffer.byteLength(text)}`;
@@ -124,7 +129,16 @@ async function seedDatabase(conn: mysql.Connection): Promise<void> {
   const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM customers');
   if (Number(rows[0]!.n) === 0) {
     await conn.beginTransaction();
-    const names = ['Ada Lovelace', 'Jürgen Müller', 'Zoë Saldaña', '山田太郎', 'Ólafur Arnalds', 'Émile Zola', 'Grace Hopper', 'Søren Kierkegaard'];
+    const names = [
+      'Ada Lovelace',
+      'Jürgen Müller',
+      'Zoë Saldaña',
+      '山田太郎',
+      'Ólafur Arnalds',
+      'Émile Zola',
+      'Grace Hopper',
+      'Søren Kierkegaard',
+    ];
     await conn.query('INSERT INTO customers (name, email) VALUES ?', [names.map((n, i) => [n, `customer${i + 1}@example.test`])]);
     await conn.query('INSERT INTO products (sku, title, price) VALUES ?', [
       Array.from({ length: 25 }, (_, i) => [`SKU-${i + 1}`, i % 5 === 0 ? `Thé vert n°${i + 1} 🍵` : `Product ${i + 1}`, (i + 1) * 1.25]),
@@ -133,7 +147,10 @@ async function seedDatabase(conn: mysql.Connection): Promise<void> {
       Array.from({ length: 40 }, (_, i) => [(i % names.length) + 1, new Date(Date.UTC(2024, i % 12, (i % 27) + 1))]),
     ]);
     await conn.query('INSERT INTO order_items (order_id, product_id, qty) VALUES ?', [
-      Array.from({ length: 40 }, (_, i) => [[i + 1, (i % 25) + 1, (i % 3) + 1], [i + 1, ((i + 7) % 25) + 1, 1]]).flat(),
+      Array.from({ length: 40 }, (_, i) => [
+        [i + 1, (i % 25) + 1, (i % 3) + 1],
+        [i + 1, ((i + 7) % 25) + 1, 1],
+      ]).flat(),
     ]);
     await conn.commit();
   }

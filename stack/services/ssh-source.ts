@@ -90,7 +90,8 @@ export function sshSourceInfo(ctx: StackContext) {
 export async function startSshSource(ctx: StackContext): Promise<RunningDaemon> {
   const l = sourceLayout(ctx);
   // sshd_config splits on whitespace and treats quotes specially: refuse such a home rather than mis-render it.
-  if (/[\s"'#\\]/.test(l.dir)) throw new Error(`ssh-source: the stack home ${JSON.stringify(ctx.home)} may not contain spaces, quotes, # or backslashes`);
+  if (/[\s"'#\\]/.test(l.dir))
+    throw new Error(`ssh-source: the stack home ${JSON.stringify(ctx.home)} may not contain spaces, quotes, # or backslashes`);
   await assertPortsFree('ssh-source', [ctx.ports.ssh]);
   const ids = await ensureSourceUser();
   fs.mkdirSync(l.authorizedKeysDir, { recursive: true, mode: 0o755 });

@@ -57,7 +57,14 @@ export interface ClusterConfigFiles {
 
 export function clusterConfigFiles(ctx: StackContext): ClusterConfigFiles {
   const dir = path.join(ctx.home, 'temporal-cluster', 'config');
-  return { dir, server: path.join(dir, 'production.yaml'), dynamicConfig: path.join(dir, 'dynamicconfig.yaml'), uiRoot: path.dirname(dir), uiEnv: 'ui-production', ui: path.join(dir, 'ui-production.yaml') };
+  return {
+    dir,
+    server: path.join(dir, 'production.yaml'),
+    dynamicConfig: path.join(dir, 'dynamicconfig.yaml'),
+    uiRoot: path.dirname(dir),
+    uiEnv: 'ui-production',
+    ui: path.join(dir, 'ui-production.yaml'),
+  };
 }
 
 const keyPath = (dotted: string) => dotted.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k));
@@ -75,28 +82,32 @@ export function renderServerConfig(source: string, ctx: StackContext, pki: Tempo
   const p = ctx.ports;
   const c = p.cluster;
   const doc = YAML.parseDocument(source);
-  setAll(doc, {
-    'services.frontend.rpc.grpcPort': p.temporal,
-    'services.frontend.rpc.membershipPort': c.frontendMembership,
-    'services.frontend.rpc.httpPort': p.temporalHttp,
-    'services.history.rpc.grpcPort': c.historyGrpc,
-    'services.history.rpc.membershipPort': c.historyMembership,
-    'services.matching.rpc.grpcPort': c.matchingGrpc,
-    'services.matching.rpc.membershipPort': c.matchingMembership,
-    'services.worker.rpc.grpcPort': c.workerGrpc,
-    'services.worker.rpc.membershipPort': c.workerMembership,
-    'global.pprof.port': c.pprof,
-    'clusterMetadata.clusterInformation.active.rpcAddress': `127.0.0.1:${p.temporal}`,
-    'clusterMetadata.clusterInformation.active.httpAddress': `127.0.0.1:${p.temporalHttp}`,
-    'dynamicConfigClient.filepath': files.dynamicConfig,
-    'global.tls.frontend.server.certFile': pki.frontend.cert,
-    'global.tls.frontend.server.keyFile': pki.frontend.key,
-    'global.tls.frontend.server.clientCaFiles.0': pki.ca,
-    'global.tls.frontend.client.rootCaFiles.0': pki.ca,
-    'global.tls.systemWorker.certFile': pki.clients['system-worker'].cert,
-    'global.tls.systemWorker.keyFile': pki.clients['system-worker'].key,
-    'global.tls.systemWorker.client.rootCaFiles.0': pki.ca,
-  }, SERVER_RENDERED_KEYS);
+  setAll(
+    doc,
+    {
+      'services.frontend.rpc.grpcPort': p.temporal,
+      'services.frontend.rpc.membershipPort': c.frontendMembership,
+      'services.frontend.rpc.httpPort': p.temporalHttp,
+      'services.history.rpc.grpcPort': c.historyGrpc,
+      'services.history.rpc.membershipPort': c.historyMembership,
+      'services.matching.rpc.grpcPort': c.matchingGrpc,
+      'services.matching.rpc.membershipPort': c.matchingMembership,
+      'services.worker.rpc.grpcPort': c.workerGrpc,
+      'services.worker.rpc.membershipPort': c.workerMembership,
+      'global.pprof.port': c.pprof,
+      'clusterMetadata.clusterInformation.active.rpcAddress': `127.0.0.1:${p.temporal}`,
+      'clusterMetadata.clusterInformation.active.httpAddress': `127.0.0.1:${p.temporalHttp}`,
+      'dynamicConfigClient.filepath': files.dynamicConfig,
+      'global.tls.frontend.server.certFile': pki.frontend.cert,
+      'global.tls.frontend.server.keyFile': pki.frontend.key,
+      'global.tls.frontend.server.clientCaFiles.0': pki.ca,
+      'global.tls.frontend.client.rootCaFiles.0': pki.ca,
+      'global.tls.systemWorker.certFile': pki.clients['system-worker'].cert,
+      'global.tls.systemWorker.keyFile': pki.clients['system-worker'].key,
+      'global.tls.systemWorker.client.rootCaFiles.0': pki.ca,
+    },
+    SERVER_RENDERED_KEYS,
+  );
   // The header comment (`# enable-template`, which turns on the env templates) survives: it is the document's.
   return `# Rendered by npanel from deploy/temporal/config/production.yaml: only ports and paths differ.\n${doc.toString()}`;
 }
@@ -104,15 +115,19 @@ export function renderServerConfig(source: string, ctx: StackContext, pki: Tempo
 export function renderUiConfig(source: string, ctx: StackContext, pki: TemporalPki): string {
   const api = `http://127.0.0.1:${ctx.ports.api}`;
   const doc = YAML.parseDocument(source);
-  setAll(doc, {
-    temporalGrpcAddress: `127.0.0.1:${ctx.ports.temporal}`,
-    port: ctx.ports.temporalUi,
-    'codec.endpoint': `${api}/codec`,
-    'cors.allowOrigins.0': api,
-    'tls.caFile': pki.ca,
-    'tls.certFile': pki.clients.ui.cert,
-    'tls.keyFile': pki.clients.ui.key,
-  }, UI_RENDERED_KEYS);
+  setAll(
+    doc,
+    {
+      temporalGrpcAddress: `127.0.0.1:${ctx.ports.temporal}`,
+      port: ctx.ports.temporalUi,
+      'codec.endpoint': `${api}/codec`,
+      'cors.allowOrigins.0': api,
+      'tls.caFile': pki.ca,
+      'tls.certFile': pki.clients.ui.cert,
+      'tls.keyFile': pki.clients.ui.key,
+    },
+    UI_RENDERED_KEYS,
+  );
   return doc.toString();
 }
 

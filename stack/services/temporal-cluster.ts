@@ -35,9 +35,13 @@ export function temporalClusterInfo(ctx: StackContext) {
 /** One answer from the private PostgreSQL (as Temporal's role; the password travels in the environment only). */
 async function psql(ctx: StackContext, db: string, query: string): Promise<string> {
   const pg = postgresInfo(ctx);
-  const { stdout } = await execFileP(path.join(postgresBinDir(), 'psql'), ['-h', pg.host, '-p', String(pg.port), '-U', pg.user, '-d', db, '-tAc', query], {
-    env: { ...process.env, PGPASSWORD: pg.password },
-  });
+  const { stdout } = await execFileP(
+    path.join(postgresBinDir(), 'psql'),
+    ['-h', pg.host, '-p', String(pg.port), '-U', pg.user, '-d', db, '-tAc', query],
+    {
+      env: { ...process.env, PGPASSWORD: pg.password },
+    },
+  );
   return stdout.trim();
 }
 
@@ -99,7 +103,12 @@ export async function startTemporalCluster(ctx: StackContext, track: (d: Promise
       command: tools.server,
       args: ['--config-file', files.server, 'start'],
       // The `{{ env … }}` templates of production.yaml, as /etc/temporal/temporal.env gives them in production.
-      env: { ...process.env, TEMPORAL_DB_ADDR: `${pg.host}:${pg.port}`, TEMPORAL_DB_PASSWORD: pg.password, TEMPORAL_METRICS_PORT: String(p.temporalMetrics) },
+      env: {
+        ...process.env,
+        TEMPORAL_DB_ADDR: `${pg.host}:${pg.port}`,
+        TEMPORAL_DB_PASSWORD: pg.password,
+        TEMPORAL_METRICS_PORT: String(p.temporalMetrics),
+      },
       logDir: ctx.logDir,
       readyTimeoutMs: 60_000,
       ready: async () => {

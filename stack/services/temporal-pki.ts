@@ -42,7 +42,23 @@ async function sign(pki: TemporalPki, caKey: string, out: { cert: string; key: s
   const extFile = `${out.cert}.ext`;
   await execFileP('openssl', ['req', '-new', ...EC, '-subj', `/CN=${cn}`, '-keyout', out.key, '-out', csr]);
   fs.writeFileSync(extFile, `${ext}\nkeyUsage=critical,digitalSignature\nbasicConstraints=critical,CA:FALSE\n`);
-  await execFileP('openssl', ['x509', '-req', '-in', csr, '-CA', pki.ca, '-CAkey', caKey, '-CAcreateserial', '-days', '3650', '-extfile', extFile, '-out', out.cert]);
+  await execFileP('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    pki.ca,
+    '-CAkey',
+    caKey,
+    '-CAcreateserial',
+    '-days',
+    '3650',
+    '-extfile',
+    extFile,
+    '-out',
+    out.cert,
+  ]);
   fs.rmSync(csr, { force: true });
   fs.rmSync(extFile, { force: true });
   fs.chmodSync(out.key, 0o600);
@@ -55,13 +71,34 @@ export async function ensureTemporalPki(ctx: StackContext): Promise<TemporalPki>
   fs.mkdirSync(pki.dir, { recursive: true, mode: 0o700 });
   const fresh = !fs.existsSync(pki.ca) || !fs.existsSync(caKey);
   if (fresh) {
-    await execFileP('openssl', ['req', '-x509', ...EC, '-days', '3650', '-subj', '/CN=NPanel stack Temporal CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-keyout', caKey, '-out', pki.ca]);
+    await execFileP('openssl', [
+      'req',
+      '-x509',
+      ...EC,
+      '-days',
+      '3650',
+      '-subj',
+      '/CN=NPanel stack Temporal CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      '-keyout',
+      caKey,
+      '-out',
+      pki.ca,
+    ]);
     fs.chmodSync(caKey, 0o600);
   }
   const missing = (p: { cert: string; key: string }) => fresh || !fs.existsSync(p.cert) || !fs.existsSync(p.key);
   if (missing(pki.frontend)) {
-    await sign(pki, caKey, pki.frontend, 'temporal-frontend', `subjectAltName=DNS:${FRONTEND_SERVER_NAME},IP:127.0.0.1\nextendedKeyUsage=serverAuth`);
+    await sign(
+      pki,
+      caKey,
+      pki.frontend,
+      'temporal-frontend',
+      `subjectAltName=DNS:${FRONTEND_SERVER_NAME},IP:127.0.0.1\nextendedKeyUsage=serverAuth`,
+    );
   }
   for (const client of TEMPORAL_CLIENTS) {
     if (missing(pki.clients[client])) await sign(pki, caKey, pki.clients[client], `npanel-${client}`, 'extendedKeyUsage=clientAuth');

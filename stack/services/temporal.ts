@@ -49,21 +49,32 @@ export async function startTemporal(ctx: StackContext, opts: { codecEndpoint?: s
   const dir = path.join(ctx.home, 'temporal');
   fs.mkdirSync(dir, { recursive: true });
   const args = [
-    'server', 'start-dev',
-    '--db-filename', path.join(dir, 'temporal.db'),
-    '--ip', '127.0.0.1',
-    '--port', String(ctx.ports.temporal),
-    '--ui-port', String(ctx.ports.temporalUi),
-    '--http-port', String(ctx.ports.temporalHttp),
-    '--metrics-port', String(ctx.ports.temporalMetrics),
-    '--namespace', 'default',
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--db-filename',
+    path.join(dir, 'temporal.db'),
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(ctx.ports.temporal),
+    '--ui-port',
+    String(ctx.ports.temporalUi),
+    '--http-port',
+    String(ctx.ports.temporalHttp),
+    '--metrics-port',
+    String(ctx.ports.temporalMetrics),
+    '--namespace',
+    'default',
+    '--log-level',
+    'warn',
     '--ui-disable-news-fetch', // no internet: the news fetch only fills the log with errors
     // WAL with synchronous=NORMAL: every history write no longer waits for an fsync of the whole database.
     // Still durable across a crash of any process (what `down`/`up` and the restart tests need); only a
     // power cut could lose the last moments. Production runs a real cluster (deploy/), not this file.
-    '--sqlite-pragma', 'journal_mode=wal',
-    '--sqlite-pragma', 'synchronous=normal',
+    '--sqlite-pragma',
+    'journal_mode=wal',
+    '--sqlite-pragma',
+    'synchronous=normal',
     ...dynamicConfigArgs(),
   ];
   if (opts.codecEndpoint) args.push('--ui-codec-endpoint', opts.codecEndpoint);

@@ -31,7 +31,9 @@ async function signIn(token: string): Promise<Page> {
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
   // A refused request (404, 403) is logged by Chromium as a console error: that is the API answering, not a bug.
-  page.on('console', (msg) => { if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) errors.push(msg.text()); });
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) errors.push(msg.text());
+  });
   (page as Page & { jsErrors: string[] }).jsErrors = errors;
   await page.goto(`${base}/`);
   await page.getByLabel('API token').fill(token);
@@ -83,24 +85,41 @@ test('an admin provisions an account from the form, sees field errors, and watch
   // depends on the machine's speed, so the check is the one a user makes: while the badge still said running,
   // some steps were done and others not yet, and later all of them were, on the same page.
   const samples: { status: string; done: number }[] = [];
-  await until('the status badge to say completed', async () => {
-    const status = (await page.locator('#wf-status').innerText()).trim();
-    const done = await page.locator('.timeline li .badge', { hasText: /^done$/ }).count();
-    const last = samples[samples.length - 1];
-    if (last?.status !== status || last.done !== done) samples.push({ status, done });
-    return status === 'completed' ? status : undefined;
-  }, 30_000, 50);
+  await until(
+    'the status badge to say completed',
+    async () => {
+      const status = (await page.locator('#wf-status').innerText()).trim();
+      const done = await page.locator('.timeline li .badge', { hasText: /^done$/ }).count();
+      const last = samples[samples.length - 1];
+      if (last?.status !== status || last.done !== done) samples.push({ status, done });
+      return status === 'completed' ? status : undefined;
+    },
+    30_000,
+    50,
+  );
   const finalDone = samples[samples.length - 1]!.done;
   const described = samples.map((s) => `${s.status}:${s.done}`).join(', ');
-  assert.ok(samples.some((s) => s.status === 'running'), `saw only ${described}`);
-  assert.ok(samples.some((s) => s.status === 'running' && s.done < finalDone), `the timeline filled in live (${described})`);
+  assert.ok(
+    samples.some((s) => s.status === 'running'),
+    `saw only ${described}`,
+  );
+  assert.ok(
+    samples.some((s) => s.status === 'running' && s.done < finalDone),
+    `the timeline filled in live (${described})`,
+  );
   assert.equal(navigations, 0, 'no reload: the page was updated by the event stream');
   const id = decodeURIComponent(page.url().split('#/workflow/')[1]!);
   assert.equal(await page.locator('#wf-id').innerText(), id);
   const statuses = await page.locator('.timeline li .badge').allInnerTexts();
-  assert.ok(statuses.every((s) => s === 'done' || s === 'skipped'), statuses.join(','));
+  assert.ok(
+    statuses.every((s) => s === 'done' || s === 'skipped'),
+    statuses.join(','),
+  );
   const temporalLink = page.getByRole('link', { name: 'Open in Temporal Web' });
-  assert.equal(await temporalLink.getAttribute('href'), `${stack.file.temporal.ui}/namespaces/${stack.file.temporal.namespace}/workflows/${id}`);
+  assert.equal(
+    await temporalLink.getAttribute('href'),
+    `${stack.file.temporal.ui}/namespaces/${stack.file.temporal.namespace}/workflows/${id}`,
+  );
 
   // The list finds it by ID search and by account filter.
   await openFromNav(page, 'Workflows', 'Workflows');
@@ -144,19 +163,33 @@ test('a customer signs in and sees only its own account and workflows', async ()
 
 test('the codec cookie: set by the API for an admin, HttpOnly and for /codec only, decodes there, cleared on sign-out; none for a customer', async () => {
   const page = await signIn(admin);
-  const cookies = () => page.context().cookies(base).then((all) => all.filter((c) => c.name === 'npanel_token'));
-  await until('the codec cookie', async () => ((await page.context().cookies(`${base}/codec/decode`)).some((c) => c.name === 'npanel_token') ? true : undefined), 5000);
+  const cookies = () =>
+    page
+      .context()
+      .cookies(base)
+      .then((all) => all.filter((c) => c.name === 'npanel_token'));
+  await until(
+    'the codec cookie',
+    async () => ((await page.context().cookies(`${base}/codec/decode`)).some((c) => c.name === 'npanel_token') ? true : undefined),
+    5000,
+  );
   const [cookie] = await page.context().cookies(`${base}/codec/decode`);
   assert.equal(cookie!.httpOnly, true);
   assert.equal(cookie!.path, '/codec');
   assert.equal(cookie!.sameSite, 'Strict');
   assert.deepEqual(await cookies(), [], 'not sent to the API routes (path /codec)');
-  assert.ok(!(await page.evaluate('document.cookie') as string).includes('npa_'), 'page script cannot read the token from a cookie');
+  assert.ok(!((await page.evaluate('document.cookie')) as string).includes('npa_'), 'page script cannot read the token from a cookie');
   // What Temporal Web does, from the console's own origin: the cookie alone authenticates the codec call.
-  const status = await page.evaluate("fetch('/codec/decode', { method: 'POST', credentials: 'include', headers: { 'content-type': 'application/json' }, body: '{\"payloads\":[]}' }).then((r) => r.status)");
+  const status = await page.evaluate(
+    "fetch('/codec/decode', { method: 'POST', credentials: 'include', headers: { 'content-type': 'application/json' }, body: '{\"payloads\":[]}' }).then((r) => r.status)",
+  );
   assert.equal(status, 200);
   await page.getByRole('button', { name: 'Sign out' }).click();
-  await until('the cookie cleared', async () => ((await page.context().cookies(`${base}/codec/decode`)).length === 0 ? true : undefined), 5000);
+  await until(
+    'the cookie cleared',
+    async () => ((await page.context().cookies(`${base}/codec/decode`)).length === 0 ? true : undefined),
+    5000,
+  );
   assert.deepEqual(jsErrors(page), []);
   await page.close();
 
@@ -171,7 +204,8 @@ test('the workflow filter offers every registered type and status, read from the
   const page = await signIn(admin);
   await page.goto(`${base}/#/workflows`);
   await page.locator('#q-type option').nth(1).waitFor({ state: 'attached' });
-  const options = async (id: string) => (await page.locator(`#${id} option`).evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value))).filter(Boolean);
+  const options = async (id: string) =>
+    (await page.locator(`#${id} option`).evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value))).filter(Boolean);
   assert.deepEqual(await options('q-type'), [...WORKFLOW_TYPES]);
   assert.deepEqual(await options('q-status'), [...WORKFLOW_STATUSES]);
   assert.deepEqual(jsErrors(page), []);

@@ -61,7 +61,10 @@ test('a migration stops at the gate and an operator resolves it with retry from 
   await page.locator('#wf-status', { hasText: 'awaiting operator' }).waitFor({ timeout: 60_000 });
   await page.getByText('Waiting for an operator').waitFor();
   const listed = await apiCall(base, `/api/v1/workflows?status=awaiting_operator&id=${id}`, { token: admin });
-  assert.deepEqual(listed.body.workflows.map((w: { workflowId: string }) => w.workflowId), [id]);
+  assert.deepEqual(
+    listed.body.workflows.map((w: { workflowId: string }) => w.workflowId),
+    [id],
+  );
 
   // The operator fixes the source (the sample site appears at the expected path) and presses Retry step.
   await execFileP('cp', ['-a', src.docroot, lateDocroot]);
@@ -70,7 +73,12 @@ test('a migration stops at the gate and an operator resolves it with retry from 
   const detail = await apiCall(base, `/api/v1/workflows/${id}`, { token: admin });
   assert.equal(detail.body.status, 'completed', JSON.stringify(detail.body.error));
   const steps = await page.locator('.timeline li .badge').allInnerTexts();
-  assert.ok(steps.every((s) => s === 'done' || s === 'skipped'), steps.join(','));
-  await until('the migrated account', async () => ((await apiCall(base, `/api/v1/accounts/${account}`, { token: admin })).status === 200 ? true : undefined));
+  assert.ok(
+    steps.every((s) => s === 'done' || s === 'skipped'),
+    steps.join(','),
+  );
+  await until('the migrated account', async () =>
+    (await apiCall(base, `/api/v1/accounts/${account}`, { token: admin })).status === 200 ? true : undefined,
+  );
   await page.close();
 });

@@ -39,7 +39,10 @@ interface Case {
 
 const set = (key: string, value: unknown) => (b: Body) => ({ ...b, [key]: value });
 const mailbox = (m: Record<string, unknown>) => (b: Body) => ({ ...b, mailboxes: [{ local: 'info', password: pw, ...m }] });
-const db = (d: Record<string, unknown>) => (b: Body) => ({ ...b, database: { name: (b.database as { name: string }).name, password: pw, ...d } });
+const db = (d: Record<string, unknown>) => (b: Body) => ({
+  ...b,
+  database: { name: (b.database as { name: string }).name, password: pw, ...d },
+});
 const long = (n: number) => 'a'.repeat(n);
 
 const cases: Case[] = [
@@ -101,17 +104,35 @@ const cases: Case[] = [
   { name: 'local with @', field: 'body.mailboxes.0.local', body: mailbox({ local: 'a@evil.example' }) },
   { name: 'local with a tab inside', field: 'body.mailboxes.0.local', body: mailbox({ local: 'in\tfo' }) },
   { name: 'local with a trailing newline', field: 'body.mailboxes.0.local', body: mailbox({ local: 'info\n' }) },
-  { name: 'duplicate (case-folded)', field: 'body.mailboxes.1.local', body: (b) => ({ ...b, mailboxes: [{ local: 'info', password: pw }, { local: 'INFO', password: pw }] }) },
+  {
+    name: 'duplicate (case-folded)',
+    field: 'body.mailboxes.1.local',
+    body: (b) => ({
+      ...b,
+      mailboxes: [
+        { local: 'info', password: pw },
+        { local: 'INFO', password: pw },
+      ],
+    }),
+  },
   { name: 'short password', field: 'body.mailboxes.0.password', body: mailbox({ password: 'Ab1!' }) },
   { name: 'letters-only password', field: 'body.mailboxes.0.password', body: mailbox({ password: 'abcdefghijklmn' }) },
   { name: 'too few distinct characters', field: 'body.mailboxes.0.password', body: mailbox({ password: 'ab1ab1ab1ab1' }) },
   { name: 'oversized password', field: 'body.mailboxes.0.password', body: mailbox({ password: `${long(200)}1` }) },
   { name: 'password with NUL', field: 'body.mailboxes.0.password', body: mailbox({ password: 'abcdefgh12\u0000x' }) },
   { name: 'password with newline', field: 'body.mailboxes.0.password', body: mailbox({ password: 'abcdefgh12\nx' }) },
-  { name: 'password containing the username', field: 'body.mailboxes', body: (b) => mailbox({ password: `X1!${b.username as string}` })(b) },
+  {
+    name: 'password containing the username',
+    field: 'body.mailboxes',
+    body: (b) => mailbox({ password: `X1!${b.username as string}` })(b),
+  },
   { name: 'not an array', field: 'body.mailboxes', body: set('mailboxes', 'info') },
   { name: 'unknown mailbox field', field: 'body.mailboxes.0.quota', body: mailbox({ quota: 1 }) },
-  { name: '51 mailboxes', field: 'body.mailboxes', body: (b) => ({ ...b, mailboxes: Array.from({ length: 51 }, (_, i) => ({ local: `m${i}`, password: pw })) }) },
+  {
+    name: '51 mailboxes',
+    field: 'body.mailboxes',
+    body: (b) => ({ ...b, mailboxes: Array.from({ length: 51 }, (_, i) => ({ local: `m${i}`, password: pw })) }),
+  },
   // ftp
   { name: 'digits-only password', field: 'body.ftp.password', body: set('ftp', { password: '12345678901' }) },
   { name: 'unknown ftp field (home)', field: 'body.ftp.home', body: set('ftp', { password: pw, home: '/etc' }) },
@@ -125,7 +146,11 @@ const cases: Case[] = [
   { name: 'derived login npanel_admin', field: 'body.database.name', body: db({ name: 'npanel_admin' }) },
   { name: 'name of 33', field: 'body.database.name', body: db({ name: long(33) }) },
   { name: 'weak password', field: 'body.database.password', body: db({ password: 'passwordpassword' }) },
-  { name: 'missing password', field: 'body.database.password', body: (b) => ({ ...b, database: { name: (b.database as { name: string }).name } }) },
+  {
+    name: 'missing password',
+    field: 'body.database.password',
+    body: (b) => ({ ...b, database: { name: (b.database as { name: string }).name } }),
+  },
   // the rest
   { name: 'unknown top-level field', field: 'body.shell', body: set('shell', '/bin/bash') },
   { name: 'unknown node', field: 'body.node', body: set('node', 'zz') },
@@ -151,7 +176,12 @@ async function snapshot(tag: string): Promise<Snapshot> {
       for (const f of fs.readdirSync(dir)) if (has(f)) files.push(path.join(dir, f));
     }
   }
-  const passwd = nodes.flatMap((n) => fs.readFileSync(n.ftp.passwdFile, 'utf8').split('\n').filter((l) => has(l.split(':')[0] ?? '')));
+  const passwd = nodes.flatMap((n) =>
+    fs
+      .readFileSync(n.ftp.passwdFile, 'utf8')
+      .split('\n')
+      .filter((l) => has(l.split(':')[0] ?? '')),
+  );
   return {
     rows: (rows as { username: string; domain: string }[]).filter((r) => has(r.username) || has(r.domain)).map((r) => r.username),
     zones: (await pdnsZones(stack)).filter(has),
@@ -205,7 +235,11 @@ test(`${cases.length} hostile or malformed bodies: each is a 400 naming its fiel
 
 test('uppercase and a trailing dot are normalised, not rejected: the normalised account is what exists', async () => {
   const tag = `n${crypto.randomBytes(3).toString('hex')}`;
-  const res = await api('POST', '/api/v1/accounts', { username: `NORM${tag.toUpperCase()}`, domain: `Norm${tag}.EXAMPLE.`, mailboxes: [{ local: 'Info', password: pw }] });
+  const res = await api('POST', '/api/v1/accounts', {
+    username: `NORM${tag.toUpperCase()}`,
+    domain: `Norm${tag}.EXAMPLE.`,
+    mailboxes: [{ local: 'Info', password: pw }],
+  });
   assert.equal(res.status, 202, JSON.stringify(res.body));
   const username = `norm${tag}`;
   const domain = `norm${tag}.example`;

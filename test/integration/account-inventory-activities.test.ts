@@ -19,7 +19,13 @@ let handle: DbHandle;
 let inv: ReturnType<typeof createInventoryActivities>;
 
 before(() => {
-  handle = createDb({ host: stack.file.mysql.host, port: stack.file.mysql.port, user: 'npanel', password: stack.secrets.inventoryPassword, database: 'npanel' });
+  handle = createDb({
+    host: stack.file.mysql.host,
+    port: stack.file.mysql.port,
+    user: 'npanel',
+    password: stack.secrets.inventoryPassword,
+    database: 'npanel',
+  });
   inv = createInventoryActivities(createRepositories(handle.db));
 });
 
@@ -47,7 +53,9 @@ async function rows(sql: string, params: unknown[]): Promise<unknown[]> {
 async function owned(username: string) {
   const counts: Record<string, number> = {};
   for (const table of ['domains', 'mailboxes', 'ftp_users', 'customer_databases']) {
-    counts[table] = (await rows(`SELECT t.id FROM ${table} t JOIN accounts a ON a.id = t.account_id WHERE a.username = ?`, [username])).length;
+    counts[table] = (
+      await rows(`SELECT t.id FROM ${table} t JOIN accounts a ON a.id = t.account_id WHERE a.username = ?`, [username])
+    ).length;
   }
   return counts;
 }
@@ -65,7 +73,10 @@ test('reserve, record, status, audit, release and remove: twice has the effect o
     username,
     domain,
     docroot: `/srv/www/${username}/${domain}/public_html`,
-    mailboxes: [{ local: 'info', passwordHash: await sha512Crypt('Pw-0123456789!') }, { local: 'sales', passwordHash: await sha512Crypt('Pw-9876543210!') }],
+    mailboxes: [
+      { local: 'info', passwordHash: await sha512Crypt('Pw-0123456789!') },
+      { local: 'sales', passwordHash: await sha512Crypt('Pw-9876543210!') },
+    ],
     ftp: { passwordHash: await sha512Crypt('Ftp-0123456789!'), homeDir: `/srv/www/${username}/${domain}/public_html` },
     database: { name: `${username}_db`, user: `${username}_db` },
   };
@@ -88,7 +99,9 @@ test('reserve, record, status, audit, release and remove: twice has the effect o
   assert.deepEqual(await auditOf(pool, wf), ['reserve:do:ok', 'record:do:ok']);
 
   // A workflow that does not own the row cannot release it, however often it tries.
-  const [otherFirst, otherSecond] = await twice(`provision-${username}-other`, () => inv.releaseAccount({ username, status: 'rolled_back' }));
+  const [otherFirst, otherSecond] = await twice(`provision-${username}-other`, () =>
+    inv.releaseAccount({ username, status: 'rolled_back' }),
+  );
   assert.deepEqual([otherFirst, otherSecond], [false, false]);
   assert.equal((await rows('SELECT id FROM accounts WHERE username = ?', [username])).length, 1);
 

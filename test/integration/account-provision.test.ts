@@ -110,7 +110,11 @@ test('provisioning completes; a second POST for the same username is 409 with th
   const sameDomain = await api('POST', '/api/v1/accounts', { username: uniqueName('dup'), domain: domain.toUpperCase() });
   assert.equal(sameDomain.status, 409);
   assert.equal(sameDomain.body.correlationId, ids.provision);
-  const sameDb = await api('POST', '/api/v1/accounts', { username: uniqueName('dup'), domain: `db-${domain}`, database: { name: database.name, password: strongPassword() } });
+  const sameDb = await api('POST', '/api/v1/accounts', {
+    username: uniqueName('dup'),
+    domain: `db-${domain}`,
+    database: { name: database.name, password: strongPassword() },
+  });
   assert.equal(sameDb.status, 409, JSON.stringify(sameDb.body));
   assert.equal(sameDb.body.details?.[0]?.field, 'body.database.name');
 
@@ -144,7 +148,13 @@ test('every mailbox logs in over IMAP, and mail sent over SMTP arrives', async (
   for (const m of mailboxes) assert.equal(await imapLoginWorks(node.ports.imap, `${m.local}@${domain}`, m.password), true, m.local);
   assert.equal(await imapLoginWorks(node.ports.imap, `info@${domain}`, 'wrong-password-1'), false);
   const subject = `hello ${crypto.randomBytes(4).toString('hex')}`;
-  const sent = await sendMail({ port: node.ports.smtp, from: 'sender@client.test', to: [`sales.team@${domain}`], subject, body: 'first message' });
+  const sent = await sendMail({
+    port: node.ports.smtp,
+    from: 'sender@client.test',
+    to: [`sales.team@${domain}`],
+    subject,
+    body: 'first message',
+  });
   assert.equal(sent.rcpt[0]!.code, 250);
   assert.equal(sent.data?.code, 250);
   assert.match(await waitForMessage(`sales.team@${domain}`, mailboxes[1]!.password, subject), /first message/);
@@ -188,7 +198,19 @@ test('suspend: suspended page, FTP/IMAP/DB logins refused; unsuspend restores al
 
 test('delete removes everything and keeps the audit trail of both workflows', async () => {
   const before = await traceAccount(stack, pools, node, { username, domain, database: database.name });
-  assert.deepEqual(before, { ...NOTHING, zone: true, vhostFile: true, docroot: true, mailDomain: true, mailboxes: [`info@${domain}`, `sales.team@${domain}`], maildir: true, ftpUser: true, database: true, databaseUser: true, accountRow: true });
+  assert.deepEqual(before, {
+    ...NOTHING,
+    zone: true,
+    vhostFile: true,
+    docroot: true,
+    mailDomain: true,
+    mailboxes: [`info@${domain}`, `sales.team@${domain}`],
+    maildir: true,
+    ftpUser: true,
+    database: true,
+    databaseUser: true,
+    accountRow: true,
+  });
 
   const del = await api('DELETE', `/api/v1/accounts/${username}`);
   assert.equal(del.status, 202);

@@ -37,7 +37,10 @@ const nodeB = nodePaths(stack, 'b');
 const nodeA = nodePaths(stack, stack.file.node.id);
 const inventory = inventoryPool(stack);
 const mariadbSocket = path.join(stack.home, 'mariadb', 'run', 'mariadb.sock');
-const pdnsDb = fs.readdirSync(path.join(stack.home, 'pdns')).map((f) => path.join(stack.home, 'pdns', f)).find((f) => f.endsWith('.sqlite3'))!;
+const pdnsDb = fs
+  .readdirSync(path.join(stack.home, 'pdns'))
+  .map((f) => path.join(stack.home, 'pdns', f))
+  .find((f) => f.endsWith('.sqlite3'))!;
 
 after(async () => {
   await inventory.end();
@@ -58,7 +61,10 @@ async function killSessions(user: string): Promise<void> {
 /** A trigger in PowerDNS's SQLite database that aborts the insert of this one zone; returns its removal. */
 async function blockZone(domain: string): Promise<() => Promise<unknown>> {
   const trigger = `npanel_test_block_${domain.replace(/[^a-z0-9]/g, '_')}`;
-  await execFileP('sqlite3', [pdnsDb, `CREATE TRIGGER ${trigger} BEFORE INSERT ON domains WHEN NEW.name = '${domain}' BEGIN SELECT RAISE(ABORT, 'blocked by test'); END;`]);
+  await execFileP('sqlite3', [
+    pdnsDb,
+    `CREATE TRIGGER ${trigger} BEFORE INSERT ON domains WHEN NEW.name = '${domain}' BEGIN SELECT RAISE(ABORT, 'blocked by test'); END;`,
+  ]);
   return () => execFileP('sqlite3', [pdnsDb, `DROP TRIGGER IF EXISTS ${trigger};`]);
 }
 
@@ -137,7 +143,11 @@ test('reserve: a workflow whose domain another account holds fails at reserve an
     assert.match(wf.error.message, /already taken/);
     const audit = await auditOf(inventory, workflowId);
     assert.ok(audit.includes('reserve:do:failed') && audit.includes('reserve:undo:ok'), audit.join(' '));
-    assert.deepEqual(audit.filter((e) => !e.startsWith('reserve:') && !e.endsWith(':skipped')), [], 'no other step ran');
+    assert.deepEqual(
+      audit.filter((e) => !e.startsWith('reserve:') && !e.endsWith(':skipped')),
+      [],
+      'no other step ran',
+    );
     // The owner is untouched: same row, same workflow, all its resources still there.
     const held = await api('GET', `/api/v1/accounts/${owner.username}`);
     assert.equal(held.body.status, 'active');
@@ -194,7 +204,7 @@ test('dns: PowerDNS refuses to store the zone (a trigger in its database)', asyn
   await assertRolledBack(a, wf, 'dns');
 });
 
-test('mail: a regular file sits where the domain\'s maildir folder goes', async () => {
+test("mail: a regular file sits where the domain's maildir folder goes", async () => {
   const a = account('rbmail');
   const plant = path.join(nodeB.mail.vmailDir, a.domain);
   fs.writeFileSync(plant, 'not a folder\n');
@@ -207,7 +217,7 @@ test('mail: a regular file sits where the domain\'s maildir folder goes', async 
   await assertRolledBack(a, wf, 'mail');
 });
 
-test('ftp: node b\'s passwd file is unusable (a folder) until an operator restores it', async () => {
+test("ftp: node b's passwd file is unusable (a folder) until an operator restores it", async () => {
   const a = account('rbftp');
   const passwd = nodeB.ftp.passwdFile;
   const saved = `${passwd}.saved-by-test`;

@@ -6,7 +6,18 @@ import { after, test } from 'node:test';
 import { Connection, Client } from '@temporalio/client';
 import { imapLoginWorks } from '../support/imap';
 import { loadStack } from '../support/stack';
-import { adminPool, apiClient, ftpUpload, httpGet, inventoryPool, NOTHING, nodePaths, strongPassword, traceAccount, uniqueName } from '../support/accounts';
+import {
+  adminPool,
+  apiClient,
+  ftpUpload,
+  httpGet,
+  inventoryPool,
+  NOTHING,
+  nodePaths,
+  strongPassword,
+  traceAccount,
+  uniqueName,
+} from '../support/accounts';
 import { CONTROL_TASK_QUEUE } from '../../common/task-queues';
 
 /**
@@ -48,7 +59,7 @@ function worker(log: string): { pid: number; queues: string[] } {
   return { pid, queues };
 }
 
-test('an account on node b lives on node b only, and only node b\'s worker touched it', async () => {
+test("an account on node b lives on node b only, and only node b's worker touched it", async () => {
   assert.ok(stack.file.nodes?.b, 'the test stack has a node b');
   const res = await api('POST', '/api/v1/accounts', { username, domain, node: 'b', mailboxes: [mailbox], ftp: { password: ftpPassword } });
   assert.equal(res.status, 202, JSON.stringify(res.body));
@@ -61,7 +72,17 @@ test('an account on node b lives on node b only, and only node b\'s worker touch
 
   // Files: all under nodes/b, none under nodes/a.
   const onB = await traceAccount(stack, pools, nodeB, { username, domain });
-  assert.deepEqual(onB, { ...NOTHING, zone: true, vhostFile: true, docroot: true, mailDomain: true, mailboxes: [`info@${domain}`], maildir: true, ftpUser: true, accountRow: true });
+  assert.deepEqual(onB, {
+    ...NOTHING,
+    zone: true,
+    vhostFile: true,
+    docroot: true,
+    mailDomain: true,
+    mailboxes: [`info@${domain}`],
+    maildir: true,
+    ftpUser: true,
+    accountRow: true,
+  });
   const onA = await traceAccount(stack, pools, nodeA, { username, domain });
   assert.deepEqual(onA, { ...NOTHING, zone: true, accountRow: true }, 'node a has no file of the account (zone and row are control-plane)');
 
@@ -101,8 +122,8 @@ test('an account on node b lives on node b only, and only node b\'s worker touch
     );
     const workerB = worker('worker-b.log');
     const workerA = worker('worker.log');
-    assert.deepEqual(workerB.queues, ['npanel-node-b'], 'node b\'s worker polls only its own queue');
-    assert.ok(!workerA.queues.includes('npanel-node-b'), 'node a\'s worker does not poll node b\'s queue');
+    assert.deepEqual(workerB.queues, ['npanel-node-b'], "node b's worker polls only its own queue");
+    assert.ok(!workerA.queues.includes('npanel-node-b'), "node a's worker does not poll node b's queue");
     const pidB = workerB.pid;
     const pidA = workerA.pid;
     for (const s of nodeSteps) {

@@ -18,11 +18,15 @@ const victim = `csrf${tag}`;
 async function provision(username: string): Promise<void> {
   const res = await apiCall(base, '/api/v1/accounts', { method: 'POST', token: admin, body: { username, domain: `${username}.test` } });
   assert.equal(res.status, 202, JSON.stringify(res.body));
-  await until(`${username} provisioned`, async () => {
-    const wf = await apiCall(base, `/api/v1/workflows/${res.body.workflowId}`, { token: admin });
-    if (wf.body.status === 'failed') throw new Error(JSON.stringify(wf.body));
-    return wf.body.status === 'completed' ? true : undefined;
-  }, 90_000);
+  await until(
+    `${username} provisioned`,
+    async () => {
+      const wf = await apiCall(base, `/api/v1/workflows/${res.body.workflowId}`, { token: admin });
+      if (wf.body.status === 'failed') throw new Error(JSON.stringify(wf.body));
+      return wf.body.status === 'completed' ? true : undefined;
+    },
+    90_000,
+  );
 }
 
 const accountStatus = async (username: string) => (await apiCall(base, `/api/v1/accounts/${username}`, { token: admin })).body.status;
@@ -34,7 +38,8 @@ before(async () => {
 test('finding 7: a cross-site POST carrying only the console cookie cannot suspend an account', async () => {
   // The exact reproduction: the cookie, a foreign Origin, no body.
   const forged = await apiCall(base, `/api/v1/accounts/${victim}/suspend`, {
-    method: 'POST', headers: { cookie: `npanel_token=${admin}`, origin: 'http://evil.test' },
+    method: 'POST',
+    headers: { cookie: `npanel_token=${admin}`, origin: 'http://evil.test' },
   });
   assert.equal(forged.status, 403, JSON.stringify(forged.body));
   assert.equal(forged.body.error, 'forbidden');
@@ -44,11 +49,17 @@ test('finding 7: a cross-site POST carrying only the console cookie cannot suspe
   assert.equal(bare.status, 403, JSON.stringify(bare.body));
   // `Origin: null` (a sandboxed frame, a data: page) and a look-alike host are foreign too.
   for (const origin of ['null', `${base}.evil.test`, base.replace('http:', 'ftp:')]) {
-    const res = await apiCall(base, `/api/v1/accounts/${victim}/suspend`, { method: 'POST', headers: { cookie: `npanel_token=${admin}`, origin } });
+    const res = await apiCall(base, `/api/v1/accounts/${victim}/suspend`, {
+      method: 'POST',
+      headers: { cookie: `npanel_token=${admin}`, origin },
+    });
     assert.equal(res.status, 403, `${origin}: ${JSON.stringify(res.body)}`);
   }
   // Even from the console's own origin the cookie authenticates nothing outside the codec endpoint.
-  const sameOrigin = await apiCall(base, `/api/v1/accounts/${victim}/suspend`, { method: 'POST', headers: { cookie: `npanel_token=${admin}`, origin: base } });
+  const sameOrigin = await apiCall(base, `/api/v1/accounts/${victim}/suspend`, {
+    method: 'POST',
+    headers: { cookie: `npanel_token=${admin}`, origin: base },
+  });
   assert.equal(sameOrigin.status, 401, JSON.stringify(sameOrigin.body));
   const cookieRead = await apiCall(base, '/api/v1/tokens', { headers: { cookie: `npanel_token=${admin}` } });
   assert.equal(cookieRead.status, 401, 'a cookie alone reads nothing either (cross-site GETs with it can still be made)');
@@ -65,10 +76,18 @@ test('finding 7: bearer-header requests are unaffected by Origin; the codec endp
   const bearer = await apiCall(base, '/api/v1/session', { method: 'POST', token: admin, headers: { origin: 'http://evil.test' } });
   assert.equal(bearer.status, 204, JSON.stringify(bearer.body));
   // Temporal Web (its own origin) decodes with the cookie; a foreign page cannot.
-  const fromUi = await apiCall(base, '/codec/decode', { method: 'POST', body: { payloads: [] }, headers: { cookie: `npanel_token=${admin}`, origin: uiOrigin } });
+  const fromUi = await apiCall(base, '/codec/decode', {
+    method: 'POST',
+    body: { payloads: [] },
+    headers: { cookie: `npanel_token=${admin}`, origin: uiOrigin },
+  });
   assert.equal(fromUi.status, 200, JSON.stringify(fromUi.body));
   assert.equal(fromUi.headers.get('access-control-allow-origin'), uiOrigin);
-  const fromEvil = await apiCall(base, '/codec/decode', { method: 'POST', body: { payloads: [] }, headers: { cookie: `npanel_token=${admin}`, origin: 'http://evil.test' } });
+  const fromEvil = await apiCall(base, '/codec/decode', {
+    method: 'POST',
+    body: { payloads: [] },
+    headers: { cookie: `npanel_token=${admin}`, origin: 'http://evil.test' },
+  });
   assert.equal(fromEvil.status, 403, JSON.stringify(fromEvil.body));
 });
 
@@ -87,16 +106,24 @@ test('finding 7: the codec cookie is set by the server, HttpOnly, for /codec onl
 });
 
 async function waitWorkflow(workflowId: string): Promise<any> {
-  return until(`${workflowId} closed`, async () => {
-    const wf = await apiCall(base, `/api/v1/workflows/${workflowId}`, { token: admin });
-    return ['completed', 'failed', 'cancelled', 'terminated'].includes(wf.body.status) ? wf.body : undefined;
-  }, 90_000);
+  return until(
+    `${workflowId} closed`,
+    async () => {
+      const wf = await apiCall(base, `/api/v1/workflows/${workflowId}`, { token: admin });
+      return ['completed', 'failed', 'cancelled', 'terminated'].includes(wf.body.status) ? wf.body : undefined;
+    },
+    90_000,
+  );
 }
 
 test('finding 3: a customer token dies with its account and never reads the next account of that name', async () => {
   const carol = `carol${tag}`;
   await provision(carol);
-  const made = await apiCall(base, '/api/v1/tokens', { method: 'POST', token: admin, body: { role: 'customer', account: carol, label: 'finding 3' } });
+  const made = await apiCall(base, '/api/v1/tokens', {
+    method: 'POST',
+    token: admin,
+    body: { role: 'customer', account: carol, label: 'finding 3' },
+  });
   assert.equal(made.status, 201, JSON.stringify(made.body));
   const old = made.body.token as string;
   // Remembered by the API's token cache (1 s): the deprovisioning must not be outlived by that memory.
@@ -106,10 +133,15 @@ test('finding 3: a customer token dies with its account and never reads the next
   assert.equal(del.status, 202, JSON.stringify(del.body));
   // From the moment the removal is accepted the token is refused; once refused, never accepted again.
   const seen: number[] = [];
-  await until('the old token refused', async () => {
-    seen.push((await apiCall(base, '/api/v1/me', { token: old })).status);
-    return seen.at(-1) === 401 ? true : undefined;
-  }, 30_000, 20);
+  await until(
+    'the old token refused',
+    async () => {
+      seen.push((await apiCall(base, '/api/v1/me', { token: old })).status);
+      return seen.at(-1) === 401 ? true : undefined;
+    },
+    30_000,
+    20,
+  );
   const wf = await waitWorkflow(del.body.workflowId);
   assert.equal(wf.status, 'completed', JSON.stringify(wf));
   for (let i = 0; i < 5; i++) assert.equal((await apiCall(base, '/api/v1/me', { token: old })).status, 401);

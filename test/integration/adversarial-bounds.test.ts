@@ -45,10 +45,9 @@ async function walk(path: string, key: string, limit?: number): Promise<{ items:
 test('certificates are paged: default 50, stable order, every row exactly once across pages', { timeout: 60_000 }, async () => {
   const domains = Array.from({ length: 130 }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}.test`);
   // Issued far in the future: no sweep of another test takes them for due.
-  await pool.query(
-    'INSERT INTO certificates (domain, serial, issuer, not_before, not_after) VALUES ?',
-    [domains.map((d, i) => [d, `AB${i}`, 'Pebble', new Date(), new Date('2099-01-01T00:00:00Z')])],
-  );
+  await pool.query('INSERT INTO certificates (domain, serial, issuer, not_before, not_after) VALUES ?', [
+    domains.map((d, i) => [d, `AB${i}`, 'Pebble', new Date(), new Date('2099-01-01T00:00:00Z')]),
+  ]);
   const first = await api('GET', '/api/v1/certificates');
   assert.equal(first.status, 200);
   assert.equal(first.body.certificates.length, 50, 'default page size 50');
@@ -58,7 +57,11 @@ test('certificates are paged: default 50, stable order, every row exactly once a
   const names = items.map((c) => c.domain as string);
   assert.equal(new Set(names).size, names.length, 'no row twice');
   assert.deepEqual(names, [...names].sort(), 'ordered by domain');
-  assert.deepEqual(names.filter((n) => n.startsWith(prefix)), domains, 'every inserted row, once');
+  assert.deepEqual(
+    names.filter((n) => n.startsWith(prefix)),
+    domains,
+    'every inserted row, once',
+  );
   assert.ok(pages >= 4);
 
   const max = await api('GET', '/api/v1/certificates?limit=200');
@@ -84,7 +87,10 @@ test('accounts are paged the same way (limit 1 walks every account once)', { tim
   const token = await createToken(stack, 'customer', made[0]);
   const own = await apiCall(stack.file.api, '/api/v1/accounts', { token });
   assert.equal(own.status, 200);
-  assert.deepEqual(own.body.accounts.map((a: { username: string }) => a.username), [made[0]]);
+  assert.deepEqual(
+    own.body.accounts.map((a: { username: string }) => a.username),
+    [made[0]],
+  );
   assert.equal(own.body.next, null);
 });
 
@@ -103,7 +109,10 @@ test('bad limit or cursor → 400 naming the field', async () => {
     const res = await api('GET', path);
     assert.equal(res.status, 400, `${path}: ${JSON.stringify(res.body)}`);
     assert.equal(res.body.error, 'bad_request');
-    assert.ok(res.body.details.some((d: { field: string }) => d.field === field), `${path} names ${field}: ${JSON.stringify(res.body)}`);
+    assert.ok(
+      res.body.details.some((d: { field: string }) => d.field === field),
+      `${path} names ${field}: ${JSON.stringify(res.body)}`,
+    );
   }
 });
 
@@ -111,54 +120,82 @@ test('bad limit or cursor → 400 naming the field', async () => {
 function openStream(token: string, workflowId: string): Promise<{ status: number; body: any; close: () => void; text: () => string }> {
   const url = new URL(`${stack.file.api}/api/v1/workflows/${encodeURIComponent(workflowId)}/events`);
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: url.hostname, port: url.port, path: url.pathname, headers: { authorization: `Bearer ${token}` }, agent: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        text += chunk;
-        if (res.statusCode === 200 && text.includes('event: snapshot')) resolve({ status: 200, body: null, close: () => req.destroy(), text: () => text });
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: res.statusCode === 200 ? null : JSON.parse(text), close: () => undefined, text: () => text }));
-    });
+    const req = http.get(
+      { host: url.hostname, port: url.port, path: url.pathname, headers: { authorization: `Bearer ${token}` }, agent: false },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+          if (res.statusCode === 200 && text.includes('event: snapshot'))
+            resolve({ status: 200, body: null, close: () => req.destroy(), text: () => text });
+        });
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: res.statusCode === 200 ? null : JSON.parse(text),
+            close: () => undefined,
+            text: () => text,
+          }),
+        );
+      },
+    );
     req.setTimeout(15_000, () => req.destroy(new Error('stream timeout')));
     req.on('error', (err) => (err.message === 'socket hang up' ? undefined : reject(err)));
   });
 }
 
-test('event streams: the 11th concurrent stream of one token is a 429 JSON; a closed stream frees its slot; other tokens are not bounded by it', { timeout: 60_000 }, async () => {
-  const connection = await Connection.connect({ address: stack.file.temporal.address });
-  const workflowId = `timer-sse-${crypto.randomUUID()}`;
-  try {
-    const client = stackClient(connection, stack);
-    await client.workflow.start('waitForTimer', { taskQueue: CONTROL_TASK_QUEUE, workflowId, args: [{ ms: 120_000, label: 'sse bound' }] });
-    const token = await createToken(stack, 'admin');
-    const streams = [];
-    for (let i = 0; i < 10; i++) {
-      const s = await openStream(token, workflowId);
-      assert.equal(s.status, 200, `stream ${i + 1} opens`);
-      streams.push(s);
+test(
+  'event streams: the 11th concurrent stream of one token is a 429 JSON; a closed stream frees its slot; other tokens are not bounded by it',
+  { timeout: 60_000 },
+  async () => {
+    const connection = await Connection.connect({ address: stack.file.temporal.address });
+    const workflowId = `timer-sse-${crypto.randomUUID()}`;
+    try {
+      const client = stackClient(connection, stack);
+      await client.workflow.start('waitForTimer', {
+        taskQueue: CONTROL_TASK_QUEUE,
+        workflowId,
+        args: [{ ms: 120_000, label: 'sse bound' }],
+      });
+      const token = await createToken(stack, 'admin');
+      const streams = [];
+      for (let i = 0; i < 10; i++) {
+        const s = await openStream(token, workflowId);
+        assert.equal(s.status, 200, `stream ${i + 1} opens`);
+        streams.push(s);
+      }
+      const refused = await openStream(token, workflowId);
+      assert.equal(refused.status, 429);
+      assert.equal(refused.body.error, 'too_many_streams');
+      assert.match(refused.body.message, /10 open event streams/);
+
+      const other = await openStream(adminToken(stack), workflowId);
+      assert.equal(other.status, 200, 'another token has its own slots');
+      other.close();
+
+      streams.pop()!.close();
+      const reopened = await until(
+        'a slot freed by the closed stream',
+        async () => {
+          const s = await openStream(token, workflowId);
+          return s.status === 200 ? s : undefined;
+        },
+        10_000,
+        100,
+      );
+      streams.push(reopened);
+      // The streams still follow the workflow (one shared poll): its end reaches every one of them.
+      await stackClient(connection, stack).workflow.getHandle(workflowId).terminate('test done');
+      for (const s of streams)
+        await until('done event on every stream', async () => (s.text().includes('event: done') ? true : undefined), 10_000, 100);
+      for (const s of streams) s.close();
+    } finally {
+      await stackClient(connection, stack)
+        .workflow.getHandle(workflowId)
+        .terminate('test done')
+        .catch(() => undefined);
+      await connection.close();
     }
-    const refused = await openStream(token, workflowId);
-    assert.equal(refused.status, 429);
-    assert.equal(refused.body.error, 'too_many_streams');
-    assert.match(refused.body.message, /10 open event streams/);
-
-    const other = await openStream(adminToken(stack), workflowId);
-    assert.equal(other.status, 200, 'another token has its own slots');
-    other.close();
-
-    streams.pop()!.close();
-    const reopened = await until('a slot freed by the closed stream', async () => {
-      const s = await openStream(token, workflowId);
-      return s.status === 200 ? s : undefined;
-    }, 10_000, 100);
-    streams.push(reopened);
-    // The streams still follow the workflow (one shared poll): its end reaches every one of them.
-    await stackClient(connection, stack).workflow.getHandle(workflowId).terminate('test done');
-    for (const s of streams) await until('done event on every stream', async () => (s.text().includes('event: done') ? true : undefined), 10_000, 100);
-    for (const s of streams) s.close();
-  } finally {
-    await stackClient(connection, stack).workflow.getHandle(workflowId).terminate('test done').catch(() => undefined);
-    await connection.close();
-  }
-});
+  },
+);

@@ -45,7 +45,12 @@ function chownToSource(file: string): void {
 }
 
 before(async () => {
-  admin = await mysql.createConnection({ host: '127.0.0.1', port: stack.file.mysql.port, user: 'npanel_admin', password: stack.secrets.mysqlAdminPassword });
+  admin = await mysql.createConnection({
+    host: '127.0.0.1',
+    port: stack.file.mysql.port,
+    user: 'npanel_admin',
+    password: stack.secrets.mysqlAdminPassword,
+  });
   for (const d of [binDir, hostileDir]) {
     fs.mkdirSync(d, { recursive: true, mode: 0o755 });
     chownToSource(d);
@@ -56,7 +61,13 @@ before(async () => {
   chownToSource(bashrc);
   // The hostile program must really be the one the worker runs, or every test below proves nothing.
   const s = stack.file.migrationSource;
-  const session = await sshConnect({ host: s.host, port: s.port, user: s.user, privateKey: fs.readFileSync(s.privateKey, 'utf8'), hostKeyFingerprint: s.hostKeyFingerprint });
+  const session = await sshConnect({
+    host: s.host,
+    port: s.port,
+    user: s.user,
+    privateKey: fs.readFileSync(s.privateKey, 'utf8'),
+    hostKeyFingerprint: s.hostKeyFingerprint,
+  });
   try {
     const which = await session.exec('command -v mysqldump');
     assert.equal(which.stdout.toString('utf8').trim(), path.join(binDir, 'mysqldump'), 'the source runs the hostile mysqldump');
@@ -91,7 +102,10 @@ async function hostileSource(hostile: string, objects: string[] = []): Promise<s
 
 async function migrate(db: string) {
   const account = `d${rand()}`;
-  const res = await api('/api/v1/migrations', { method: 'POST', body: migrationBody(stack, { account, domain: `${account}.test`, databases: [db] }) });
+  const res = await api('/api/v1/migrations', {
+    method: 'POST',
+    body: migrationBody(stack, { account, domain: `${account}.test`, databases: [db] }),
+  });
   assert.equal(res.status, 202, JSON.stringify(res.body));
   const w = await finished(api, res.body.workflowId);
   return { w, account, target: `${account}_${db}` };
@@ -114,7 +128,9 @@ function assertRefused(w: { status: string; error?: { message: string } }, kind:
 test('a dump that appends CREATE USER … GRANT ALL ON *.* fails the migration; no such user exists', async () => {
   const user = `advpwned${rand()}`;
   const secret = `hunter2-${rand()}`;
-  const db = await hostileSource(`CREATE USER '${user}'@'%' IDENTIFIED BY '${secret}';\nGRANT ALL PRIVILEGES ON *.* TO '${user}'@'%' WITH GRANT OPTION;\n`);
+  const db = await hostileSource(
+    `CREATE USER '${user}'@'%' IDENTIFIED BY '${secret}';\nGRANT ALL PRIVILEGES ON *.* TO '${user}'@'%' WITH GRANT OPTION;\n`,
+  );
   const { w, target } = await migrate(db);
   assertRefused(w, /CREATE USER statement refused/, [secret]);
   assert.equal(await userExists(user), 0, 'the hostile user was not created');
@@ -136,7 +152,9 @@ test('a dump that appends INSERT INTO npanel.api_tokens fails the migration; no 
   const token = `npa_${crypto.randomBytes(32).toString('base64url')}`;
   const hash = crypto.createHash('sha256').update(token).digest('hex');
   const label = `advpwned-${rand()}`;
-  const db = await hostileSource(`INSERT INTO npanel.api_tokens (token_hash, role, label, created_at) VALUES ('${hash}', 'admin', '${label}', NOW());\n`);
+  const db = await hostileSource(
+    `INSERT INTO npanel.api_tokens (token_hash, role, label, created_at) VALUES ('${hash}', 'admin', '${label}', NOW());\n`,
+  );
   const { w } = await migrate(db);
   assertRefused(w, /statement touching the npanel database refused/, [hash, label]);
   assert.equal(await count('SELECT COUNT(*) AS n FROM npanel.api_tokens WHERE token_hash = ? OR label = ?', [hash, label]), 0);
@@ -158,7 +176,14 @@ test('root DEFINERs of a view, trigger and procedure are imported as the account
      UNION ALL SELECT 'procedure', DEFINER FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? ORDER BY 1`,
     [target, target, target],
   );
-  assert.deepEqual(defs.map((r) => [r.kind, r.definer]), [['procedure', `${target}@%`], ['trigger', `${target}@%`], ['view', `${target}@%`]]);
+  assert.deepEqual(
+    defs.map((r) => [r.kind, r.definer]),
+    [
+      ['procedure', `${target}@%`],
+      ['trigger', `${target}@%`],
+      ['view', `${target}@%`],
+    ],
+  );
   const [[view]] = await admin.query<mysql.RowDataPacket[]>(`SHOW CREATE VIEW \`${target}\`.\`cheap\``);
   assert.match(String(view!['Create View']), new RegExp(`DEFINER=\`${target}\`@\`%\``));
   assert.doesNotMatch(String(view!['Create View']), /root|`advdump/, 'no root definer and no reference to the source database name');
@@ -166,7 +191,14 @@ test('root DEFINERs of a view, trigger and procedure are imported as the account
   assert.match(String(trigger!['SQL Original Statement']), new RegExp(`DEFINER=\`${target}\`@\`%\``));
   // The data came over byte for byte, and the objects work as the account's user (it exists: they run).
   const [rows] = await admin.query<mysql.RowDataPacket[]>(`SELECT id, name FROM \`${target}\`.\`cheap\` ORDER BY id`);
-  assert.deepEqual(rows.map((r) => [r.id, r.name]), [[1, 'Thé 🍵'], [2, 'b'], [3, "c ? it's"]]);
+  assert.deepEqual(
+    rows.map((r) => [r.id, r.name]),
+    [
+      [1, 'Thé 🍵'],
+      [2, 'b'],
+      [3, "c ? it's"],
+    ],
+  );
   await admin.query(`INSERT INTO \`${target}\`.items (id, name) VALUES (4, 'd')`);
   await admin.query(`CALL \`${target}\`.\`bump\`()`);
   const [[d]] = await admin.query<mysql.RowDataPacket[]>(`SELECT price FROM \`${target}\`.items WHERE id = 4`);

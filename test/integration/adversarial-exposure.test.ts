@@ -37,16 +37,22 @@ after(async () => connection?.close());
 async function provision(username: string): Promise<void> {
   const res = await apiCall(base, '/api/v1/accounts', { method: 'POST', token: admin, body: { username, domain: `${username}.test` } });
   assert.equal(res.status, 202, JSON.stringify(res.body));
-  await until(`${username} provisioned`, async () => {
-    const wf = await apiCall(base, `/api/v1/workflows/${res.body.workflowId}`, { token: admin });
-    if (wf.body.status === 'failed') throw new Error(JSON.stringify(wf.body));
-    return wf.body.status === 'completed' ? true : undefined;
-  }, 90_000);
+  await until(
+    `${username} provisioned`,
+    async () => {
+      const wf = await apiCall(base, `/api/v1/workflows/${res.body.workflowId}`, { token: admin });
+      if (wf.body.status === 'failed') throw new Error(JSON.stringify(wf.body));
+      return wf.body.status === 'completed' ? true : undefined;
+    },
+    90_000,
+  );
 }
 
 async function activitiesScheduled(workflowId: string): Promise<string[]> {
   const history = await keyless.workflow.getHandle(workflowId).fetchHistory();
-  return (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name ?? '?'] : []));
+  return (history.events ?? []).flatMap((e) =>
+    e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name ?? '?'] : [],
+  );
 }
 
 test('finding 8: a client without the codec key cannot make a workflow run: deprovisionAccount with a plaintext input fails at once', async () => {
@@ -54,8 +60,15 @@ test('finding 8: a client without the codec key cannot make a workflow run: depr
   await provision(victim);
   const id = workflowIds.deprovision(victim, `k${Date.now()}`);
   const started = Date.now();
-  const handle = await keyless.workflow.start('deprovisionAccount', { taskQueue: CONTROL_TASK_QUEUE, workflowId: id, args: [{ username: victim }] });
-  const err = await handle.result().then(() => null, (e: unknown) => e);
+  const handle = await keyless.workflow.start('deprovisionAccount', {
+    taskQueue: CONTROL_TASK_QUEUE,
+    workflowId: id,
+    args: [{ username: victim }],
+  });
+  const err = await handle.result().then(
+    () => null,
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof WorkflowFailedError, `the workflow failed: ${String(err)}`);
   assert.ok(err.cause instanceof ApplicationFailure, String(err.cause));
   assert.equal(err.cause.type, 'UnencryptedInput');
@@ -70,7 +83,10 @@ test('finding 8: a client without the codec key cannot make a workflow run: depr
 test('finding 8: no input at all (a keyless `temporal workflow start` without --input) is refused the same way', async () => {
   const id = `prune-keyless-${tag}-${Date.now()}`;
   const handle = await keyless.workflow.start('pruneAuditEvents', { taskQueue: CONTROL_TASK_QUEUE, workflowId: id, args: [] as never });
-  const err = await handle.result().then(() => null, (e: unknown) => e);
+  const err = await handle.result().then(
+    () => null,
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof WorkflowFailedError, String(err));
   assert.equal((err.cause as ApplicationFailure).type, 'UnencryptedInput');
   assert.deepEqual(await activitiesScheduled(id), []);
@@ -85,7 +101,11 @@ test('finding 8: outside callers get only ok / failing from /health/ready and 40
   assert.ok(['ok', 'failing'].includes(ready.body.status));
   // (keyless<tag> was provisioned by the first test of this file.)
   const customer = await createToken(stack, 'customer', `keyless${tag}`);
-  assert.deepEqual(Object.keys((await apiCall(base, '/health/ready', { headers: remote, token: customer })).body), ['status'], 'a customer token adds nothing');
+  assert.deepEqual(
+    Object.keys((await apiCall(base, '/health/ready', { headers: remote, token: customer })).body),
+    ['status'],
+    'a customer token adds nothing',
+  );
   const asAdmin = await apiCall(base, '/health/ready', { headers: remote, token: admin });
   assert.ok(asAdmin.body.checks?.database, 'an admin token sees the checks');
   const local = await apiCall(base, '/health/ready');
@@ -104,20 +124,50 @@ test('finding 8: outside callers get only ok / failing from /health/ready and 40
 const execFileP = promisify(execFile);
 
 function envFile(file: string): Record<string, string> {
-  return Object.fromEntries(fs.readFileSync(file, 'utf8').split('\n').filter((l) => /^[A-Z_][A-Z0-9_]*=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => /^[A-Z_][A-Z0-9_]*=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }
 
 test('findings 8 and 9: the rendered install: every upstream and scrape target is a listener the env files define, each port once, Temporal on loopback', async () => {
   const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'npanel-api-ports-'));
   try {
-    await execFileP('bash', [path.join(repoRoot(), 'deploy', 'install.sh'), '--prefix', prefix, '--no-code', '--node', 'n1', '--node-ip', '10.0.0.5', '--panel-host', 'panel.example.net'], { timeout: 60_000 });
+    await execFileP(
+      'bash',
+      [
+        path.join(repoRoot(), 'deploy', 'install.sh'),
+        '--prefix',
+        prefix,
+        '--no-code',
+        '--node',
+        'n1',
+        '--node-ip',
+        '10.0.0.5',
+        '--panel-host',
+        'panel.example.net',
+      ],
+      { timeout: 60_000 },
+    );
     const read = (rel: string) => fs.readFileSync(path.join(prefix, rel), 'utf8');
-    const env = { ...envFile(path.join(prefix, 'etc/npanel/npanel.env')), ...envFile(path.join(prefix, 'etc/npanel/node-n1.env')), ...envFile(path.join(prefix, 'etc/temporal/temporal.env')) };
+    const env = {
+      ...envFile(path.join(prefix, 'etc/npanel/npanel.env')),
+      ...envFile(path.join(prefix, 'etc/npanel/node-n1.env')),
+      ...envFile(path.join(prefix, 'etc/temporal/temporal.env')),
+    };
     const nginx = read('etc/nginx/conf.d/npanel.conf');
     const prometheus = read('etc/prometheus/prometheus.yml');
-    for (const [name, text] of [['nginx', nginx], ['prometheus', prometheus]]) assert.doesNotMatch(text, /@[A-Z_]+@/, `${name}: no placeholder left`);
+    for (const [name, text] of [
+      ['nginx', nginx],
+      ['prometheus', prometheus],
+    ])
+      assert.doesNotMatch(text, /@[A-Z_]+@/, `${name}: no placeholder left`);
     // The includes nginx will follow exist where install.sh put them.
-    for (const inc of nginx.matchAll(/include (\S+);/g)) assert.ok(fs.existsSync(path.join(prefix, inc[1]!)), `nginx include ${inc[1]} installed`);
+    for (const inc of nginx.matchAll(/include (\S+);/g))
+      assert.ok(fs.existsSync(path.join(prefix, inc[1]!)), `nginx include ${inc[1]} installed`);
 
     const temporalRaw = read('etc/temporal/config/production.yaml');
     const temporal = YAML.parse(temporalRaw.replace(/\{\{ env "([A-Z_]+)" \}\}/g, (_m, k: string) => env[k] ?? `missing-${k}`));
@@ -136,7 +186,10 @@ test('findings 8 and 9: the rendered install: every upstream and scrape target i
       ['loki grpc', `127.0.0.1:${loki.server.grpc_listen_port}`],
       ...[...nginx.matchAll(/listen (\d+)/g)].map((m) => [`nginx ${m[1]}`, `0.0.0.0:${m[1]}`] as [string, string]),
       ...Object.entries(temporal.services as Record<string, { rpc: Record<string, unknown> }>).flatMap(([svc, { rpc }]) =>
-        ['grpcPort', 'membershipPort', 'httpPort'].filter((k) => rpc[k]).map((k) => [`temporal ${svc} ${k}`, `127.0.0.1:${rpc[k]}`] as [string, string])),
+        ['grpcPort', 'membershipPort', 'httpPort']
+          .filter((k) => rpc[k])
+          .map((k) => [`temporal ${svc} ${k}`, `127.0.0.1:${rpc[k]}`] as [string, string]),
+      ),
     ];
     const byPort = new Map<string, string[]>();
     for (const [who, addr] of listeners) {
@@ -144,30 +197,52 @@ test('findings 8 and 9: the rendered install: every upstream and scrape target i
       assert.match(port, /^\d+$/, `${who}: ${addr}`);
       byPort.set(port, [...(byPort.get(port) ?? []), who]);
     }
-    assert.deepEqual([...byPort].filter(([, who]) => who.length > 1), [], 'each port is used by one listener only');
+    assert.deepEqual(
+      [...byPort].filter(([, who]) => who.length > 1),
+      [],
+      'each port is used by one listener only',
+    );
 
     // Upstreams and scrape targets point at those listeners.
     const upstreams = [...nginx.matchAll(/^\s*server (\S+);/gm)].map((m) => m[1]!);
-    assert.deepEqual(upstreams, [`${env.NPANEL_API_HOST}:${env.NPANEL_API_PORT}`], 'nginx proxies to the API where npanel.env says it listens');
+    assert.deepEqual(
+      upstreams,
+      [`${env.NPANEL_API_HOST}:${env.NPANEL_API_PORT}`],
+      'nginx proxies to the API where npanel.env says it listens',
+    );
     const prom = YAML.parse(prometheus) as { scrape_configs: { job_name: string; static_configs?: { targets: string[] }[] }[] };
     const workerTargets = YAML.parse(read('etc/prometheus/npanel-workers/n1.yml'))[0].targets as string[];
-    const targets = [...prom.scrape_configs.flatMap((j) => (j.static_configs ?? []).flatMap((c) => c.targets.map((t) => [j.job_name, t]))), ...workerTargets.map((t) => ['npanel-worker', t])];
+    const targets = [
+      ...prom.scrape_configs.flatMap((j) => (j.static_configs ?? []).flatMap((c) => c.targets.map((t) => [j.job_name, t]))),
+      ...workerTargets.map((t) => ['npanel-worker', t]),
+    ];
     const known = new Set(listeners.map(([, a]) => a.replace(/^0\.0\.0\.0:/, '127.0.0.1:')));
-    for (const [job, target] of targets) assert.ok(known.has(target!), `${job} scrapes ${target}, which no env file or config defines (listeners: ${[...known].join(' ')})`);
+    for (const [job, target] of targets)
+      assert.ok(known.has(target!), `${job} scrapes ${target}, which no env file or config defines (listeners: ${[...known].join(' ')})`);
     assert.deepEqual(targets.map(([j]) => j).sort(), ['grafana', 'loki', 'npanel-api', 'npanel-worker', 'temporal']);
 
     // The Temporal frontend: loopback, or TLS with client certificates required.
     const frontend = temporal.services.frontend.rpc;
     const loopback = frontend.bindOnLocalHost === true || /^127\.|^::1$/.test(String(frontend.bindOnIP));
-    assert.ok(loopback || temporal.global.tls?.frontend?.server?.requireClientAuth === true, `frontend binds ${frontend.bindOnIP} without TLS client auth`);
-    assert.match(env.NPANEL_TEMPORAL_ADDRESS!, new RegExp(`^127\\.0\\.0\\.1:${frontend.grpcPort}$`), 'NPanel connects where the frontend listens');
+    assert.ok(
+      loopback || temporal.global.tls?.frontend?.server?.requireClientAuth === true,
+      `frontend binds ${frontend.bindOnIP} without TLS client auth`,
+    );
+    assert.match(
+      env.NPANEL_TEMPORAL_ADDRESS!,
+      new RegExp(`^127\\.0\\.0\\.1:${frontend.grpcPort}$`),
+      'NPanel connects where the frontend listens',
+    );
     const ui = YAML.parse(read('etc/temporal/config/ui-production.yaml'));
     assert.equal(ui.temporalGrpcAddress, `127.0.0.1:${frontend.grpcPort}`);
     assert.equal(ui.host, '127.0.0.1');
     // /metrics refused by nginx on every port (the snippet every server includes).
     const proxy = read('etc/nginx/snippets/npanel-proxy.conf');
     assert.match(proxy, /location = \/metrics \{\s+return 403/);
-    assert.equal((nginx.match(/include \/etc\/nginx\/snippets\/npanel-proxy\.conf;/g) ?? []).length, (nginx.match(/^server \{/gm) ?? []).length);
+    assert.equal(
+      (nginx.match(/include \/etc\/nginx\/snippets\/npanel-proxy\.conf;/g) ?? []).length,
+      (nginx.match(/^server \{/gm) ?? []).length,
+    );
   } finally {
     fs.rmSync(prefix, { recursive: true, force: true });
   }

@@ -57,7 +57,7 @@ async function peer<T extends peers.Peer>(p: Promise<T>): Promise<T> {
   return started;
 }
 
-test('not an SSH server (a MariaDB-like greeting, the stack\'s real MariaDB, an HTTP server): final SourceNotSsh, the process lives', async () => {
+test("not an SSH server (a MariaDB-like greeting, the stack's real MariaDB, an HTTP server): final SourceNotSsh, the process lives", async () => {
   const mariadbLike = await peer(peers.mariadbLikePeer());
   const http = await peer(peers.httpPeer());
   const ports = { 'MariaDB-like': mariadbLike.port, 'real MariaDB': stack.file.mysql.port, HTTP: http.port };
@@ -156,7 +156,7 @@ test('the source drops mid-listing (real OpenSSH through a proxy that cuts after
   assert.equal((direct.outcome!.value as { files: number }).files, 3000);
 });
 
-test('the source drops mid-copy (rsync\'s connection cut after 4 MiB): retryable, the retry completes the copy exactly', async () => {
+test("the source drops mid-copy (rsync's connection cut after 4 MiB): retryable, the retry completes the copy exactly", async () => {
   const docroot = sourceTree('peers-copy', (dir) => {
     for (let i = 0; i < 16; i++) fs.writeFileSync(path.join(dir, `blob-${i}.bin`), crypto.randomBytes(1024 * 1024));
     fs.writeFileSync(path.join(dir, 'index.html'), '<h1>peers</h1>\n');
@@ -177,52 +177,66 @@ test('the source drops mid-copy (rsync\'s connection cut after 4 MiB): retryable
   assert.deepEqual(treeHashes(localDir), treeHashes(docroot));
 });
 
-test('end to end: a migration whose source.port is the MariaDB port fails at preflight; the worker keeps polling and runs the next migration', { timeout: 300_000 }, async () => {
-  const nodeId = 'peers';
-  const worker: OwnWorker = await ownNodeWorker(stack, nodeId);
-  const accounts: string[] = [];
-  cleanups.push(async () => {
-    for (const account of accounts) {
-      const res = await api(`/api/v1/accounts/${account}`, { method: 'DELETE' });
-      if (res.status === 202) await finished(api, res.body.workflowId);
-    }
-    await worker.stop();
-    const pool = inventoryPool(stack);
-    await pool.query('DELETE FROM nodes WHERE id = ? AND NOT EXISTS (SELECT 1 FROM accounts WHERE node_id = ?)', [nodeId, nodeId]);
-    await pool.end();
-  });
-  const pid = worker.pid();
-  const bad = `p${rand()}`;
-  const started = await api('/api/v1/migrations', { method: 'POST', body: migrationBody(stack, { account: bad, domain: `${bad}.test`, node: nodeId, port: stack.file.mysql.port }) });
-  assert.equal(started.status, 202, JSON.stringify(started.body));
-  const badId = started.body.workflowId as string;
-  const waiting = await until(`${badId} at the operator gate`, async () => {
-    const w = await workflow(api, badId);
-    if (w.closedAt) throw new Error(`closed: ${JSON.stringify(w.error)}`);
-    return w.status === 'awaiting_operator' ? w : undefined;
-  }, 120_000);
-  assert.equal(waiting.progress.operator.step, 'preflight');
-  assert.equal(waiting.progress.operator.errorType, 'SourceNotSsh');
-  assert.match(waiting.progress.operator.error, new RegExp(`:${stack.file.mysql.port} is not an SSH server`));
+test(
+  'end to end: a migration whose source.port is the MariaDB port fails at preflight; the worker keeps polling and runs the next migration',
+  { timeout: 300_000 },
+  async () => {
+    const nodeId = 'peers';
+    const worker: OwnWorker = await ownNodeWorker(stack, nodeId);
+    const accounts: string[] = [];
+    cleanups.push(async () => {
+      for (const account of accounts) {
+        const res = await api(`/api/v1/accounts/${account}`, { method: 'DELETE' });
+        if (res.status === 202) await finished(api, res.body.workflowId);
+      }
+      await worker.stop();
+      const pool = inventoryPool(stack);
+      await pool.query('DELETE FROM nodes WHERE id = ? AND NOT EXISTS (SELECT 1 FROM accounts WHERE node_id = ?)', [nodeId, nodeId]);
+      await pool.end();
+    });
+    const pid = worker.pid();
+    const bad = `p${rand()}`;
+    const started = await api('/api/v1/migrations', {
+      method: 'POST',
+      body: migrationBody(stack, { account: bad, domain: `${bad}.test`, node: nodeId, port: stack.file.mysql.port }),
+    });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    const badId = started.body.workflowId as string;
+    const waiting = await until(
+      `${badId} at the operator gate`,
+      async () => {
+        const w = await workflow(api, badId);
+        if (w.closedAt) throw new Error(`closed: ${JSON.stringify(w.error)}`);
+        return w.status === 'awaiting_operator' ? w : undefined;
+      },
+      120_000,
+    );
+    assert.equal(waiting.progress.operator.step, 'preflight');
+    assert.equal(waiting.progress.operator.errorType, 'SourceNotSsh');
+    assert.match(waiting.progress.operator.error, new RegExp(`:${stack.file.mysql.port} is not an SSH server`));
 
-  // The same worker process is alive and still polls its node's queue.
-  assert.doesNotThrow(() => process.kill(pid, 0), 'the worker process is gone');
-  assert.equal(await queueHasPollers(stack.file.temporal.address, nodeTaskQueue(nodeId), 'activity', pid), true);
+    // The same worker process is alive and still polls its node's queue.
+    assert.doesNotThrow(() => process.kill(pid, 0), 'the worker process is gone');
+    assert.equal(await queueHasPollers(stack.file.temporal.address, nodeTaskQueue(nodeId), 'activity', pid), true);
 
-  // It runs the next migration (the real source) to completion.
-  const good = `p${rand()}`;
-  accounts.push(good);
-  const next = await api('/api/v1/migrations', { method: 'POST', body: migrationBody(stack, { account: good, domain: `${good}.test`, node: nodeId }) });
-  assert.equal(next.status, 202, JSON.stringify(next.body));
-  const done = await finished(api, next.body.workflowId, 240_000);
-  assert.equal(done.status, 'completed', JSON.stringify(done.error ?? done.progress?.errors));
-  assert.equal(worker.pid(), pid, 'no restart happened in between');
-  assert.doesNotThrow(() => process.kill(pid, 0));
+    // It runs the next migration (the real source) to completion.
+    const good = `p${rand()}`;
+    accounts.push(good);
+    const next = await api('/api/v1/migrations', {
+      method: 'POST',
+      body: migrationBody(stack, { account: good, domain: `${good}.test`, node: nodeId }),
+    });
+    assert.equal(next.status, 202, JSON.stringify(next.body));
+    const done = await finished(api, next.body.workflowId, 240_000);
+    assert.equal(done.status, 'completed', JSON.stringify(done.error ?? done.progress?.errors));
+    assert.equal(worker.pid(), pid, 'no restart happened in between');
+    assert.doesNotThrow(() => process.kill(pid, 0));
 
-  // The failed one rolls back at the operator's word and leaves nothing behind.
-  assert.equal((await api(`/api/v1/migrations/${badId}/resolve`, { method: 'POST', body: { action: 'rollback' } })).status, 200);
-  const rolled = await finished(api, badId);
-  assert.equal(rolled.status, 'failed');
-  assert.match(rolled.error.message, /rolled back/);
-  assert.equal((await api(`/api/v1/accounts/${bad}`)).status, 404);
-});
+    // The failed one rolls back at the operator's word and leaves nothing behind.
+    assert.equal((await api(`/api/v1/migrations/${badId}/resolve`, { method: 'POST', body: { action: 'rollback' } })).status, 200);
+    const rolled = await finished(api, badId);
+    assert.equal(rolled.status, 'failed');
+    assert.match(rolled.error.message, /rolled back/);
+    assert.equal((await api(`/api/v1/accounts/${bad}`)).status, 404);
+  },
+);

@@ -21,7 +21,13 @@ const src = stack.file.migrationSource;
 const cleanups: (() => void)[] = [];
 after(() => cleanups.reverse().forEach((c) => c()));
 
-const source = { host: '127.0.0.1', port: src.port, user: src.user, privateKey: fs.readFileSync(src.privateKey, 'utf8'), hostKeyFingerprint: src.hostKeyFingerprint };
+const source = {
+  host: '127.0.0.1',
+  port: src.port,
+  user: src.user,
+  privateKey: fs.readFileSync(src.privateKey, 'utf8'),
+  hostKeyFingerprint: src.hostKeyFingerprint,
+};
 
 function hostileDocroot(): string {
   // Deep enough that two levels up is still a real folder of this machine (the source's own home).
@@ -64,7 +70,10 @@ test('a symlink chain that resolves above the docroot is refused by NPanel, repo
   assert.deepEqual([...new Set(synced.refused.map((r) => r.name))].sort(), ESCAPING);
 
   // What landed: the files and the links that stay inside, nothing else.
-  const landed = execFileSync('find', [localDir, '-mindepth', '1', '-printf', '%P\\n'], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+  const landed = execFileSync('find', [localDir, '-mindepth', '1', '-printf', '%P\\n'], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean)
+    .sort();
   assert.deepEqual(landed, ['b', 'home.html', 'index.html', 'sub', 'sub/back.html', 'sub/page.html']);
   assert.equal(fs.readFileSync(path.join(localDir, 'home.html'), 'utf8'), '<h1>links</h1>\n');
   assert.equal(fs.readFileSync(path.join(localDir, 'sub', 'back.html'), 'utf8'), '<h1>links</h1>\n');

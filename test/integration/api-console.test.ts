@@ -30,7 +30,11 @@ before(async () => {
   client = stackClient(connection, stack);
 });
 after(async () => {
-  for (const id of started) await client.workflow.getHandle(id).terminate('test cleanup').catch(() => undefined);
+  for (const id of started)
+    await client.workflow
+      .getHandle(id)
+      .terminate('test cleanup')
+      .catch(() => undefined);
   await connection?.close();
 });
 
@@ -42,7 +46,10 @@ interface SseEvent {
 
 /** Reads the SSE stream to its end, stamping each event with its arrival time. */
 async function readEvents(id: string, token = admin): Promise<SseEvent[]> {
-  const res = await fetch(`${base}/api/v1/workflows/${id}/events`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(60_000) });
+  const res = await fetch(`${base}/api/v1/workflows/${id}/events`, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: AbortSignal.timeout(60_000),
+  });
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
   const events: SseEvent[] = [];
@@ -72,10 +79,14 @@ test('GET /api/v1/workflows/:id/events streams steps and done within 1 s of the 
   // A step already finished when the stream opened is in the snapshot; every later change is a `step` event.
   const inSnapshot = (events[0]!.data.progress?.steps ?? []) as { name: string; status: string }[];
   for (const name of ['reserve', 'docroot', 'vhost', 'dns', 'record', 'activate']) {
-    const seen = inSnapshot.some((s) => s.name === name && s.status === 'done') || steps.some((e) => e.data.name === name && e.data.status === 'done');
+    const seen =
+      inSnapshot.some((s) => s.name === name && s.status === 'done') || steps.some((e) => e.data.name === name && e.data.status === 'done');
     assert.ok(seen, `step ${name} finished`);
   }
-  assert.ok(steps.some((e) => e.data.name === 'activate' && e.data.status === 'done'), 'the last step came as a live event');
+  assert.ok(
+    steps.some((e) => e.data.name === 'activate' && e.data.status === 'done'),
+    'the last step came as a live event',
+  );
   // Every "finished" reached us within 1 s of the moment the workflow recorded it (same machine clock).
   for (const e of steps.filter((s) => s.data.finishedAt)) {
     const lag = e.at - Date.parse(e.data.finishedAt);
@@ -95,7 +106,11 @@ test('the events stream of an unknown workflow is a JSON 404', async () => {
 
 test('POST /api/v1/workflows/:id/retry starts the same input under a new ID linked to the old one', async () => {
   const oldId = `timer-${rand()}`;
-  await client.workflow.start('waitForTimer', { taskQueue: CONTROL_TASK_QUEUE, workflowId: oldId, args: [{ ms: 60_000, label: 'retry me' }] });
+  await client.workflow.start('waitForTimer', {
+    taskQueue: CONTROL_TASK_QUEUE,
+    workflowId: oldId,
+    args: [{ ms: 60_000, label: 'retry me' }],
+  });
   started.push(oldId);
   const early = await apiCall(base, `/api/v1/workflows/${oldId}/retry`, { method: 'POST', token: admin, body: {} });
   assert.equal(early.status, 409, 'a running workflow is not retried');
@@ -114,7 +129,9 @@ test('POST /api/v1/workflows/:id/retry starts the same input under a new ID link
   const history = await handle.fetchHistory();
   const startedEvent = history.events![0]!.workflowExecutionStartedEventAttributes!;
   const { decodeArrayFromPayloads } = await import('@temporalio/common/lib/internal-non-workflow');
-  assert.deepEqual(await decodeArrayFromPayloads(client.workflow.options.loadedDataConverter, startedEvent.input!.payloads), [{ ms: 60_000, label: 'retry me' }]);
+  assert.deepEqual(await decodeArrayFromPayloads(client.workflow.options.loadedDataConverter, startedEvent.input!.payloads), [
+    { ms: 60_000, label: 'retry me' },
+  ]);
   assert.equal((await apiCall(base, '/api/v1/workflows/timer-nosuch/retry', { method: 'POST', token: admin, body: {} })).status, 404);
 });
 
@@ -154,7 +171,9 @@ test('OpenAPI at /docs/openapi.json is generated from the zod schemas; /docs is 
   const patterns = [username.pattern, ...(username.allOf ?? []).map((p: { pattern?: string }) => p.pattern)].filter(Boolean);
   assert.ok(patterns.includes('^[a-z][a-z0-9]{0,15}$'), `username patterns: ${JSON.stringify(username)}`);
   assert.ok(doc.body.paths['/api/v1/workflows/{id}/events'].get);
-  assert.ok(doc.body.paths['/api/v1/workflows'].get.parameters.some((p: { name: string; in: string }) => p.name === 'status' && p.in === 'query'));
+  assert.ok(
+    doc.body.paths['/api/v1/workflows'].get.parameters.some((p: { name: string; in: string }) => p.name === 'status' && p.in === 'query'),
+  );
   const page = await fetch(`${base}/docs`);
   assert.match(page.headers.get('content-type') ?? '', /text\/html/);
   assert.match(await page.text(), /\/api\/v1\/workflows\/:id\/retry/);
@@ -175,16 +194,28 @@ test('bin/npanel token create prints only a token; revoke makes it useless; the 
   assert.equal(revoked.stdout, '');
   // The API remembers a verified token for 1 s (api/token-cache.ts): a revocation on the shell holds within that.
   const revokedAt = Date.now();
-  await until('the API to refuse the revoked token', async () => ((await apiCall(base, '/api/v1/me', { token })).status === 401 ? true : undefined), 3000, 50);
+  await until(
+    'the API to refuse the revoked token',
+    async () => ((await apiCall(base, '/api/v1/me', { token })).status === 401 ? true : undefined),
+    3000,
+    50,
+  );
   assert.ok(Date.now() - revokedAt <= 1500, `refused ${Date.now() - revokedAt} ms after the revocation`);
-  await assert.rejects(execFileP(process.execPath, [cli, 'token', 'create', '--role', 'customer', '--home', stack.home]), (err: { code: number; stdout: string; stderr: string }) => {
-    assert.equal(err.code, 2);
-    assert.equal(err.stdout, '');
-    assert.match(err.stderr, /--account: a customer token needs an account/);
-    return true;
-  });
+  await assert.rejects(
+    execFileP(process.execPath, [cli, 'token', 'create', '--role', 'customer', '--home', stack.home]),
+    (err: { code: number; stdout: string; stderr: string }) => {
+      assert.equal(err.code, 2);
+      assert.equal(err.stdout, '');
+      assert.match(err.stderr, /--account: a customer token needs an account/);
+      return true;
+    },
+  );
 
-  const created = await apiCall(base, '/api/v1/tokens', { method: 'POST', token: admin, body: { role: 'customer', account: user, label: 'api test' } });
+  const created = await apiCall(base, '/api/v1/tokens', {
+    method: 'POST',
+    token: admin,
+    body: { role: 'customer', account: user, label: 'api test' },
+  });
   assert.equal(created.status, 201);
   const listed = await apiCall(base, '/api/v1/tokens', { token: admin });
   const row = listed.body.tokens.find((t: { id: number }) => t.id === created.body.id);
@@ -197,7 +228,13 @@ test('bin/npanel token create prints only a token; revoke makes it useless; the 
 });
 
 test('security headers on API answers, errors and the UI', async () => {
-  for (const [url, token] of [['/api/v1/workflows', admin], ['/api/v1/workflows', undefined], ['/', undefined], ['/web/app.js', undefined], ['/nope', undefined]] as const) {
+  for (const [url, token] of [
+    ['/api/v1/workflows', admin],
+    ['/api/v1/workflows', undefined],
+    ['/', undefined],
+    ['/web/app.js', undefined],
+    ['/nope', undefined],
+  ] as const) {
     const res = await apiCall(base, url, { token });
     const csp = res.headers.get('content-security-policy') ?? '';
     assert.match(csp, /default-src 'self'/, url);
@@ -216,7 +253,10 @@ test('20 failed authentications a minute from one address: 429 with Retry-After,
   // No credential at all is not a guess: it never counts.
   for (let i = 0; i < 25; i++) assert.equal((await apiCall(base, '/api/v1/me', { headers: from() })).status, 401);
   for (let i = 0; i < 20; i++) {
-    assert.equal((await apiCall(base, '/api/v1/me', { headers: from({ authorization: `Bearer npa_wrong${i}wrongwrongwrong` }) })).status, 401);
+    assert.equal(
+      (await apiCall(base, '/api/v1/me', { headers: from({ authorization: `Bearer npa_wrong${i}wrongwrongwrong` }) })).status,
+      401,
+    );
   }
   const blocked = await apiCall(base, '/api/v1/me', { headers: from({ authorization: `Bearer ${admin}` }) });
   assert.equal(blocked.status, 429);
@@ -224,5 +264,14 @@ test('20 failed authentications a minute from one address: 429 with Retry-After,
   const retryAfter = Number(blocked.headers.get('retry-after'));
   assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
   assert.equal((await apiCall(base, '/health', { headers: from() })).status, 200, 'public routes stay open');
-  assert.equal((await apiCall(base, '/api/v1/me', { token: admin, headers: { 'x-forwarded-for': '198.51.100.251' === ip ? '198.51.100.252' : '198.51.100.251' } })).status, 200, 'other addresses are not affected');
+  assert.equal(
+    (
+      await apiCall(base, '/api/v1/me', {
+        token: admin,
+        headers: { 'x-forwarded-for': '198.51.100.251' === ip ? '198.51.100.252' : '198.51.100.251' },
+      })
+    ).status,
+    200,
+    'other addresses are not affected',
+  );
 });

@@ -32,7 +32,11 @@ before(async () => {
 
 after(async () => {
   // Nothing of ours keeps running in the shared stack, even when an assertion failed half-way.
-  for (const id of started) await client.workflow.getHandle(id).terminate('test cleanup').catch(() => undefined);
+  for (const id of started)
+    await client.workflow
+      .getHandle(id)
+      .terminate('test cleanup')
+      .catch(() => undefined);
   await connection?.close();
 });
 
@@ -61,7 +65,11 @@ test('/health answers 200 without a token', async () => {
 });
 
 test('/api/v1/workflows refuses a missing or unknown token with a JSON error', async () => {
-  const refused: Record<string, string>[] = [{}, { Authorization: 'Bearer npa_not-a-real-token-0123456789' }, { Authorization: 'Basic Zm9vOmJhcg==' }];
+  const refused: Record<string, string>[] = [
+    {},
+    { Authorization: 'Bearer npa_not-a-real-token-0123456789' },
+    { Authorization: 'Basic Zm9vOmJhcg==' },
+  ];
   for (const headers of refused) {
     const res = await api('/api/v1/workflows', { headers });
     assert.equal(res.status, 401, JSON.stringify(headers));
@@ -165,11 +173,10 @@ test('the history in Temporal holds the timer label only encrypted (the codec is
   const result = (await client.workflow.getHandle(id).result()) as { label: string };
   assert.equal(result.label, secret);
 
-  const { stdout } = await execFileP(
-    temporalBin,
-    ['workflow', 'show', '-w', id, '--address', stack.file.temporal.address, '-o', 'json'],
-    { timeout: 15_000, maxBuffer: 16 * 1024 * 1024 },
-  );
+  const { stdout } = await execFileP(temporalBin, ['workflow', 'show', '-w', id, '--address', stack.file.temporal.address, '-o', 'json'], {
+    timeout: 15_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
   assert.match(stdout, /WorkflowExecutionCompleted|EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED/, 'history is complete');
   // The CLI prints payload data as base64: historyTexts decodes it, so a plain JSON payload would be caught
   // (checked by hand with a client without codec: its input `{"ms":…,"label":…}` is found).

@@ -35,7 +35,11 @@ const all = (status: number): Expect => ({ anonymous: status, customerA: status,
 const adminOnly = (adminStatus: number | number[]): Expect => ({ anonymous: 401, customerA: 403, customerB: 403, admin: adminStatus });
 
 async function provision(username: string): Promise<string> {
-  const res = await apiCall(base, '/api/v1/accounts', { method: 'POST', token: tokens.admin, body: { username, domain: `${username}.test` } });
+  const res = await apiCall(base, '/api/v1/accounts', {
+    method: 'POST',
+    token: tokens.admin,
+    body: { username, domain: `${username}.test` },
+  });
   assert.equal(res.status, 202, JSON.stringify(res.body));
   await until(`${username} provisioned`, async () => {
     const wf = await apiCall(base, `/api/v1/workflows/${res.body.workflowId}`, { token: tokens.admin });
@@ -83,15 +87,42 @@ function cases(): Case[] {
     { route: 'OPTIONS /codec/{op}', url: '/codec/decode', expect: all(204) },
     { route: 'GET /api/v1/migrations', url: '/api/v1/migrations', expect: adminOnly(200) },
     { route: 'POST /api/v1/migrations', url: '/api/v1/migrations', body: {}, expect: adminOnly(400) },
-    { route: 'POST /api/v1/migrations/{id}/resolve', url: `/api/v1/migrations/${wfA}/resolve`, body: { action: 'retry' }, expect: adminOnly(404) },
+    {
+      route: 'POST /api/v1/migrations/{id}/resolve',
+      url: `/api/v1/migrations/${wfA}/resolve`,
+      body: { action: 'retry' },
+      expect: adminOnly(404),
+    },
     { route: 'POST /api/v1/migrations/{id}/cutover', url: `/api/v1/migrations/${wfA}/cutover`, expect: adminOnly(404) },
-    { route: 'GET /api/v1/certificates', url: '/api/v1/certificates', expect: { anonymous: 401, customerA: 200, customerB: 200, admin: 200 } },
+    {
+      route: 'GET /api/v1/certificates',
+      url: '/api/v1/certificates',
+      expect: { anonymous: 401, customerA: 200, customerB: 200, admin: 200 },
+    },
     // A customer may renew its own certificate; another account's domain looks like an unknown one.
-    { route: 'POST /api/v1/certificates/{domain}/renew', url: `/api/v1/certificates/${A}.test/renew`, expect: { anonymous: 401, customerA: 202, customerB: 404, admin: 202 } },
-    { route: 'POST /api/v1/certificates/{domain}/renew', url: '/api/v1/certificates/nosuch.test/renew', expect: { anonymous: 401, customerA: 404, customerB: 404, admin: 404 } },
+    {
+      route: 'POST /api/v1/certificates/{domain}/renew',
+      url: `/api/v1/certificates/${A}.test/renew`,
+      expect: { anonymous: 401, customerA: 202, customerB: 404, admin: 202 },
+    },
+    {
+      route: 'POST /api/v1/certificates/{domain}/renew',
+      url: '/api/v1/certificates/nosuch.test/renew',
+      expect: { anonymous: 401, customerA: 404, customerB: 404, admin: 404 },
+    },
     // The portal header nginx sets on role ports: the API refuses the other role's token there too.
-    { route: 'GET /api/v1/me', url: '/api/v1/me', headers: { 'x-npanel-portal': 'admin' }, expect: { anonymous: 401, customerA: 403, customerB: 403, admin: 200 } },
-    { route: 'GET /api/v1/me', url: '/api/v1/me', headers: { 'x-npanel-portal': 'customer' }, expect: { anonymous: 401, customerA: 200, customerB: 200, admin: 403 } },
+    {
+      route: 'GET /api/v1/me',
+      url: '/api/v1/me',
+      headers: { 'x-npanel-portal': 'admin' },
+      expect: { anonymous: 401, customerA: 403, customerB: 403, admin: 200 },
+    },
+    {
+      route: 'GET /api/v1/me',
+      url: '/api/v1/me',
+      headers: { 'x-npanel-portal': 'customer' },
+      expect: { anonymous: 401, customerA: 200, customerB: 200, admin: 403 },
+    },
   ];
 }
 
@@ -102,7 +133,11 @@ async function documentedRoutes(): Promise<Set<string>> {
 
 test('every documented route has a row in the matrix, and every row names a real route', async () => {
   const documented = await documentedRoutes();
-  const covered = new Set(cases().map((c) => c.route).filter((r): r is string => r !== null));
+  const covered = new Set(
+    cases()
+      .map((c) => c.route)
+      .filter((r): r is string => r !== null),
+  );
   assert.deepEqual([...documented].filter((r) => !covered.has(r)).sort(), [], 'routes without an authorisation expectation');
   assert.deepEqual([...covered].filter((r) => !documented.has(r)).sort(), [], 'rows for routes the API does not have');
 });
@@ -114,9 +149,17 @@ test('every route × {anonymous, customer A, customer B, admin} gives the expect
     if (c.route && !documented.has(c.route)) continue; // reported by the coverage test
     const method = c.route ? c.route.split(' ')[0]! : 'GET';
     for (const who of WHO) {
-      const res = await apiCall(base, c.url, { method, token: tokens[who], body: c.body ?? (method === 'POST' ? {} : undefined), headers: c.headers });
+      const res = await apiCall(base, c.url, {
+        method,
+        token: tokens[who],
+        body: c.body ?? (method === 'POST' ? {} : undefined),
+        headers: c.headers,
+      });
       const expected = [c.expect[who]].flat();
-      if (!expected.includes(res.status)) wrong.push(`${method} ${c.url}${c.headers ? ` ${JSON.stringify(c.headers)}` : ''} as ${who}: ${res.status}, expected ${expected.join(' or ')}`);
+      if (!expected.includes(res.status))
+        wrong.push(
+          `${method} ${c.url}${c.headers ? ` ${JSON.stringify(c.headers)}` : ''} as ${who}: ${res.status}, expected ${expected.join(' or ')}`,
+        );
     }
   }
   assert.deepEqual(wrong, []);
@@ -124,10 +167,16 @@ test('every route × {anonymous, customer A, customer B, admin} gives the expect
 
 test('lists are scoped: a customer sees only its own account, workflows and certificates', async () => {
   const accounts = await apiCall(base, '/api/v1/accounts', { token: tokens.customerA });
-  assert.deepEqual(accounts.body.accounts.map((a: { username: string }) => a.username), [A]);
+  assert.deepEqual(
+    accounts.body.accounts.map((a: { username: string }) => a.username),
+    [A],
+  );
   const workflows = await apiCall(base, '/api/v1/workflows?limit=500', { token: tokens.customerA });
   assert.ok(workflows.body.workflows.length >= 1);
-  assert.ok(workflows.body.workflows.every((w: { account: string }) => w.account === A), 'only account A workflows');
+  assert.ok(
+    workflows.body.workflows.every((w: { account: string }) => w.account === A),
+    'only account A workflows',
+  );
   // Asking for B by filter does not widen the scope.
   const filtered = await apiCall(base, `/api/v1/workflows?account=${B}`, { token: tokens.customerA });
   assert.deepEqual(filtered.body.workflows, []);

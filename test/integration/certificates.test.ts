@@ -36,8 +36,21 @@ after(async () => {
 
 /** What `openssl s_client -servername` shows: serial, issuer, and whether the chain verifies to Pebble's root. */
 function served(servername: string): { serial: string; issuer: string; verified: boolean } {
-  const out = execFileSync('openssl', ['s_client', '-connect', `127.0.0.1:${httpsPort}`, '-servername', servername,
-    '-CAfile', stack.file.acme.issuerRoot!, '-verify_hostname', servername], { input: '', encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'], timeout: 10_000 });
+  const out = execFileSync(
+    'openssl',
+    [
+      's_client',
+      '-connect',
+      `127.0.0.1:${httpsPort}`,
+      '-servername',
+      servername,
+      '-CAfile',
+      stack.file.acme.issuerRoot!,
+      '-verify_hostname',
+      servername,
+    ],
+    { input: '', encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'], timeout: 10_000 },
+  );
   const x509 = execFileSync('openssl', ['x509', '-noout', '-serial', '-issuer'], { input: out, encoding: 'utf8' });
   return {
     serial: /serial=([0-9A-F]+)/.exec(x509)![1]!,
@@ -63,7 +76,11 @@ async function provision(tls: boolean): Promise<{ username: string; domain: stri
 function snapshot(domain: string) {
   const list = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true }).map(String).sort() : null);
   const vhost = path.join(node.nginx.sitesDir, `${domain}.conf`);
-  return { certs: list(path.join(node.nginx.certsDir, domain)), challenge: list(node.nginx.challengeDir), vhost: fs.existsSync(vhost) ? fs.readFileSync(vhost, 'utf8') : null };
+  return {
+    certs: list(path.join(node.nginx.certsDir, domain)),
+    challenge: list(node.nginx.challengeDir),
+    vhost: fs.existsSync(vhost) ? fs.readFileSync(vhost, 'utf8') : null,
+  };
 }
 
 let issued: { domain: string; serial: string };
@@ -81,7 +98,7 @@ test('issuance: provisionAccount with tls serves a Pebble certificate for the do
   assert.equal(row.lastOutcome, 'issued');
   assert.match(row.issuer, /Pebble/);
   assert.ok(row.daysLeft > 30, `days left ${row.daysLeft}`);
-  assert.equal(row.lastWorkflowId, workflowIds.certificate(domain), 'issued under the domain\'s certificate ID');
+  assert.equal(row.lastWorkflowId, workflowIds.certificate(domain), "issued under the domain's certificate ID");
   issued = { domain, serial: s.serial };
   const other = await provision(true);
   far = { domain: other.domain, serial: served(other.domain).serial };
@@ -90,7 +107,12 @@ test('issuance: provisionAccount with tls serves a Pebble certificate for the do
 test('rollback: a renewal whose install breaks nginx (bad key) leaves the previous certificate served and says why', async () => {
   const before = snapshot(issued.domain);
   const workflowId = `renew-${issued.domain}-drill-${Date.now()}`;
-  const err = await client.workflow.execute('renewCertificate', { taskQueue: CONTROL_TASK_QUEUE, workflowId, args: [{ domain: issued.domain, fault: 'corrupt-key' }] }).then(() => null, (e: unknown) => e);
+  const err = await client.workflow
+    .execute('renewCertificate', { taskQueue: CONTROL_TASK_QUEUE, workflowId, args: [{ domain: issued.domain, fault: 'corrupt-key' }] })
+    .then(
+      () => null,
+      (e: unknown) => e,
+    );
   assert.ok(err instanceof WorkflowFailedError, String(err));
   assert.match((err.cause as Error).message, /rolled back: .*nginx rejected .*key values mismatch/);
   assert.equal(served(issued.domain).serial, issued.serial, 'the previous certificate is still served');
@@ -108,10 +130,15 @@ test('the schedule exists (temporal schedule list); triggering it runs a sweep t
   // Make one certificate look 5 days from expiry in the inventory (what the sweep reads).
   await pool.query('UPDATE certificates SET not_after = ? WHERE domain = ?', [new Date(Date.now() + 5 * 86_400_000), issued.domain]);
   const since = new Date();
-  execFileSync(temporalBinary(), ['schedule', 'trigger', '--schedule-id', SCHEDULE_ID, '--address', stack.file.temporal.address], { encoding: 'utf8' });
+  execFileSync(temporalBinary(), ['schedule', 'trigger', '--schedule-id', SCHEDULE_ID, '--address', stack.file.temporal.address], {
+    encoding: 'utf8',
+  });
   let sweepId: string | undefined;
   for (let i = 0; i < 100 && !sweepId; i++) {
-    for await (const wf of client.workflow.list({ query: `WorkflowType = 'certificateRenewalSweep' AND StartTime >= '${since.toISOString()}'` })) sweepId = wf.workflowId;
+    for await (const wf of client.workflow.list({
+      query: `WorkflowType = 'certificateRenewalSweep' AND StartTime >= '${since.toISOString()}'`,
+    }))
+      sweepId = wf.workflowId;
     if (!sweepId) await new Promise((r) => setTimeout(r, 200));
   }
   assert.ok(sweepId?.startsWith(SCHEDULE_ID), `a sweep started by the schedule: ${sweepId}`);
@@ -124,7 +151,7 @@ test('the schedule exists (temporal schedule list); triggering it runs a sweep t
   assert.equal(row.serial, now.serial);
   assert.equal(row.lastOutcome, 'renewed');
   assert.ok(row.daysLeft > 30);
-  assert.equal(row.lastWorkflowId, workflowIds.certificate(issued.domain), 'the sweep renews under the domain\'s certificate ID');
+  assert.equal(row.lastWorkflowId, workflowIds.certificate(issued.domain), "the sweep renews under the domain's certificate ID");
   assert.equal(served(far.domain).serial, far.serial, 'a certificate far from expiry was left alone');
   assert.equal((await certificate(far.domain)).lastOutcome, 'issued');
   // The previous version is kept beside the new one.
@@ -140,7 +167,10 @@ test('bad input: unknown domain → 404, malformed → 400', async () => {
 
 test('a domain that does not resolve to this node: failed renewal with the CA reason in API and logs; disk unchanged', async () => {
   const { domain } = await provision(false);
-  const del = await fetch(`${stack.file.dns.api}/api/v1/servers/localhost/zones/${domain}.`, { method: 'DELETE', headers: { 'X-API-Key': stack.secrets.pdnsApiKey } });
+  const del = await fetch(`${stack.file.dns.api}/api/v1/servers/localhost/zones/${domain}.`, {
+    method: 'DELETE',
+    headers: { 'X-API-Key': stack.secrets.pdnsApiKey },
+  });
   assert.equal(del.status, 204);
   const before = snapshot(domain);
   const res = await api('POST', `/api/v1/certificates/${domain}/renew`);
@@ -155,12 +185,21 @@ test('a domain that does not resolve to this node: failed renewal with the CA re
   assert.equal(row.serial, null);
   assert.match(row.lastError, /could not resolve|NXDOMAIN|DNS problem|no such host|SERVFAIL/i);
   const log = fs.readFileSync(path.join(stack.file.logs, 'worker.log'), 'utf8');
-  assert.ok(log.split('\n').some((l) => l.includes(workflowId) && l.includes('ACME order failed') && /could not resolve|NXDOMAIN|DNS problem|SERVFAIL/i.test(l)), 'worker log names the reason');
+  assert.ok(
+    log
+      .split('\n')
+      .some((l) => l.includes(workflowId) && l.includes('ACME order failed') && /could not resolve|NXDOMAIN|DNS problem|SERVFAIL/i.test(l)),
+    'worker log names the reason',
+  );
   // The challenge folder is the node's, shared with other tests' orders running at the same time: the renewal
   // must leave no token of its own there; tokens that come and go for other domains are not its doing.
   const now = snapshot(domain);
   assert.deepEqual({ certs: now.certs, vhost: now.vhost }, { certs: before.certs, vhost: before.vhost }, 'nothing changed on disk');
-  assert.deepEqual((now.challenge ?? []).filter((t) => !(before.challenge ?? []).includes(t)), [], 'no challenge token left behind');
+  assert.deepEqual(
+    (now.challenge ?? []).filter((t) => !(before.challenge ?? []).includes(t)),
+    [],
+    'no challenge token left behind',
+  );
 });
 
 test('deprovisioning an account with a certificate removes its key and certificate files and its inventory row', async () => {

@@ -73,7 +73,12 @@ test('up --detach on a busy port fails with one line naming the port and the ser
   });
   try {
     assert.equal(await isPortFree(ports.dns), false, 'the blocker does not make the port look busy');
-    const res = await run(process.execPath, [path.join(root, 'dist', 'cli', 'main.js'), 'up', '--detach', '--port-base', String(BUSY_BASE), '--home', busyHome], process.env, 90_000);
+    const res = await run(
+      process.execPath,
+      [path.join(root, 'dist', 'cli', 'main.js'), 'up', '--detach', '--port-base', String(BUSY_BASE), '--home', busyHome],
+      process.env,
+      90_000,
+    );
     assert.notEqual(res.code, 0, 'up succeeded on a busy port');
     const errLines = lines(res.stderr);
     assert.equal(errLines.length, 1, `stderr is not one line:\n${res.stderr}`);
@@ -141,11 +146,28 @@ test('npanel status reports every service of the harness stack as up', async () 
   const res = await run(process.execPath, [path.join(root, 'dist', 'cli', 'main.js'), 'status', '--home', stack.home], process.env, 30_000);
   assert.equal(res.code, 0, `exit ${res.code}\n${res.stdout}\n${res.stderr}`);
   const rows = lines(res.stdout);
-  const services = ['api', 'temporal', 'temporal-web', 'mariadb', 'powerdns', 'powerdns-api', 'nginx-http', 'nginx-https', 'imap', 'smtp', 'ftp', 'acme', 'ssh-source'];
+  const services = [
+    'api',
+    'temporal',
+    'temporal-web',
+    'mariadb',
+    'powerdns',
+    'powerdns-api',
+    'nginx-http',
+    'nginx-https',
+    'imap',
+    'smtp',
+    'ftp',
+    'acme',
+    'ssh-source',
+  ];
   for (const service of services) {
     const row = rows.find((r) => r.split(/\s+/)[1] === service);
     assert.ok(row, `no row for ${service}:\n${res.stdout}`);
     assert.match(row!, /^up\s/, row);
   }
-  assert.ok(rows.every((r) => !r.startsWith('DOWN')), res.stdout);
+  assert.ok(
+    rows.every((r) => !r.startsWith('DOWN')),
+    res.stdout,
+  );
 });

@@ -65,7 +65,18 @@ describe('migrations', () => {
       'SELECT table_name AS t, table_collation AS c FROM information_schema.tables WHERE table_schema = DATABASE()',
     );
     const names = tables.map((r) => r.t as string);
-    for (const t of ['nodes', 'accounts', 'domains', 'mailboxes', 'ftp_users', 'customer_databases', 'certificates', 'migrations', 'api_tokens', 'audit_events']) {
+    for (const t of [
+      'nodes',
+      'accounts',
+      'domains',
+      'mailboxes',
+      'ftp_users',
+      'customer_databases',
+      'certificates',
+      'migrations',
+      'api_tokens',
+      'audit_events',
+    ]) {
       assert.ok(names.includes(t), `table ${t} exists`);
       assert.match(tables.find((r) => r.t === t)!.c as string, /^utf8mb4/, `${t} is utf8mb4`);
     }
@@ -156,9 +167,7 @@ describe('accounts', () => {
 
   test('concurrent reservations of one username: exactly one wins', async () => {
     const user = `k${run}`;
-    const results = await Promise.allSettled(
-      [1, 2, 3, 4, 5].map((i) => reserve(user, `k${i}${run}.test`, `provision-${user}-${i}`)),
-    );
+    const results = await Promise.allSettled([1, 2, 3, 4, 5].map((i) => reserve(user, `k${i}${run}.test`, `provision-${user}-${i}`)));
     const won = results.filter((r) => r.status === 'fulfilled');
     assert.equal(won.length, 1);
     for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof AccountConflictError, String(r.reason));
@@ -175,22 +184,33 @@ describe('accounts', () => {
     await repos.accounts.recordMailbox(user, { address: `info@d${run}.test`, passwordHash: SHA512 }); // retry
     await repos.accounts.recordFtpUser(user, { username: `${user}ftp`, homeDir: `/srv/${user}`, passwordHash: SHA512 });
     await repos.accounts.recordDatabase(user, { name: `${user}_wp`, dbUser: `${user}_wp` });
-    await assert.rejects(
-      repos.accounts.recordMailbox(user, { address: `x@d${run}.test`, passwordHash: 'plain-password' }),
-      /SHA512-crypt/,
-    );
+    await assert.rejects(repos.accounts.recordMailbox(user, { address: `x@d${run}.test`, passwordHash: 'plain-password' }), /SHA512-crypt/);
     await reserve(`e${run}`, `e${run}.test`, `provision-e${run}-1`);
     await assert.rejects(
       repos.accounts.recordMailbox(`e${run}`, { address: `info@d${run}.test`, passwordHash: SHA512 }),
       ResourceConflictError,
     );
     const res = (await repos.accounts.getResources(user))!;
-    assert.deepEqual(
-      [res.domains.length, res.mailboxes.length, res.ftpUsers.length, res.databases.length],
-      [1, 1, 1, 1],
-    );
-    await repos.audit.append({ workflowId: wf, workflowType: 'provisionAccount', step: 'reserve', action: 'do', outcome: 'ok', actor: 'test', account: user, details: { n: 1, note: 'é' } });
-    await repos.audit.append({ workflowId: wf, workflowType: 'deprovisionAccount', step: 'remove', action: 'do', outcome: 'ok', actor: 'test', account: user });
+    assert.deepEqual([res.domains.length, res.mailboxes.length, res.ftpUsers.length, res.databases.length], [1, 1, 1, 1]);
+    await repos.audit.append({
+      workflowId: wf,
+      workflowType: 'provisionAccount',
+      step: 'reserve',
+      action: 'do',
+      outcome: 'ok',
+      actor: 'test',
+      account: user,
+      details: { n: 1, note: 'é' },
+    });
+    await repos.audit.append({
+      workflowId: wf,
+      workflowType: 'deprovisionAccount',
+      step: 'remove',
+      action: 'do',
+      outcome: 'ok',
+      actor: 'test',
+      account: user,
+    });
 
     assert.equal(await repos.accounts.remove(user), true);
     assert.equal(await repos.accounts.get(user), null);
@@ -202,7 +222,10 @@ describe('accounts', () => {
     );
     assert.equal(Number(left!.n), 0);
     const trail = await repos.audit.listByWorkflow(wf);
-    assert.deepEqual(trail.map((e) => e.step), ['reserve', 'remove']);
+    assert.deepEqual(
+      trail.map((e) => e.step),
+      ['reserve', 'remove'],
+    );
     assert.deepEqual(trail[0]!.details, { n: 1, note: 'é' }, 'JSON reads back as a value');
   });
 });
@@ -215,16 +238,43 @@ describe('audit retention', () => {
     const wf = `prune-${run}`;
     const at = (iso: string) => new Date(iso);
     for (const t of ['2001-01-01', '2001-01-02', '2001-01-03', '2001-01-04', '2001-01-05']) {
-      await repos.audit.append({ workflowId: wf, workflowType: 'x', step: `old ${t}`, action: 'info', outcome: 'ok', actor: 'test', at: at(`${t}T00:00:00Z`) });
+      await repos.audit.append({
+        workflowId: wf,
+        workflowType: 'x',
+        step: `old ${t}`,
+        action: 'info',
+        outcome: 'ok',
+        actor: 'test',
+        at: at(`${t}T00:00:00Z`),
+      });
     }
-    await repos.audit.append({ workflowId: wf, workflowType: 'x', step: 'at cutoff', action: 'info', outcome: 'ok', actor: 'test', at: cutoff });
-    await repos.audit.append({ workflowId: wf, workflowType: 'x', step: 'recent', action: 'info', outcome: 'ok', actor: 'test', at: at('2001-07-01T00:00:00Z') });
+    await repos.audit.append({
+      workflowId: wf,
+      workflowType: 'x',
+      step: 'at cutoff',
+      action: 'info',
+      outcome: 'ok',
+      actor: 'test',
+      at: cutoff,
+    });
+    await repos.audit.append({
+      workflowId: wf,
+      workflowType: 'x',
+      step: 'recent',
+      action: 'info',
+      outcome: 'ok',
+      actor: 'test',
+      at: at('2001-07-01T00:00:00Z'),
+    });
 
     const batches: number[] = [];
-    for (let n = -1; n !== 0; ) batches.push((n = await repos.audit.pruneOlderThan(cutoff, 2)));
+    for (let n = -1; n !== 0;) batches.push((n = await repos.audit.pruneOlderThan(cutoff, 2)));
     assert.deepEqual(batches, [2, 2, 1, 0]);
     const kept = await repos.audit.listByWorkflow(wf);
-    assert.deepEqual(kept.map((e) => e.step), ['at cutoff', 'recent']);
+    assert.deepEqual(
+      kept.map((e) => e.step),
+      ['at cutoff', 'recent'],
+    );
     assert.equal(kept[0]!.at.toISOString(), cutoff.toISOString(), 'timestamps round-trip to the millisecond');
   });
 });
@@ -233,12 +283,23 @@ describe('certificates, migrations, nodes', () => {
   test('a renewal keeps the previous serial and the sweep pages by id', async () => {
     const domains = [1, 2, 3].map((i) => `c${i}${run}.test`);
     const base = { issuer: 'Pebble', notBefore: new Date(), certPath: '/x.crt', keyPath: '/x.key', workflowId: `renew-${run}` };
-    for (const d of domains) await repos.certificates.recordIssued({ ...base, domain: d, serial: `s1-${d}`, notAfter: new Date('2030-01-01T00:00:00Z') });
-    const renewed = await repos.certificates.recordIssued({ ...base, domain: domains[0]!, serial: 'S2', notAfter: new Date('2040-06-01T00:00:00Z') });
+    for (const d of domains)
+      await repos.certificates.recordIssued({ ...base, domain: d, serial: `s1-${d}`, notAfter: new Date('2030-01-01T00:00:00Z') });
+    const renewed = await repos.certificates.recordIssued({
+      ...base,
+      domain: domains[0]!,
+      serial: 'S2',
+      notAfter: new Date('2040-06-01T00:00:00Z'),
+    });
     assert.equal(renewed.previousSerial, `s1-${domains[0]}`);
     assert.equal(renewed.lastOutcome, 'renewed');
     assert.equal(renewed.notAfter?.toISOString(), '2040-06-01T00:00:00.000Z', 'DATETIME passes 2038');
-    await repos.certificates.recordFailure({ domain: domains[1]!, outcome: 'rolled_back', error: 'nginx -t failed', workflowId: `renew-${run}-b` });
+    await repos.certificates.recordFailure({
+      domain: domains[1]!,
+      outcome: 'rolled_back',
+      error: 'nginx -t failed',
+      workflowId: `renew-${run}-b`,
+    });
     assert.equal((await repos.certificates.get(domains[1]!))?.serial, `s1-${domains[1]}`, 'a failure keeps the served certificate');
 
     const seen: string[] = [];
@@ -250,7 +311,10 @@ describe('certificates, migrations, nodes', () => {
       seen.push(...page.map((c) => c.domain));
       afterId = page[page.length - 1]!.id;
     }
-    assert.deepEqual(seen.filter((d) => domains.includes(d)), [domains[1], domains[2]]);
+    assert.deepEqual(
+      seen.filter((d) => domains.includes(d)),
+      [domains[1], domains[2]],
+    );
     for (const d of domains) await repos.certificates.remove(d);
   });
 
@@ -270,6 +334,9 @@ describe('certificates, migrations, nodes', () => {
     const again = await repos.nodes.upsert({ id: nodeId, ip: '127.0.0.2' });
     assert.equal(again.ip, '127.0.0.2');
     assert.equal(again.createdAt.getTime(), first.createdAt.getTime());
-    await assert.rejects(repos.accounts.reserve({ username: `n${run}`, domain: `n${run}.test`, nodeId: `none${run}`, workflowId: 'w' }), /not registered/);
+    await assert.rejects(
+      repos.accounts.reserve({ username: `n${run}`, domain: `n${run}.test`, nodeId: `none${run}`, workflowId: 'w' }),
+      /not registered/,
+    );
   });
 });

@@ -58,7 +58,10 @@ test('ensureDnsZone publishes A, www, mail, MX, NS, SPF and SOA; twice is the sa
     assert.deepEqual(await answers(`www.${d}`, 'A'), [{ ttl: 3600, data: '127.0.0.1' }]);
     assert.deepEqual(await answers(`mail.${d}`, 'A'), [{ ttl: 3600, data: '127.0.0.1' }]);
     assert.deepEqual(await answers(d, 'MX'), [{ ttl: 3600, data: `10 mail.${d}.` }]);
-    assert.deepEqual((await answers(d, 'NS')).map((a) => a.data), ['ns1.npanel.test.', 'ns2.npanel.test.']);
+    assert.deepEqual(
+      (await answers(d, 'NS')).map((a) => a.data),
+      ['ns1.npanel.test.', 'ns2.npanel.test.'],
+    );
     assert.deepEqual(await answers(d, 'TXT'), [{ ttl: 3600, data: '"v=spf1 a mx -all"' }]);
     const [soa] = await answers(d, 'SOA');
     assert.match(soa?.data ?? '', /^ns1\.npanel\.test\. hostmaster\.npanel\.test\. \d+ /);
@@ -131,6 +134,15 @@ test('bad input fails for good (DnsInvalid), not for a retry', async () => {
 });
 
 test('an unreachable API is a retryable error', async () => {
-  const down = createDnsActivities({ apiUrl: 'http://127.0.0.1:1', apiKey: 'k', nameservers: ['ns1.npanel.test.'], hostmaster: 'h.test.', defaultTtl: 60 });
-  await assert.rejects(down.getDnsRecords({ domain: 'example.test' }), (err) => !(err instanceof ApplicationFailure) && /unreachable/.test(String(err)));
+  const down = createDnsActivities({
+    apiUrl: 'http://127.0.0.1:1',
+    apiKey: 'k',
+    nameservers: ['ns1.npanel.test.'],
+    hostmaster: 'h.test.',
+    defaultTtl: 60,
+  });
+  await assert.rejects(
+    down.getDnsRecords({ domain: 'example.test' }),
+    (err) => !(err instanceof ApplicationFailure) && /unreachable/.test(String(err)),
+  );
 });

@@ -36,7 +36,9 @@ after(async () => {
 
 function treeHash(dir: string): string {
   const h = crypto.createHash('sha256');
-  for (const e of fs.readdirSync(dir, { recursive: true, withFileTypes: true }).sort((a, b) => path.join(a.parentPath, a.name).localeCompare(path.join(b.parentPath, b.name)))) {
+  for (const e of fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .sort((a, b) => path.join(a.parentPath, a.name).localeCompare(path.join(b.parentPath, b.name)))) {
     const p = path.join(e.parentPath, e.name);
     const st = fs.lstatSync(p);
     h.update(`${path.relative(dir, p)}\0${st.mode}\0${st.mtimeMs}\0`);
@@ -58,59 +60,64 @@ async function sourceDbChecksum(): Promise<string> {
   }
 }
 
-test('disk full on the target during a migration: stops at the gate with a clear error, the source is untouched', { timeout: 300_000 }, async (t) => {
-  const { api, waitClosed } = apiClient(faults.stack);
-  const filler = path.join(webRoot, 'filler');
-  const source = faults.stack.file.migrationSource;
-  const sourceBefore = treeHash(source.docroot);
-  const dbBefore = await sourceDbChecksum();
+test(
+  'disk full on the target during a migration: stops at the gate with a clear error, the source is untouched',
+  { timeout: 300_000 },
+  async (t) => {
+    const { api, waitClosed } = apiClient(faults.stack);
+    const filler = path.join(webRoot, 'filler');
+    const source = faults.stack.file.migrationSource;
+    const sourceBefore = treeHash(source.docroot);
+    const dbBefore = await sourceDbChecksum();
 
-  const account = uniqueName('disk');
-  const body = migrationBody(faults.stack, { account, domain: `${account}.example`, databases: ['shop'] });
-  const res = await api('POST', '/api/v1/migrations', body);
-  assert.equal(res.status, 202, JSON.stringify(res.body));
-  const id = res.body.workflowId as string;
+    const account = uniqueName('disk');
+    const body = migrationBody(faults.stack, { account, domain: `${account}.example`, databases: ['shop'] });
+    const res = await api('POST', '/api/v1/migrations', body);
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    const id = res.body.workflowId as string;
 
-  // The preflight checks free space (1 MiB is plenty): once it passed, the disk fills up, leaving room for the
-  // account's docroot and default page but not for the site (~100 KB in ~100 files).
-  let filled = false;
-  let waiting: any;
-  const deadline = Date.now() + 180_000;
-  while (!waiting) {
-    const w = (await api('GET', `/api/v1/workflows/${id}`)).body;
-    const preflight = w.progress?.steps?.find((x: { name: string }) => x.name === 'preflight');
-    if (!filled && preflight?.status === 'done') {
-      const stat = fs.statfsSync(webRoot);
-      fs.writeFileSync(filler, Buffer.alloc(Math.max(0, stat.bavail * stat.bsize - 24 * 1024)));
-      filled = true;
-      continue;
+    // The preflight checks free space (1 MiB is plenty): once it passed, the disk fills up, leaving room for the
+    // account's docroot and default page but not for the site (~100 KB in ~100 files).
+    let filled = false;
+    let waiting: any;
+    const deadline = Date.now() + 180_000;
+    while (!waiting) {
+      const w = (await api('GET', `/api/v1/workflows/${id}`)).body;
+      const preflight = w.progress?.steps?.find((x: { name: string }) => x.name === 'preflight');
+      if (!filled && preflight?.status === 'done') {
+        const stat = fs.statfsSync(webRoot);
+        fs.writeFileSync(filler, Buffer.alloc(Math.max(0, stat.bavail * stat.bsize - 24 * 1024)));
+        filled = true;
+        continue;
+      }
+      if (w.status === 'awaiting_operator' && w.progress?.operator) waiting = w;
+      else if (w.closedAt)
+        assert.fail(`the migration closed instead of waiting at the gate: ${JSON.stringify(w.error)} ${JSON.stringify(w.progress)}`);
+      else if (Date.now() > deadline) assert.fail(`no gate after 180 s: ${JSON.stringify(w.progress)}`);
+      else await sleep(500);
     }
-    if (w.status === 'awaiting_operator' && w.progress?.operator) waiting = w;
-    else if (w.closedAt) assert.fail(`the migration closed instead of waiting at the gate: ${JSON.stringify(w.error)} ${JSON.stringify(w.progress)}`);
-    else if (Date.now() > deadline) assert.fail(`no gate after 180 s: ${JSON.stringify(w.progress)}`);
-    else await sleep(500);
-  }
-  assert.ok(filled, 'the disk was filled after the preflight');
-  const gate = waiting.progress.operator;
-  assert.notEqual(gate.step, 'preflight', 'the failure came during the copy, not from the preflight');
-  t.diagnostic(`gate at step ${gate.step}: ${gate.error}`);
-  assert.match(gate.error, /no space left|ENOSPC|disk (is )?full|not enough (disk|space)|free space/i, 'the error says the disk is full');
-  assert.ok(gate.actions.includes('rollback'), JSON.stringify(gate.actions));
-  assert.equal(treeHash(source.docroot), sourceBefore, 'source files untouched');
-  assert.equal(await sourceDbChecksum(), dbBefore, 'source database untouched');
+    assert.ok(filled, 'the disk was filled after the preflight');
+    const gate = waiting.progress.operator;
+    assert.notEqual(gate.step, 'preflight', 'the failure came during the copy, not from the preflight');
+    t.diagnostic(`gate at step ${gate.step}: ${gate.error}`);
+    assert.match(gate.error, /no space left|ENOSPC|disk (is )?full|not enough (disk|space)|free space/i, 'the error says the disk is full');
+    assert.ok(gate.actions.includes('rollback'), JSON.stringify(gate.actions));
+    assert.equal(treeHash(source.docroot), sourceBefore, 'source files untouched');
+    assert.equal(await sourceDbChecksum(), dbBefore, 'source database untouched');
 
-  const r = await api('POST', `/api/v1/migrations/${encodeURIComponent(id)}/resolve`, { action: 'rollback' });
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-  const done = await waitClosed(id, 180_000);
-  t.diagnostic(`after rollback: ${done.status} ${done.error?.type ?? ''} phase ${done.progress?.phase}`);
-  assert.notEqual(done.status, 'completed');
-  assert.equal(done.progress?.phase, 'rolled_back', JSON.stringify(done.progress));
-  assert.equal((await api('GET', `/api/v1/accounts/${account}`)).status, 404, 'the target account is gone');
+    const r = await api('POST', `/api/v1/migrations/${encodeURIComponent(id)}/resolve`, { action: 'rollback' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const done = await waitClosed(id, 180_000);
+    t.diagnostic(`after rollback: ${done.status} ${done.error?.type ?? ''} phase ${done.progress?.phase}`);
+    assert.notEqual(done.status, 'completed');
+    assert.equal(done.progress?.phase, 'rolled_back', JSON.stringify(done.progress));
+    assert.equal((await api('GET', `/api/v1/accounts/${account}`)).status, 404, 'the target account is gone');
 
-  fs.rmSync(filler, { force: true });
-  const c = await checkConsistency(faults.stack);
-  assert.deepEqual(c.problems, []);
-  assert.equal(c.accounts, 0, 'nothing left on the target');
-  assert.equal(treeHash(source.docroot), sourceBefore, 'source files untouched after the rollback');
-  assert.equal(await sourceDbChecksum(), dbBefore, 'source database untouched after the rollback');
-});
+    fs.rmSync(filler, { force: true });
+    const c = await checkConsistency(faults.stack);
+    assert.deepEqual(c.problems, []);
+    assert.equal(c.accounts, 0, 'nothing left on the target');
+    assert.equal(treeHash(source.docroot), sourceBefore, 'source files untouched after the rollback');
+    assert.equal(await sourceDbChecksum(), dbBefore, 'source database untouched after the rollback');
+  },
+);

@@ -12,7 +12,10 @@ import type { LoadedStack } from '../support/stack';
  */
 
 /** Per domain: the serial nginx serves, the inventory's serial, and the version folders on disk. */
-export async function certificateState(stack: LoadedStack, domains: string[]): Promise<Map<string, { served: string | null; inventory: string | null; onDisk: string[] }>> {
+export async function certificateState(
+  stack: LoadedStack,
+  domains: string[],
+): Promise<Map<string, { served: string | null; inventory: string | null; onDisk: string[] }>> {
   const certsDir = nodePaths(stack, 'a').nginx.certsDir;
   const pool = inventoryPool(stack);
   try {
@@ -20,9 +23,17 @@ export async function certificateState(stack: LoadedStack, domains: string[]): P
     const inventory = new Map((rows as { domain: string; serial: string | null }[]).map((r) => [r.domain, r.serial]));
     const out = new Map<string, { served: string | null; inventory: string | null; onDisk: string[] }>();
     for (const domain of domains) {
-      const served = await servedCertificate('127.0.0.1', stack.file.nginx.https, domain).then((c) => c.serial, () => null);
+      const served = await servedCertificate('127.0.0.1', stack.file.nginx.https, domain).then(
+        (c) => c.serial,
+        () => null,
+      );
       const dir = path.join(certsDir, domain);
-      const onDisk = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => /^[0-9A-F]{1,128}$/.test(n)).sort() : [];
+      const onDisk = fs.existsSync(dir)
+        ? fs
+            .readdirSync(dir)
+            .filter((n) => /^[0-9A-F]{1,128}$/.test(n))
+            .sort()
+        : [];
       out.set(domain, { served, inventory: inventory.get(domain) ?? null, onDisk });
     }
     return out;

@@ -3,7 +3,18 @@ import { after, before, test } from 'node:test';
 import { Connection, type Client } from '@temporalio/client';
 import { CONTROL_TASK_QUEUE } from '../../common/task-queues';
 import { workflowIds } from '../../common/workflow-ids';
-import { accountBody, adminPool, apiClient, inventoryPool, NOTHING, nodePaths, sleep, strongPassword, traceAccount, uniqueName } from '../support/accounts';
+import {
+  accountBody,
+  adminPool,
+  apiClient,
+  inventoryPool,
+  NOTHING,
+  nodePaths,
+  sleep,
+  strongPassword,
+  traceAccount,
+  uniqueName,
+} from '../support/accounts';
 import { startFaultStack, type FaultStack } from '../support/fault-stack';
 import { stackClient } from '../support/stack';
 import { checkConsistency } from './faults-consistency';
@@ -48,7 +59,11 @@ test('the Temporal dev server restarted in the middle of workflows: they continu
   const { api, waitClosed } = apiClient(faults.stack);
   const target = await provisioned('tsus');
   const timerId = `timer-temporal-restart-${Date.now()}`;
-  await client.workflow.start('waitForTimer', { taskQueue: CONTROL_TASK_QUEUE, workflowId: timerId, args: [{ ms: 4000, label: 'restart' }] });
+  await client.workflow.start('waitForTimer', {
+    taskQueue: CONTROL_TASK_QUEUE,
+    workflowId: timerId,
+    args: [{ ms: 4000, label: 'restart' }],
+  });
   const ids = [timerId];
   for (let i = 0; i < 3; i++) ids.push((await api('POST', '/api/v1/accounts', accountBody('trst'))).body.workflowId);
   ids.push((await api('POST', `/api/v1/accounts/${target}/suspend`)).body.workflowId);
@@ -60,7 +75,9 @@ test('the Temporal dev server restarted in the middle of workflows: they continu
   const downAt = Date.now();
   await sleep(2000);
   await faults.restart('temporal');
-  t.diagnostic(`Temporal down for ${((Date.now() - downAt) / 1000).toFixed(1)} s; open before: ${open.filter((s) => s === 'RUNNING').length}/${ids.length}`);
+  t.diagnostic(
+    `Temporal down for ${((Date.now() - downAt) / 1000).toFixed(1)} s; open before: ${open.filter((s) => s === 'RUNNING').length}/${ids.length}`,
+  );
   assert.equal(open[0], 'RUNNING', 'the timer was running when Temporal went down');
 
   for (const id of ids) {
@@ -78,7 +95,9 @@ test('MariaDB stopped for 30 s: inventory activities retry and the workflows com
   // rolls its step back after the short forward budget (that is the PowerDNS case, not the inventory one).
   const fresh = accountBody('mnew', { database: false });
   const inventory = inventoryPool(faults.stack);
-  const [[node]] = (await inventory.query('SELECT ip FROM nodes WHERE id = ?', [faults.stack.file.node.id])) as unknown as [{ ip: string }[]];
+  const [[node]] = (await inventory.query('SELECT ip FROM nodes WHERE id = ?', [faults.stack.file.node.id])) as unknown as [
+    { ip: string }[],
+  ];
   await inventory.end();
 
   await faults.kill('mariadb', 'SIGTERM');
@@ -90,7 +109,13 @@ test('MariaDB stopped for 30 s: inventory activities retry and the workflows com
   };
   const ids = [
     await start('provisionAccount', workflowIds.provision(fresh.username, `m${Date.now()}`), {
-      username: fresh.username, domain: fresh.domain, node: faults.stack.file.node.id, nodeIp: node!.ip, mailboxes: fresh.mailboxes, ftp: fresh.ftp, tls: false,
+      username: fresh.username,
+      domain: fresh.domain,
+      node: faults.stack.file.node.id,
+      nodeIp: node!.ip,
+      mailboxes: fresh.mailboxes,
+      ftp: fresh.ftp,
+      tls: false,
     }),
     await start('suspendAccount', workflowIds.suspend(toSuspend, `m${Date.now()}`), { username: toSuspend }),
     await start('deprovisionAccount', workflowIds.deprovision(toRemove, `m${Date.now()}`), { username: toRemove }),
@@ -108,7 +133,10 @@ test('MariaDB stopped for 30 s: inventory activities retry and the workflows com
   const list = (await apiClient(faults.stack).listAll('/api/v1/accounts', 'accounts')) as { username: string; status: string }[];
   assert.equal(list.find((a) => a.username === fresh.username)?.status, 'active');
   assert.equal(list.find((a) => a.username === toSuspend)?.status, 'suspended');
-  assert.equal(list.find((a) => a.username === toRemove), undefined);
+  assert.equal(
+    list.find((a) => a.username === toRemove),
+    undefined,
+  );
   await assertConsistent();
 });
 
@@ -135,7 +163,9 @@ test('PowerDNS down past the retry budget during provisioning: the saga rolls ba
   const admin = adminPool(faults.stack);
   try {
     const trace = await traceAccount(faults.stack, { inventory, admin }, nodePaths(faults.stack, faults.stack.file.node.id), {
-      username: body.username, domain: body.domain, database: body.database!.name,
+      username: body.username,
+      domain: body.domain,
+      database: body.database!.name,
     });
     assert.deepEqual(trace, NOTHING);
   } finally {

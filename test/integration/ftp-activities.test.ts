@@ -61,7 +61,10 @@ after(async () => {
 });
 
 test('invalid names and homes are refused as non-retryable input errors', async () => {
-  await assert.rejects(ftp.ensureFtpUser({ username: 'Bad-Name', password: 'x', homeDir: '/srv' }), { type: 'FtpInvalidName', nonRetryable: true });
+  await assert.rejects(ftp.ensureFtpUser({ username: 'Bad-Name', password: 'x', homeDir: '/srv' }), {
+    type: 'FtpInvalidName',
+    nonRetryable: true,
+  });
   await assert.rejects(ftp.ensureFtpUser({ username: 'a'.repeat(17), password: 'x', homeDir: '/srv' }), { type: 'FtpInvalidName' });
   await assert.rejects(ftp.removeFtpUser({ username: '../etc' }), { type: 'FtpInvalidName' });
   await assert.rejects(ftp.ensureFtpUser({ username: userName('x'), password: 'x', homeDir: 'relative/dir' }), { type: 'FtpInvalidHome' });

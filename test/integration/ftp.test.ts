@@ -42,8 +42,7 @@ for (const [id, port] of servers) {
 }
 
 test('anonymous FTP is refused', async () => {
-  await assert.rejects(
-    execFileP('curl', ['-sS', '--max-time', '20', `ftp://127.0.0.1:${stack.file.ftp}/`]),
-    (err: { stderr?: string }) => /530|Access denied/.test(err.stderr ?? ''),
+  await assert.rejects(execFileP('curl', ['-sS', '--max-time', '20', `ftp://127.0.0.1:${stack.file.ftp}/`]), (err: { stderr?: string }) =>
+    /530|Access denied/.test(err.stderr ?? ''),
   );
 });

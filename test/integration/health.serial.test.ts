@@ -29,11 +29,16 @@ async function ready(): Promise<{ code: number; body: any }> {
 
 /** Polls /health/ready until `pred` holds (test/support/poll.ts); the timeout names the last answer. */
 function readyWhen(what: string, pred: (r: { code: number; body: any }) => boolean, timeoutMs = 30_000) {
-  return until(what, async () => {
-    const last = await ready();
-    if (pred(last)) return last;
-    throw new Error(`last answer ${last.code} ${JSON.stringify(last.body)}`);
-  }, timeoutMs, 500);
+  return until(
+    what,
+    async () => {
+      const last = await ready();
+      if (pred(last)) return last;
+      throw new Error(`last answer ${last.code} ${JSON.stringify(last.body)}`);
+    },
+    timeoutMs,
+    500,
+  );
 }
 
 /**

@@ -42,11 +42,20 @@ function send(c: HostileCase): Promise<Answer> {
     if (headers['x-no-token']) delete headers['x-no-token'];
     else headers.authorization = `Bearer ${token}`;
     if (!Object.keys(headers).some((h) => h.toLowerCase() === 'x-forwarded-for')) headers['x-forwarded-for'] = CORPUS_ADDRESS;
-    const req = http.request({ host: base.hostname, port: base.port, method: c.method, path: c.path, headers, timeout: 15_000, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = http.request(
+      { host: base.hostname, port: base.port, method: c.method, path: c.path, headers, timeout: 15_000, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: String(res.headers['content-type'] ?? ''),
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
     if (c.body !== undefined) req.end(c.body);
@@ -107,7 +116,13 @@ async function snapshot(): Promise<Record<string, unknown>> {
   for (const id of fs.readdirSync(path.join(stack.home, 'nodes'))) {
     const dir = path.join(stack.home, 'nodes', id);
     // Sites, mail, FTP, certificates: every file under the node's folder except logs, runtime and maildirs.
-    nodes[id] = Object.fromEntries(Object.entries(files(dir)).filter(([f]) => !/(^|\/)(logs?|run|tmp|temp|vmail|client_body_temp|proxy_temp|fastcgi_temp|uwsgi_temp|scgi_temp)\//.test(f) && !/\.(log|pid)$/.test(f)));
+    nodes[id] = Object.fromEntries(
+      Object.entries(files(dir)).filter(
+        ([f]) =>
+          !/(^|\/)(logs?|run|tmp|temp|vmail|client_body_temp|proxy_temp|fastcgi_temp|uwsgi_temp|scgi_temp)\//.test(f) &&
+          !/\.(log|pid)$/.test(f),
+      ),
+    );
   }
   const workflows = await api('GET', '/api/v1/workflows?limit=500');
   return {
@@ -124,10 +139,14 @@ test('every hostile request is a 4xx with a JSON error, and nothing changes', { 
   const s = stack.file.migrationSource;
   const corpus = buildCorpus(doc, { host: s.host, port: s.port, user: s.user, fingerprint: s.hostKeyFingerprint, docroot: s.docroot });
   const routes = new Set(corpus.map((c) => c.name.split(' ').slice(0, 2).join(' ')));
-  t.diagnostic(`${corpus.length} hostile requests over ${Object.values(doc.paths).reduce((n, ops) => n + Object.keys(ops).length, 0)} documented operations`);
+  t.diagnostic(
+    `${corpus.length} hostile requests over ${Object.values(doc.paths).reduce((n, ops) => n + Object.keys(ops).length, 0)} documented operations`,
+  );
   assert.ok(corpus.length >= 300, `corpus of ${corpus.length}`);
   for (const [p, ops] of Object.entries(doc.paths)) {
-    for (const m of Object.keys(ops)) if (m !== 'options') assert.ok(routes.has(`${m.toUpperCase()} ${p}`) || !/\{|post|put|delete/i.test(`${m}${p}`), `no case for ${m} ${p}`);
+    for (const m of Object.keys(ops))
+      if (m !== 'options')
+        assert.ok(routes.has(`${m.toUpperCase()} ${p}`) || !/\{|post|put|delete/i.test(`${m}${p}`), `no case for ${m} ${p}`);
   }
 
   const before = await snapshot();

@@ -70,7 +70,13 @@ test('a wrong password and an unknown mailbox are refused', async () => {
 test('mail sent over SMTP arrives and is read over IMAP; unknown recipients are refused at RCPT', async () => {
   const subject = `hello ${run}`;
   const token = crypto.randomBytes(8).toString('hex');
-  const sent = await sendMail({ port: file.smtp, from: 'sender@outside.npanel.test', to: [aliceAddr, `nobody@${domain}`], subject, body: `token ${token}\n` });
+  const sent = await sendMail({
+    port: file.smtp,
+    from: 'sender@outside.npanel.test',
+    to: [aliceAddr, `nobody@${domain}`],
+    subject,
+    body: `token ${token}\n`,
+  });
   assert.equal(sent.rcpt[0]!.code, 250, `RCPT alice: ${sent.rcpt[0]!.text}`);
   assert.equal(sent.rcpt[1]!.code, 550, 'unknown local part refused at RCPT');
   assert.equal(sent.data?.code, 250);
@@ -100,7 +106,7 @@ test('suspending the domain refuses logins, unsuspending restores them with the 
   // A session opened before the suspension must not go on reading mail: the server ends it (BYE + close).
   // Dovecot handles the kick signal in its event loop, so a NOOP sent at that very moment may still pass.
   await assert.rejects(async () => {
-    for (const until = Date.now() + 2000; Date.now() < until; ) {
+    for (const until = Date.now() + 2000; Date.now() < until;) {
       await open.command('NOOP');
       await new Promise((r) => setTimeout(r, 50));
     }

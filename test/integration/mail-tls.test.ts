@@ -36,7 +36,13 @@ before(async () => {
   username = uniqueName('mtls');
   domain = `${username}.test`;
   user = `box@${domain}`;
-  const res = await api('POST', '/api/v1/accounts', { username, domain, tls: true, mailboxes: [{ local: 'box', password }], ftp: { password: ftpPassword } });
+  const res = await api('POST', '/api/v1/accounts', {
+    username,
+    domain,
+    tls: true,
+    mailboxes: [{ local: 'box', password }],
+    ftp: { password: ftpPassword },
+  });
   assert.equal(res.status, 202, JSON.stringify(res.body));
   const done = await waitClosed(res.body.workflowId, 120_000);
   assert.equal(done.status, 'completed', JSON.stringify(done.error ?? done.progress));
@@ -48,15 +54,23 @@ before(async () => {
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** `openssl s_client` with SNI (and STARTTLS when given): the served leaf's serial and subject, and whether it verifies. */
-async function served(port: number, servername: string, starttls?: 'imap' | 'smtp'): Promise<{ serial: string; subject: string; verified: boolean }> {
+async function served(
+  port: number,
+  servername: string,
+  starttls?: 'imap' | 'smtp',
+): Promise<{ serial: string; subject: string; verified: boolean }> {
   const args = ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', servername, '-CAfile', root, '-verify_hostname', servername];
   if (starttls) args.push('-starttls', starttls);
   const out = await new Promise<string>((resolve, reject) => {
-    const child = execFile('openssl', args, { encoding: 'utf8', timeout: 10_000 }, (err, stdout) => (stdout ? resolve(stdout) : reject(err)));
+    const child = execFile('openssl', args, { encoding: 'utf8', timeout: 10_000 }, (err, stdout) =>
+      stdout ? resolve(stdout) : reject(err),
+    );
     child.stdin?.end();
   });
   const x509 = await new Promise<string>((resolve, reject) => {
-    const child = execFile('openssl', ['x509', '-noout', '-serial', '-subject'], { encoding: 'utf8' }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    const child = execFile('openssl', ['x509', '-noout', '-serial', '-subject'], { encoding: 'utf8' }, (err, stdout) =>
+      err ? reject(err) : resolve(stdout),
+    );
     child.stdin?.end(out);
   });
   return {
@@ -70,9 +84,14 @@ async function served(port: number, servername: string, starttls?: 'imap' | 'smt
 function curl(url: string, extra: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const port = new URL(url).port;
   return new Promise((resolve) => {
-    execFile('curl', ['-sS', '--max-time', '15', '--cacert', root, '--resolve', `${domain}:${port}:127.0.0.1`, ...extra, url], { encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      'curl',
+      ['-sS', '--max-time', '15', '--cacert', root, '--resolve', `${domain}:${port}:127.0.0.1`, ...extra, url],
+      { encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -82,7 +101,7 @@ function message(from: string, to: string, subject: string): string {
   return file;
 }
 
-test('IMAPS and submission present the domain\'s own certificate by SNI; other names get the node\'s default', async () => {
+test("IMAPS and submission present the domain's own certificate by SNI; other names get the node's default", async () => {
   const imaps = await served(f.imaps, domain);
   assert.equal(imaps.serial, issuedSerial, 'IMAPS serves the certificate the inventory lists for the domain');
   assert.ok(imaps.verified, 'and it verifies against Pebble for the domain name');
@@ -91,13 +110,13 @@ test('IMAPS and submission present the domain\'s own certificate by SNI; other n
   const starttlsImap = await served(f.imap, domain, 'imap');
   assert.equal(starttlsImap.serial, issuedSerial, 'plain IMAP after STARTTLS: the same certificate');
   const submission = await served(f.submission, domain, 'smtp');
-  assert.equal(submission.serial, issuedSerial, 'submission after STARTTLS serves the domain\'s certificate');
+  assert.equal(submission.serial, issuedSerial, "submission after STARTTLS serves the domain's certificate");
   assert.ok(submission.verified);
   const port25 = await served(f.smtp, domain, 'smtp');
-  assert.equal(port25.serial, issuedSerial, 'port 25 offers STARTTLS with the domain\'s certificate too');
+  assert.equal(port25.serial, issuedSerial, "port 25 offers STARTTLS with the domain's certificate too");
   const other = await served(f.imaps, 'unknown-name.invalid');
   assert.notEqual(other.serial, issuedSerial);
-  assert.match(other.subject, /mail-a\.npanel\.test/, 'a name without a certificate gets the node\'s default');
+  assert.match(other.subject, /mail-a\.npanel\.test/, "a name without a certificate gets the node's default");
   const otherSubmission = await served(f.submission, 'unknown-name.invalid', 'smtp');
   assert.equal(otherSubmission.serial, other.serial, 'Exim answers with the same default pair');
 });
@@ -116,7 +135,7 @@ test('plain IMAP from another address offers no login before STARTTLS (LOGINDISA
   };
   try {
     await waitFor(/^\* OK .*\r\n/);
-    assert.match(text, /LOGINDISABLED/, 'the greeting\'s capabilities say LOGINDISABLED');
+    assert.match(text, /LOGINDISABLED/, "the greeting's capabilities say LOGINDISABLED");
     assert.match(text, /STARTTLS/);
     assert.doesNotMatch(text, /AUTH=PLAIN/, 'no plaintext mechanism before TLS');
     socket.write(`a1 LOGIN ${user} "${password}"\r\n`);
@@ -156,12 +175,40 @@ test('submission: no AUTH before STARTTLS, no relaying without AUTH, relaying af
   } finally {
     await smtp.quit();
   }
-  const noAuth = await curl(`smtp://${domain}:${f.submission}`, ['--ssl-reqd', '--mail-from', user, '--mail-rcpt', 'friend@elsewhere.invalid', '-T', message(user, 'friend@elsewhere.invalid', 'noauth')]);
+  const noAuth = await curl(`smtp://${domain}:${f.submission}`, [
+    '--ssl-reqd',
+    '--mail-from',
+    user,
+    '--mail-rcpt',
+    'friend@elsewhere.invalid',
+    '-T',
+    message(user, 'friend@elsewhere.invalid', 'noauth'),
+  ]);
   assert.notEqual(noAuth.code, 0);
   assert.match(noAuth.stderr, /RCPT failed: 5\d\d/, 'over STARTTLS too, no relay without AUTH');
-  const wrong = await curl(`smtp://${domain}:${f.submission}`, ['--ssl-reqd', '-u', `${user}:wrong-${password}`, '--mail-from', user, '--mail-rcpt', 'friend@elsewhere.invalid', '-T', message(user, 'friend@elsewhere.invalid', 'wrong')]);
+  const wrong = await curl(`smtp://${domain}:${f.submission}`, [
+    '--ssl-reqd',
+    '-u',
+    `${user}:wrong-${password}`,
+    '--mail-from',
+    user,
+    '--mail-rcpt',
+    'friend@elsewhere.invalid',
+    '-T',
+    message(user, 'friend@elsewhere.invalid', 'wrong'),
+  ]);
   assert.equal(wrong.code, 67, `a wrong password is refused: ${wrong.stderr}`);
-  const relayed = await curl(`smtp://${domain}:${f.submission}`, ['--ssl-reqd', '-u', `${user}:${password}`, '--mail-from', user, '--mail-rcpt', 'friend@elsewhere.invalid', '-T', message(user, 'friend@elsewhere.invalid', 'relayed')]);
+  const relayed = await curl(`smtp://${domain}:${f.submission}`, [
+    '--ssl-reqd',
+    '-u',
+    `${user}:${password}`,
+    '--mail-from',
+    user,
+    '--mail-rcpt',
+    'friend@elsewhere.invalid',
+    '-T',
+    message(user, 'friend@elsewhere.invalid', 'relayed'),
+  ]);
   assert.equal(relayed.code, 0, `after AUTH over STARTTLS the message to another domain is accepted: ${relayed.stderr}`);
 });
 
@@ -176,7 +223,17 @@ test('port 25 accepts mail for local mailboxes only and offers no AUTH', async (
   } finally {
     await smtp.quit();
   }
-  const tls = await curl(`smtp://${domain}:${f.smtp}`, ['--ssl-reqd', '-u', `${user}:${password}`, '--mail-from', user, '--mail-rcpt', 'friend@elsewhere.invalid', '-T', message(user, 'friend@elsewhere.invalid', 'port25')]);
+  const tls = await curl(`smtp://${domain}:${f.smtp}`, [
+    '--ssl-reqd',
+    '-u',
+    `${user}:${password}`,
+    '--mail-from',
+    user,
+    '--mail-rcpt',
+    'friend@elsewhere.invalid',
+    '-T',
+    message(user, 'friend@elsewhere.invalid', 'port25'),
+  ]);
   assert.notEqual(tls.code, 0, 'even with TLS and a real login, port 25 relays nothing');
 });
 
@@ -194,7 +251,7 @@ test('a renewal reaches Dovecot and Exim: IMAPS and submission serve the new ser
   assert.equal(login.code, 0, `logins keep working after the reload: ${login.stderr}`);
 });
 
-test('FTPS: an upload over explicit TLS (AUTH TLS, protected data channel) with the node\'s certificate reaches the site', async () => {
+test("FTPS: an upload over explicit TLS (AUTH TLS, protected data channel) with the node's certificate reaches the site", async () => {
   const nodeName = 'mail-a.npanel.test';
   const defaultCert = pairPaths(mailLayout({ dir: path.join(f.home, 'nodes', 'a') }).tlsDir, DEFAULT_PAIR).cert;
   const file = path.join(tmp, 'ftps.html');
@@ -203,9 +260,27 @@ test('FTPS: an upload over explicit TLS (AUTH TLS, protected data channel) with 
   // --ssl-reqd: curl fails unless both control and data connections are TLS, verified against the node's pair.
   const ftps = (login: string, remote: string) =>
     new Promise<{ code: number; stderr: string }>((resolve) =>
-      execFile('curl', ['-sS', '--max-time', '20', '--ssl-reqd', '--cacert', defaultCert, '--resolve', `${nodeName}:${f.ftp}:127.0.0.1`,
-        '-T', file, '--user', `${username}:${login}`, `ftp://${nodeName}:${f.ftp}/${remote}`], { encoding: 'utf8', timeout: 30_000 },
-      (err, _o, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr })));
+      execFile(
+        'curl',
+        [
+          '-sS',
+          '--max-time',
+          '20',
+          '--ssl-reqd',
+          '--cacert',
+          defaultCert,
+          '--resolve',
+          `${nodeName}:${f.ftp}:127.0.0.1`,
+          '-T',
+          file,
+          '--user',
+          `${username}:${login}`,
+          `ftp://${nodeName}:${f.ftp}/${remote}`,
+        ],
+        { encoding: 'utf8', timeout: 30_000 },
+        (err, _o, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }),
+      ),
+    );
   const up = await ftps(ftpPassword, 'ftps.html');
   assert.equal(up.code, 0, `curl --ssl-reqd upload: ${up.stderr}`);
   const page = await httpGet(f.nginx.http, domain, '/ftps.html');

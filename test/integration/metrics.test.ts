@@ -42,7 +42,10 @@ test('RED and workflow metrics move after a provisioning; promtool accepts both 
   const afterWorker = await scrape(urls.workers.a!);
   const red = { route: '/api/v1/accounts', method: 'POST', status_code: '202' };
   assert.equal(value(afterApi, 'npanel_http_requests_total', red) - value(beforeApi, 'npanel_http_requests_total', red), 1);
-  assert.ok(value(afterApi, 'npanel_http_request_duration_seconds_count', red) > value(beforeApi, 'npanel_http_request_duration_seconds_count', red));
+  assert.ok(
+    value(afterApi, 'npanel_http_request_duration_seconds_count', red) >
+      value(beforeApi, 'npanel_http_request_duration_seconds_count', red),
+  );
   // The route pattern, never the raw URL: the describe polls of waitClosed share one series.
   assert.ok(value(afterApi, 'npanel_http_requests_total', { route: '/api/v1/workflows/:id', method: 'GET' }) >= 1);
   assert.ok(!afterApi.includes(`route="/api/v1/workflows/${started.body.workflowId}"`));
@@ -50,15 +53,28 @@ test('RED and workflow metrics move after a provisioning; promtool accepts both 
   const type = { type: 'provisionAccount' };
   assert.ok(value(afterWorker, 'npanel_workflows_started_total', type) > value(beforeWorker, 'npanel_workflows_started_total', type));
   const completed = { type: 'provisionAccount', outcome: 'completed' };
-  assert.ok(value(afterWorker, 'npanel_workflows_closed_total', completed) > value(beforeWorker, 'npanel_workflows_closed_total', completed));
-  assert.ok(value(afterWorker, 'npanel_workflow_duration_seconds_count', completed) > value(beforeWorker, 'npanel_workflow_duration_seconds_count', completed));
+  assert.ok(
+    value(afterWorker, 'npanel_workflows_closed_total', completed) > value(beforeWorker, 'npanel_workflows_closed_total', completed),
+  );
+  assert.ok(
+    value(afterWorker, 'npanel_workflow_duration_seconds_count', completed) >
+      value(beforeWorker, 'npanel_workflow_duration_seconds_count', completed),
+  );
   const reserve = { type: 'reserveAccount', outcome: 'ok' };
-  assert.ok(value(afterWorker, 'npanel_activity_duration_seconds_count', reserve) > value(beforeWorker, 'npanel_activity_duration_seconds_count', reserve));
-  assert.ok(value(afterWorker, 'npanel_nginx_reloads_total', { node: 'a' }) > value(beforeWorker, 'npanel_nginx_reloads_total', { node: 'a' }));
+  assert.ok(
+    value(afterWorker, 'npanel_activity_duration_seconds_count', reserve) >
+      value(beforeWorker, 'npanel_activity_duration_seconds_count', reserve),
+  );
+  assert.ok(
+    value(afterWorker, 'npanel_nginx_reloads_total', { node: 'a' }) > value(beforeWorker, 'npanel_nginx_reloads_total', { node: 'a' }),
+  );
   assert.equal(value(afterWorker, 'npanel_worker_sdk_metrics_up'), 1, 'the SDK runtime metrics are merged in');
   assert.ok(value(afterWorker, 'temporal_num_pollers') > 0);
 
-  for (const [name, text] of [['api', afterApi], ['worker', afterWorker]] as const) {
+  for (const [name, text] of [
+    ['api', afterApi],
+    ['worker', afterWorker],
+  ] as const) {
     const { code, out } = await promtool(['check', 'metrics'], { input: text });
     assert.equal(code, 0, `promtool check metrics (${name}): ${out}`);
   }
@@ -66,9 +82,16 @@ test('RED and workflow metrics move after a provisioning; promtool accepts both 
 
 test('every Temporal SDK metric used by an alert or a dashboard is in a live worker exposition', async () => {
   const exposed = exposedNames(await scrape(stack.file.metrics!.workers.a!));
-  const used = new Set(deployExpressions().flatMap((e) => metricNamesIn(e.expr)).filter((n) => n.startsWith('temporal_')));
+  const used = new Set(
+    deployExpressions()
+      .flatMap((e) => metricNamesIn(e.expr))
+      .filter((n) => n.startsWith('temporal_')),
+  );
   assert.ok(used.size >= 2);
-  assert.deepEqual([...used].filter((n) => !exposed.has(n)), []);
+  assert.deepEqual(
+    [...used].filter((n) => !exposed.has(n)),
+    [],
+  );
 });
 
 test('the health checks report into /metrics', async () => {

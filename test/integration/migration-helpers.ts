@@ -18,16 +18,31 @@ const run = promisify(execFile);
 /** The admin API as the migration tests call it, `(path, { method, body })`: the request is ./http's apiCall. */
 export function adminApi(stack: LoadedStack) {
   const token = adminToken(stack);
-  return (pathname: string, init: { method?: string; body?: unknown } = {}) => apiCall(stack.file.api, pathname, { ...init, token, timeoutMs: 30_000 });
+  return (pathname: string, init: { method?: string; body?: unknown } = {}) =>
+    apiCall(stack.file.api, pathname, { ...init, token, timeoutMs: 30_000 });
 }
 
 /** The one polling helper (test/support/poll.ts) with the migrations' patience: two minutes, every 300 ms. */
-export const until = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000, everyMs = 300): Promise<T> => untilSettled(what, fn, timeoutMs, everyMs);
+export const until = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000, everyMs = 300): Promise<T> =>
+  untilSettled(what, fn, timeoutMs, everyMs);
 
 export const rand = () => crypto.randomBytes(4).toString('hex');
 
 /** The API body for the stack's SSH source, with overrides. */
-export function migrationBody(stack: LoadedStack, o: { account: string; domain: string; docroot?: string; port?: number; fingerprint?: string; cutover?: 'auto' | 'manual'; databases?: string[]; node?: string; mailboxes?: { local: string; maildir: string; password?: string }[] }) {
+export function migrationBody(
+  stack: LoadedStack,
+  o: {
+    account: string;
+    domain: string;
+    docroot?: string;
+    port?: number;
+    fingerprint?: string;
+    cutover?: 'auto' | 'manual';
+    databases?: string[];
+    node?: string;
+    mailboxes?: { local: string; maildir: string; password?: string }[];
+  },
+) {
   const s = stack.file.migrationSource;
   return {
     domain: o.domain,
@@ -50,7 +65,13 @@ export function migrationBody(stack: LoadedStack, o: { account: string; domain: 
 
 /** Rows per table of a copy of the sample `shop` database (or of `shop` itself), through the node's admin login. */
 export async function shopRowCounts(stack: LoadedStack, database: string): Promise<Record<string, number>> {
-  const conn = await mysql.createConnection({ host: '127.0.0.1', port: stack.file.mysql.port, user: 'npanel_admin', password: stack.secrets.mysqlAdminPassword, database });
+  const conn = await mysql.createConnection({
+    host: '127.0.0.1',
+    port: stack.file.mysql.port,
+    user: 'npanel_admin',
+    password: stack.secrets.mysqlAdminPassword,
+    database,
+  });
   try {
     const out: Record<string, number> = {};
     for (const t of ['customers', 'products', 'orders', 'order_items']) {
@@ -65,10 +86,14 @@ export async function shopRowCounts(stack: LoadedStack, database: string): Promi
 
 export async function digA(stack: LoadedStack, name: string): Promise<{ ip: string; ttl: number }[]> {
   const { stdout } = await run('dig', ['+noall', '+answer', `@${stack.file.dns.host}`, '-p', String(stack.file.dns.port), name, 'A']);
-  return stdout.trim().split('\n').filter(Boolean).map((l) => {
-    const f = l.split(/\s+/);
-    return { ip: f[4]!, ttl: Number(f[1]) };
-  });
+  return stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const f = l.split(/\s+/);
+      return { ip: f[4]!, ttl: Number(f[1]) };
+    });
 }
 
 export async function workflow(api: ReturnType<typeof adminApi>, id: string) {
@@ -76,10 +101,14 @@ export async function workflow(api: ReturnType<typeof adminApi>, id: string) {
 }
 
 export async function finished(api: ReturnType<typeof adminApi>, id: string, timeoutMs = 180_000) {
-  return until(`${id} to finish`, async () => {
-    const w = await workflow(api, id);
-    return w.closedAt ? w : undefined;
-  }, timeoutMs);
+  return until(
+    `${id} to finish`,
+    async () => {
+      const w = await workflow(api, id);
+      return w.closedAt ? w : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 export function targetDocroot(stack: LoadedStack, account: string, domain: string): string {

@@ -7,7 +7,19 @@ import mysql from 'mysql2/promise';
 import { sshConnect } from '../../activities/ssh-connect';
 import { manifestCommand } from '../../activities/transfer-manifest';
 import { loadStack } from '../support/stack';
-import { adminApi, cuttableProxy, digA, finished, migrationBody, rand, shopRowCounts, targetDocroot, treeHashes, until, workflow } from './migration-helpers';
+import {
+  adminApi,
+  cuttableProxy,
+  digA,
+  finished,
+  migrationBody,
+  rand,
+  shopRowCounts,
+  targetDocroot,
+  treeHashes,
+  until,
+  workflow,
+} from './migration-helpers';
 
 /** migrateSite through the API against the stack's OpenSSH source, checked with real clients. */
 
@@ -38,17 +50,25 @@ test('the sample site migrates: checksums and row counts match, DNS answers the 
   const target = treeHashes(targetDocroot(stack, account, domain));
   assert.ok(source.size >= 300, `sample has ${source.size} files`);
   assert.deepEqual(target, source);
-  assert.ok([...target.keys()].some((n) => n.includes(' ') && /[^\x00-\x7f]/.test(n)), 'names with spaces and unicode came over');
+  assert.ok(
+    [...target.keys()].some((n) => n.includes(' ') && /[^\x00-\x7f]/.test(n)),
+    'names with spaces and unicode came over',
+  );
 
   assert.deepEqual(await rowCounts(`${account}_shop`), await rowCounts('shop'));
-  assert.deepEqual((await digA(stack, domain)).map((r) => r.ip), [stack.file.node.ip]);
+  assert.deepEqual(
+    (await digA(stack, domain)).map((r) => r.ip),
+    [stack.file.node.ip],
+  );
 
   // node:http, not fetch: fetch does not send a Host header of our choosing.
   const page = await new Promise<{ status: number; body: string }>((resolve, reject) =>
-    http.get({ host: '127.0.0.1', port: stack.file.nginx.http, path: '/about%20us.html', headers: { Host: domain }, agent: false }, (r) => {
-      let b = '';
-      r.on('data', (d) => (b += d)).on('end', () => resolve({ status: r.statusCode!, body: b }));
-    }).on('error', reject),
+    http
+      .get({ host: '127.0.0.1', port: stack.file.nginx.http, path: '/about%20us.html', headers: { Host: domain }, agent: false }, (r) => {
+        let b = '';
+        r.on('data', (d) => (b += d)).on('end', () => resolve({ status: r.statusCode!, body: b }));
+      })
+      .on('error', reject),
   );
   assert.equal(page.status, 200);
   assert.equal(page.body, fs.readFileSync(path.join(stack.file.migrationSource.docroot, 'about us.html'), 'utf8'));
@@ -94,7 +114,13 @@ test('exit status of a fast remote command arrives through a proxy that coalesce
   const proxy = await cuttableProxy(stack.file.migrationSource.port);
   proxies.push(proxy);
   const s = stack.file.migrationSource;
-  const session = await sshConnect({ host: s.host, port: proxy.port, user: s.user, privateKey: fs.readFileSync(s.privateKey, 'utf8'), hostKeyFingerprint: s.hostKeyFingerprint });
+  const session = await sshConnect({
+    host: s.host,
+    port: proxy.port,
+    user: s.user,
+    privateKey: fs.readFileSync(s.privateKey, 'utf8'),
+    hostKeyFingerprint: s.hostKeyFingerprint,
+  });
   try {
     const codes: (number | null)[] = [];
     for (let i = 0; i < 20; i++) codes.push((await session.exec(manifestCommand(s.docroot))).code);
@@ -126,7 +152,10 @@ test('source unreachable mid-way: awaiting_operator with the error; invalid acti
   assert.match(w.progress.operator.error, /ssh|ECONNREFUSED|connect/i);
   assert.ok(w.progress.operator.actions.includes('retry'));
   const listed = await api(`/api/v1/workflows?status=awaiting_operator&domain=${domain}`);
-  assert.ok(listed.body.workflows.some((x: { workflowId: string }) => x.workflowId === id), 'NpanelStatus search attribute says awaiting_operator');
+  assert.ok(
+    listed.body.workflows.some((x: { workflowId: string }) => x.workflowId === id),
+    'NpanelStatus search attribute says awaiting_operator',
+  );
   assert.equal((await api(`/api/v1/migrations/${id}/cutover`, { method: 'POST' })).status, 409);
   await proxy.restore();
   const ok = await api(`/api/v1/migrations/${id}/resolve`, { method: 'POST', body: { action: 'retry' } });
@@ -134,7 +163,10 @@ test('source unreachable mid-way: awaiting_operator with the error; invalid acti
   assert.equal(ok.body.step, 'delta');
   const done = await finished(api, id);
   assert.equal(done.status, 'completed', JSON.stringify(done.error));
-  assert.deepEqual((await digA(stack, domain)).map((r) => r.ip), [stack.file.node.ip]);
+  assert.deepEqual(
+    (await digA(stack, domain)).map((r) => r.ip),
+    [stack.file.node.ip],
+  );
   assert.equal((await api(`/api/v1/migrations/${id}/resolve`, { method: 'POST', body: { action: 'retry' } })).status, 409);
 });
 
@@ -148,7 +180,12 @@ test('rollback from the gate: DNS exactly as before, no target leftovers', async
   const zone = await fetch(`${stack.file.dns.api}/api/v1/servers/localhost/zones`, {
     method: 'POST',
     headers: { 'X-API-Key': dnsKey, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: `${domain}.`, kind: 'Native', nameservers: ['ns1.npanel.test.'], rrsets: [{ name: `${domain}.`, type: 'A', ttl: 3600, records: [{ content: '192.0.2.10', disabled: false }] }] }),
+    body: JSON.stringify({
+      name: `${domain}.`,
+      kind: 'Native',
+      nameservers: ['ns1.npanel.test.'],
+      rrsets: [{ name: `${domain}.`, type: 'A', ttl: 3600, records: [{ content: '192.0.2.10', disabled: false }] }],
+    }),
   });
   assert.equal(zone.status, 201);
   const before = await digA(stack, domain);
@@ -157,7 +194,11 @@ test('rollback from the gate: DNS exactly as before, no target leftovers', async
   await proxy.cut();
   await api(`/api/v1/migrations/${id}/cutover`, { method: 'POST' });
   await awaitingOperator(id, 'delta');
-  assert.deepEqual((await digA(stack, domain)).map((r) => r.ip), [stack.file.node.ip], 'cut over before the delta');
+  assert.deepEqual(
+    (await digA(stack, domain)).map((r) => r.ip),
+    [stack.file.node.ip],
+    'cut over before the delta',
+  );
   const res = await api(`/api/v1/migrations/${id}/resolve`, { method: 'POST', body: { action: 'rollback' } });
   assert.equal(res.status, 200);
   const w = await finished(api, id);
@@ -167,7 +208,12 @@ test('rollback from the gate: DNS exactly as before, no target leftovers', async
   assert.equal(fs.existsSync(path.join(stack.home, 'nodes', 'a', 'www', account)), false);
   assert.equal(fs.existsSync(path.join(stack.home, 'nodes', 'a', 'nginx', 'sites', `${domain}.conf`)), false);
   assert.equal((await api(`/api/v1/accounts/${account}`)).status, 404);
-  const conn = await mysql.createConnection({ host: '127.0.0.1', port: stack.file.mysql.port, user: 'npanel_admin', password: stack.secrets.mysqlAdminPassword });
+  const conn = await mysql.createConnection({
+    host: '127.0.0.1',
+    port: stack.file.mysql.port,
+    user: 'npanel_admin',
+    password: stack.secrets.mysqlAdminPassword,
+  });
   const [dbs] = await conn.query<mysql.RowDataPacket[]>('SHOW DATABASES LIKE ?', [`${account}_%`]);
   await conn.end();
   assert.equal(dbs.length, 0);

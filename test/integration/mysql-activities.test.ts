@@ -56,12 +56,28 @@ test('the customer logs in over 127.0.0.1 and sees only its own database; twice 
   // The mariadb CLI, as a customer would use it (password through the environment, not argv).
   const { stdout } = await execFileP(
     'mariadb',
-    ['--protocol=TCP', '-h', host, '-P', String(port), '-u', n.user, '-N', '-B', '-e', `CREATE TABLE t (id INT); INSERT INTO t VALUES (7); SELECT id FROM t`, n.database],
+    [
+      '--protocol=TCP',
+      '-h',
+      host,
+      '-P',
+      String(port),
+      '-u',
+      n.user,
+      '-N',
+      '-B',
+      '-e',
+      `CREATE TABLE t (id INT); INSERT INTO t VALUES (7); SELECT id FROM t`,
+      n.database,
+    ],
     { env: { ...process.env, MYSQL_PWD: n.password } },
   );
   assert.equal(stdout.trim(), '7');
   const users = await adminQuery('SELECT Host FROM mysql.global_priv WHERE User = ?', [n.user]);
-  assert.deepEqual(users.map((u) => u.Host), ['%']);
+  assert.deepEqual(
+    users.map((u) => u.Host),
+    ['%'],
+  );
   // The grant is on its database only: another database stays out of reach.
   const conn = await login(n.user, n.password);
   await assert.rejects(conn.query('CREATE DATABASE `other_' + run + '`'), /denied/i);
@@ -102,7 +118,10 @@ test('drop removes the database and the login; dropping again is fine', async ()
   await db.ensureCustomerDatabase(n);
   await db.dropCustomerDatabase(n);
   // MariaDB answers a dropped login with 1045 or, on some paths, 1698: either way "Access denied".
-  await assert.rejects(login(n.user, n.password), (e: { code?: string; message?: string }) => /^Access denied for user/.test(e.message ?? '') || e.code === 'ER_ACCESS_DENIED_ERROR');
+  await assert.rejects(
+    login(n.user, n.password),
+    (e: { code?: string; message?: string }) => /^Access denied for user/.test(e.message ?? '') || e.code === 'ER_ACCESS_DENIED_ERROR',
+  );
   const dbs = await adminQuery('SHOW DATABASES LIKE ?', [n.database]);
   assert.equal(dbs.length, 0);
   await db.dropCustomerDatabase(n);
@@ -126,7 +145,10 @@ test('a login that already holds another database is never taken over, and its u
   await db.ensureCustomerDatabase(first);
   const intruder = { database: `t${run}_grab`, user: first.user, password: crypto.randomBytes(12).toString('base64url') };
   made.push({ database: intruder.database, user: `u${run}_none` });
-  await assert.rejects(db.ensureCustomerDatabase(intruder), (err: unknown) => err instanceof ApplicationFailure && err.type === 'MysqlUserTaken' && err.nonRetryable === true);
+  await assert.rejects(
+    db.ensureCustomerDatabase(intruder),
+    (err: unknown) => err instanceof ApplicationFailure && err.type === 'MysqlUserTaken' && err.nonRetryable === true,
+  );
   // The saga's undo of the refused step runs dropCustomerDatabase with the same names.
   await db.dropCustomerDatabase({ database: intruder.database, user: intruder.user });
   assert.deepEqual(await showDatabases(first.user, first.password), [first.database, 'information_schema'].sort());

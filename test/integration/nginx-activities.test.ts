@@ -20,7 +20,19 @@ const layout = nginxLayout({
   id: 'a',
   ip: '127.0.0.1',
   dir: path.join(stack.file.home, 'nodes', 'a'),
-  ports: { nginxHttp: stack.file.nginx.http, nginxHttps: stack.file.nginx.https, imap: 0, imaps: 0, lmtp: 0, smtp: 0, submission: 0, ftp: 0, ftpPassiveLow: 0, ftpPassiveHigh: 0, workerMetrics: 0 },
+  ports: {
+    nginxHttp: stack.file.nginx.http,
+    nginxHttps: stack.file.nginx.https,
+    imap: 0,
+    imaps: 0,
+    lmtp: 0,
+    smtp: 0,
+    submission: 0,
+    ftp: 0,
+    ftpPassiveLow: 0,
+    ftpPassiveHigh: 0,
+    workerMetrics: 0,
+  },
 });
 const nginx = createNginxActivities({
   bin: NGINX_BIN,
@@ -67,13 +79,24 @@ function get(host: string, urlPath = '/'): Promise<{ status: number; body: strin
 function getTls(host: string): Promise<{ status: number; body: string; cn: unknown }> {
   return new Promise((resolve, reject) => {
     https
-      .get({ host: '127.0.0.1', port: stack.file.nginx.https, servername: host, headers: { host }, path: '/', agent: false, rejectUnauthorized: false }, (res) => {
-        const cn = (res.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN;
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, cn }));
-      })
+      .get(
+        {
+          host: '127.0.0.1',
+          port: stack.file.nginx.https,
+          servername: host,
+          headers: { host },
+          path: '/',
+          agent: false,
+          rejectUnauthorized: false,
+        },
+        (res) => {
+          const cn = (res.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN;
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body, cn }));
+        },
+      )
       .on('error', reject);
   });
 }
@@ -131,11 +154,11 @@ test('a vhost nginx rejects fails alone, is undone, and bad config is never load
 
   // In a batch with good ones: only the bad caller fails, the good ones are served after one reload.
   const others = [domain('batch1'), domain('batch2'), domain('batch3')];
-  const results = await Promise.allSettled([
-    ...others.map((d) => site(d)),
-    nginx.ensureVhost({ domain: bad, docroot, tls: missing }),
-  ]);
-  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
+  const results = await Promise.allSettled([...others.map((d) => site(d)), nginx.ensureVhost({ domain: bad, docroot, tls: missing })]);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['fulfilled', 'fulfilled', 'fulfilled', 'rejected'],
+  );
   assert.equal(reloads(), before + 1);
   for (const d of [good, ...others]) assert.equal((await get(d)).status, 200, d);
   assert.equal((await get(bad)).status, 404);
@@ -160,7 +183,10 @@ test('50 concurrent ensureVhost: all served after a handful of reloads', async (
   console.log(`50 vhosts: ${used} reload(s) in ${ms} ms; stats ${JSON.stringify(nginxReloaderStats(layout.conf))}`);
   assert.ok(used >= 1 && used <= 3, `reloads: ${used}`);
   const answers = await Promise.all(domains.map((d) => get(d)));
-  assert.deepEqual(answers.map((a) => a.status), domains.map(() => 200));
+  assert.deepEqual(
+    answers.map((a) => a.status),
+    domains.map(() => 200),
+  );
 });
 
 test('suspend serves the suspended page (ACME still works); unsuspend restores the site', async () => {
@@ -198,8 +224,23 @@ test('TLS vhost with HTTP->HTTPS redirect: HTTPS serves the site with its cert, 
   fs.mkdirSync(dir, { recursive: true });
   const certPath = path.join(dir, 'fullchain.pem');
   const keyPath = path.join(dir, 'key.pem');
-  await execFileP('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-days', '2', '-subj', `/CN=${d}`, '-keyout', keyPath, '-out', certPath]);
+  await execFileP('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${d}`,
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
+  ]);
   const token = `tls-${run}`;
   fs.writeFileSync(path.join(layout.challengeDir, token), 'tls-proof', { mode: 0o644 });
   try {

@@ -72,17 +72,39 @@ before(async () => {
   }
   // A swap that matched nothing means the deploy config changed shape: fail rather than test a stale picture.
   assert.equal(matched.size, 3 + PORTS.length, `swaps that matched: ${[...matched].join(', ')}`);
-  await execFileP('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', path.join(dir, 'tls', 'console.key'), '-out', path.join(dir, 'tls', 'console.crt')]);
+  await execFileP('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    '-keyout',
+    path.join(dir, 'tls', 'console.key'),
+    '-out',
+    path.join(dir, 'tls', 'console.crt'),
+  ]);
   ca = fs.readFileSync(path.join(dir, 'tls', 'console.crt'), 'utf8');
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${dir}/tmp-${t};`).join(' ');
-  fs.writeFileSync(path.join(dir, 'nginx.conf'), `worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log; daemon off;
+  fs.writeFileSync(
+    path.join(dir, 'nginx.conf'),
+    `worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log; daemon off;
 events { worker_connections 256; }
 http { access_log off; ${temp} include ${dir}/npanel.conf; }
-`);
+`,
+  );
   tokens.admin = adminToken(stack);
   const user = `ng${crypto.randomBytes(3).toString('hex')}`;
-  const res = await apiCall(stack.file.api, '/api/v1/accounts', { method: 'POST', token: tokens.admin, body: { username: user, domain: `${user}.test` } });
+  const res = await apiCall(stack.file.api, '/api/v1/accounts', {
+    method: 'POST',
+    token: tokens.admin,
+    body: { username: user, domain: `${user}.test` },
+  });
   assert.equal(res.status, 202);
   customerWorkflow = res.body.workflowId;
   tokens.customer = await createToken(stack, 'customer', user);
@@ -104,20 +126,34 @@ interface Answer {
   body: string;
 }
 
-function call(p: (typeof PORTS)[number], pathname: string, opts: { token?: string; method?: string; body?: unknown } = {}): Promise<Answer> {
+function call(
+  p: (typeof PORTS)[number],
+  pathname: string,
+  opts: { token?: string; method?: string; body?: unknown } = {},
+): Promise<Answer> {
   const tls = p === '2083' || p === '2087';
   const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
   return new Promise((resolve, reject) => {
-    const req = (tls ? https : http).request({
-      host: '127.0.0.1', port: port[p], path: pathname, method: opts.method ?? 'GET', timeout: 10_000,
-      ...(tls ? { ca, servername: 'localhost' } : {}),
-      headers: { ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
-    });
+    const req = (tls ? https : http).request(
+      {
+        host: '127.0.0.1',
+        port: port[p],
+        path: pathname,
+        method: opts.method ?? 'GET',
+        timeout: 10_000,
+        ...(tls ? { ca, servername: 'localhost' } : {}),
+        headers: {
+          ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
+      },
+    );
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.end(body);
@@ -136,7 +172,11 @@ test('the real nginx separates the admin and customer ports', async () => {
   const { admin, customer } = tokens;
   const checks: [string, Promise<Answer>, number][] = [];
   const expect = (label: string, p: (typeof PORTS)[number], pathname: string, status: number, opts: Parameters<typeof call>[2] = {}) =>
-    checks.push([`${opts.method ?? 'GET'} ${pathname} on ${p}${opts.token === admin ? ' as admin' : opts.token === customer ? ' as customer' : ''} (${label})`, call(p, pathname, opts), status]);
+    checks.push([
+      `${opts.method ?? 'GET'} ${pathname} on ${p}${opts.token === admin ? ' as admin' : opts.token === customer ? ' as customer' : ''} (${label})`,
+      call(p, pathname, opts),
+      status,
+    ]);
 
   // 8080: everything, the API decides by role.
   expect('unified UI', '8080', '/', 200);

@@ -13,7 +13,19 @@ const layout = nginxLayout({
   id: 'a',
   ip: '127.0.0.1',
   dir: path.join(stack.file.home, 'nodes', 'a'),
-  ports: { nginxHttp: stack.file.nginx.http, nginxHttps: stack.file.nginx.https, imap: 0, imaps: 0, lmtp: 0, smtp: 0, submission: 0, ftp: 0, ftpPassiveLow: 0, ftpPassiveHigh: 0, workerMetrics: 0 },
+  ports: {
+    nginxHttp: stack.file.nginx.http,
+    nginxHttps: stack.file.nginx.https,
+    imap: 0,
+    imaps: 0,
+    lmtp: 0,
+    smtp: 0,
+    submission: 0,
+    ftp: 0,
+    ftpPassiveLow: 0,
+    ftpPassiveHigh: 0,
+    workerMetrics: 0,
+  },
 });
 
 function get(host: string, urlPath = '/'): Promise<{ status: number; body: string }> {

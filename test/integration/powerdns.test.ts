@@ -11,7 +11,16 @@ const api = `${stack.file.dns.api.replace(/\/+$/, '').replace(/\/api\/v1$/, '')}
 const headers = { 'X-API-Key': stack.secrets.pdnsApiKey, 'Content-Type': 'application/json' };
 
 async function dig(name: string, type: string): Promise<string[]> {
-  const { stdout } = await execFileP('dig', [`@${stack.file.dns.host}`, '-p', String(stack.file.dns.port), '+short', '+time=2', '+tries=1', name, type]);
+  const { stdout } = await execFileP('dig', [
+    `@${stack.file.dns.host}`,
+    '-p',
+    String(stack.file.dns.port),
+    '+short',
+    '+time=2',
+    '+tries=1',
+    name,
+    type,
+  ]);
   return stdout.trim().split('\n').filter(Boolean);
 }
 

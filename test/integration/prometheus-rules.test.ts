@@ -34,7 +34,9 @@ test('promtool test rules fails when an alert stops firing (the tests can fail)'
   try {
     fs.mkdirSync(path.join(tmp, 'rules'));
     fs.mkdirSync(path.join(tmp, 'tests'));
-    const broken = fs.readFileSync(path.join(dir, 'rules', 'npanel.rules.yml'), 'utf8').replace('npanel_host_disk_free_ratio < 0.10', 'npanel_host_disk_free_ratio < 0.01');
+    const broken = fs
+      .readFileSync(path.join(dir, 'rules', 'npanel.rules.yml'), 'utf8')
+      .replace('npanel_host_disk_free_ratio < 0.10', 'npanel_host_disk_free_ratio < 0.01');
     fs.writeFileSync(path.join(tmp, 'rules', 'npanel.rules.yml'), broken);
     fs.copyFileSync(path.join(dir, 'tests', 'alerts.test.yml'), path.join(tmp, 'tests', 'alerts.test.yml'));
     const { code, out } = await promtool(['test', 'rules', 'tests/alerts.test.yml'], { cwd: tmp });
@@ -50,7 +52,10 @@ test('promtool check config accepts the scrape config with its rule file', async
   try {
     // As install.sh writes it (the ports filled in from the env files), with the installed paths
     // (/etc/prometheus/...) pointed at the repository's files.
-    execFileSync('bash', [path.join(repoRoot(), 'deploy', 'install.sh'), '--prefix', path.join(tmp, 'root'), '--no-code'], { stdio: 'ignore', timeout: 60_000 });
+    execFileSync('bash', [path.join(repoRoot(), 'deploy', 'install.sh'), '--prefix', path.join(tmp, 'root'), '--no-code'], {
+      stdio: 'ignore',
+      timeout: 60_000,
+    });
     const config = fs
       .readFileSync(path.join(tmp, 'root', 'etc', 'prometheus', 'prometheus.yml'), 'utf8')
       .replace('/etc/prometheus/rules/npanel.rules.yml', path.join(dir, 'rules', 'npanel.rules.yml'))

@@ -72,7 +72,7 @@ function liveProcesses(): { pid: number; ppid: number; cmd: string }[] {
 function processTree(rootPid: number): number[] {
   const procs = liveProcesses();
   const tree = new Set([rootPid]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const p of procs) if (tree.has(p.ppid) && !tree.has(p.pid)) (tree.add(p.pid), (grew = true));
   }
@@ -101,7 +101,12 @@ async function withTemporal<T>(fn: (client: Client) => Promise<T>): Promise<T> {
 async function withMysql<T>(fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
   const file = readJson<StackFile>('stack.json');
   const secrets = readJson<StackSecrets>('secrets.json');
-  const c = await mysql.createConnection({ host: file.mysql.host, port: file.mysql.port, user: 'npanel_admin', password: secrets.mysqlAdminPassword });
+  const c = await mysql.createConnection({
+    host: file.mysql.host,
+    port: file.mysql.port,
+    user: 'npanel_admin',
+    password: secrets.mysqlAdminPassword,
+  });
   try {
     return await fn(c);
   } finally {
@@ -111,7 +116,16 @@ async function withMysql<T>(fn: (c: mysql.Connection) => Promise<T>): Promise<T>
 
 async function dig(name: string, type: string): Promise<string[]> {
   const file = readJson<StackFile>('stack.json');
-  const { stdout } = await execFileP('dig', [`@${file.dns.host}`, '-p', String(file.dns.port), '+short', '+time=2', '+tries=1', name, type]);
+  const { stdout } = await execFileP('dig', [
+    `@${file.dns.host}`,
+    '-p',
+    String(file.dns.port),
+    '+short',
+    '+time=2',
+    '+tries=1',
+    name,
+    type,
+  ]);
   return stdout.trim().split('\n').filter(Boolean);
 }
 
@@ -144,7 +158,9 @@ test('a workflow and stored data survive down + up', { timeout: 300_000 }, async
   // A durable timer, started before the other data so it has the longest head start.
   const workflowId = `timer-restart-${tag}`;
   const label = `restart-${tag}`;
-  await withTemporal((c) => c.workflow.start('waitForTimer', { taskQueue: CONTROL_TASK_QUEUE, workflowId, args: [{ ms: TIMER_MS, label }] }));
+  await withTemporal((c) =>
+    c.workflow.start('waitForTimer', { taskQueue: CONTROL_TASK_QUEUE, workflowId, args: [{ ms: TIMER_MS, label }] }),
+  );
 
   // Data in MariaDB and in PowerDNS.
   const db = `restart_probe_${tag}`;
@@ -192,7 +208,10 @@ test('a workflow and stored data survive down + up', { timeout: 300_000 }, async
   assert.ok(result.firedAfterMs >= TIMER_MS, `fired after ${result.firedAfterMs} ms`);
 
   const rows = await withMysql(async (c) => (await c.query<mysql.RowDataPacket[]>(`SELECT id, v FROM ${db}.marker`))[0]);
-  assert.deepEqual(rows.map((r) => ({ ...r })), [{ id: 1, v: label }]);
+  assert.deepEqual(
+    rows.map((r) => ({ ...r })),
+    [{ id: 1, v: label }],
+  );
   assert.deepEqual(await dig(`www.${zone}`, 'A'), ['192.0.2.77']);
   assert.match((await dig(zone, 'SOA'))[0] ?? '', /^ns1\.npanel\.test\. /);
 

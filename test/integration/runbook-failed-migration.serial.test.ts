@@ -31,7 +31,10 @@ export function testedBlocks(markdown: string, name: string): string[] {
 test('the failed-migration runbook, run as written, resumes a migration stopped at the gate', async () => {
   const blocks = testedBlocks(fs.readFileSync(RUNBOOK, 'utf8'), 'failed-migration');
   assert.ok(blocks.length >= 5, `runbook blocks marked for the test: ${blocks.length}`);
-  assert.ok(blocks.some((b) => b.includes('/resolve')), 'the runbook resolves through the API');
+  assert.ok(
+    blocks.some((b) => b.includes('/resolve')),
+    'the runbook resolves through the API',
+  );
 
   const { api } = apiClient(stack);
   const account = uniqueName('rb');
@@ -42,11 +45,20 @@ test('the failed-migration runbook, run as written, resumes a migration stopped 
     domain: `${account}.test`,
     account,
     cutover: 'auto',
-    source: { host: src.host, port: src.port, user: src.user, privateKey, hostKeyFingerprint: src.hostKeyFingerprint, docroot: src.docroot, ip: '127.0.0.1', databases: [{ name: 'shop' }, { name: missingDb }] },
+    source: {
+      host: src.host,
+      port: src.port,
+      user: src.user,
+      privateKey,
+      hostKeyFingerprint: src.hostKeyFingerprint,
+      docroot: src.docroot,
+      ip: '127.0.0.1',
+      databases: [{ name: 'shop' }, { name: missingDb }],
+    },
   });
   assert.equal(started.status, 202, JSON.stringify(started.body));
   const workflowId: string = started.body.workflowId;
-  for (const deadline = Date.now() + 120_000; ; ) {
+  for (const deadline = Date.now() + 120_000; ;) {
     const d = await api('GET', `/api/v1/workflows/${workflowId}`);
     if (d.body.status === 'awaiting_operator') {
       assert.equal(d.body.progress?.operator?.step, 'preflight', JSON.stringify(d.body.progress));
@@ -57,7 +69,12 @@ test('the failed-migration runbook, run as written, resumes a migration stopped 
   }
 
   // The operator's fix on the source server: the database the migration names exists and is readable.
-  const admin = await mysql.createConnection({ host: stack.file.mysql.host, port: stack.file.mysql.port, user: 'npanel_admin', password: stack.secrets.mysqlAdminPassword });
+  const admin = await mysql.createConnection({
+    host: stack.file.mysql.host,
+    port: stack.file.mysql.port,
+    user: 'npanel_admin',
+    password: stack.secrets.mysqlAdminPassword,
+  });
   try {
     await admin.query(`CREATE DATABASE IF NOT EXISTS \`${missingDb}\``);
     await admin.query(`CREATE TABLE IF NOT EXISTS \`${missingDb}\`.notes (id INT PRIMARY KEY, body TEXT)`);
@@ -79,7 +96,9 @@ test('the failed-migration runbook, run as written, resumes a migration stopped 
     TEMPORAL_CODEC_AUTH: `Bearer ${token}`,
   };
   const script = ['set -euo pipefail', ...blocks].join('\n');
-  const run = await execFileP('bash', ['-c', script], { env, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 }).catch((e) => e as { code: number; stdout: string; stderr: string });
+  const run = await execFileP('bash', ['-c', script], { env, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 }).catch(
+    (e) => e as { code: number; stdout: string; stderr: string },
+  );
   const out = `${run.stdout}\n${run.stderr}`;
   assert.ok(!('code' in run) || run.code === 0, `runbook commands failed:\n${out}`);
   assert.ok(out.includes(workflowId), 'the runbook found the waiting migration');

@@ -77,28 +77,50 @@ test('known secrets appear nowhere in logs, Temporal histories, the inventory du
   for (const f of logs) search(`logs/${f}`, fs.readFileSync(path.join(stack.file.logs, f), 'utf8'));
 
   // 2. Each history as the Temporal CLI shows it (with children: the migration's provisionAccount).
-  const children = await execFileP(temporalBinary(), ['workflow', 'list', '--address', stack.file.temporal.address, '-o', 'json',
-    '--query', `NpanelAccount = '${mig.account}' OR NpanelAccount = '${username}'`], { maxBuffer: 16 << 20 });
+  const children = await execFileP(
+    temporalBinary(),
+    [
+      'workflow',
+      'list',
+      '--address',
+      stack.file.temporal.address,
+      '-o',
+      'json',
+      '--query',
+      `NpanelAccount = '${mig.account}' OR NpanelAccount = '${username}'`,
+    ],
+    { maxBuffer: 16 << 20 },
+  );
   const listed = (JSON.parse(children.stdout || '[]') as { execution: { workflowId: string } }[]).map((w) => w.execution.workflowId);
   const all = [...new Set([...ids, ...listed])];
   assert.ok(all.length >= ids.length, JSON.stringify(all));
   const codec = codecFromConfig({ key: stack.secrets.codecKey, keyId: stack.secrets.codecKeyId });
   let decodedHasPasswords = 0;
   for (const id of all) {
-    const { stdout } = await execFileP(temporalBinary(), ['workflow', 'show', '--address', stack.file.temporal.address, '-w', id, '-o', 'json'], { maxBuffer: 64 << 20 });
+    const { stdout } = await execFileP(
+      temporalBinary(),
+      ['workflow', 'show', '--address', stack.file.temporal.address, '-w', id, '-o', 'json'],
+      { maxBuffer: 64 << 20 },
+    );
     search(`history of ${id}`, stdout);
     // Positive control: decoded with the key, the same history carries the secrets in its payloads.
     const decoded = JSON.stringify(await decodeHistoryJson(JSON.parse(stdout), codec));
-    const payloads = [...decoded.matchAll(/"data":"([A-Za-z0-9+/=]*)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8')).join('\n');
+    const payloads = [...decoded.matchAll(/"data":"([A-Za-z0-9+/=]*)"/g)]
+      .map((m) => Buffer.from(m[1]!, 'base64').toString('utf8'))
+      .join('\n');
     if (payloads.includes(passwords.ftp) && payloads.includes(passwords.database)) decodedHasPasswords++;
   }
   assert.ok(decodedHasPasswords >= 1, 'the decoded provisioning history carries the passwords (the search would see them)');
 
   // 3. The inventory database, all of it.
-  const dump = await execFileP('mariadb-dump', ['-h', stack.file.mysql.host, '-P', String(stack.file.mysql.port), '-u', 'npanel', '--skip-lock-tables', '--no-tablespaces', 'npanel'], {
-    env: { ...process.env, MYSQL_PWD: stack.secrets.inventoryPassword },
-    maxBuffer: 256 << 20,
-  });
+  const dump = await execFileP(
+    'mariadb-dump',
+    ['-h', stack.file.mysql.host, '-P', String(stack.file.mysql.port), '-u', 'npanel', '--skip-lock-tables', '--no-tablespaces', 'npanel'],
+    {
+      env: { ...process.env, MYSQL_PWD: stack.secrets.inventoryPassword },
+      maxBuffer: 256 << 20,
+    },
+  );
   assert.match(dump.stdout, /CREATE TABLE `accounts`/);
   search('the inventory dump', dump.stdout);
 
@@ -110,6 +132,8 @@ test('known secrets appear nowhere in logs, Temporal histories, the inventory du
     assert.equal(res.status, 200, url);
     search(url, await res.text());
   }
-  t.diagnostic(`searched ${logs.length} logs, ${all.length} histories, the inventory dump and ${metrics.length} metrics endpoints for ${Object.keys(needles).length} secrets`);
+  t.diagnostic(
+    `searched ${logs.length} logs, ${all.length} histories, the inventory dump and ${metrics.length} metrics endpoints for ${Object.keys(needles).length} secrets`,
+  );
   assert.deepEqual(found, []);
 });

@@ -75,7 +75,8 @@ test('SFTP reads the sample index.html and lists names with spaces and accents',
     const names = await new Promise<string[]>((resolve, reject) =>
       sftp.readdir(src.docroot, (e, list) => (e ? reject(e) : resolve(list.map((x) => x.filename)))),
     );
-    for (const name of ['index.html', 'about us.html', 'café', 'uploads', 'assets']) assert.ok(names.includes(name), `${name} in ${names.join(', ')}`);
+    for (const name of ['index.html', 'about us.html', 'café', 'uploads', 'assets'])
+      assert.ok(names.includes(name), `${name} in ${names.join(', ')}`);
     const count = await exec(client, `find '${src.docroot}' -type f | wc -l`);
     assert.ok(Number(count.stdout.trim()) >= 200, `only ${count.stdout.trim()} files in the sample site`);
   } finally {
@@ -104,14 +105,20 @@ test('a key the source does not know is refused', async () => {
   await assert.rejects(connect(stranger.private), /authentication methods failed/i);
 });
 
-test('a connection master logs in ahead; rsync\'s ssh command rides on it; a wrong pinned key gets no master', async () => {
+test("a connection master logs in ahead; rsync's ssh command rides on it; a wrong pinned key gets no master", async () => {
   const { execFile } = await import('node:child_process');
   const { promisify } = await import('node:util');
   const run = promisify(execFile);
   const { sshConnect } = await import('../../activities/ssh-connect');
   const { ALIAS, sshCredentials } = await import('../../activities/ssh-credentials');
   const { startSshMaster } = await import('../../activities/ssh-master');
-  const target = { host: src.host, port: src.port, user: src.user, privateKey: fs.readFileSync(src.privateKey, 'utf8'), hostKeyFingerprint: src.hostKeyFingerprint };
+  const target = {
+    host: src.host,
+    port: src.port,
+    user: src.user,
+    privateKey: fs.readFileSync(src.privateKey, 'utf8'),
+    hostKeyFingerprint: src.hostKeyFingerprint,
+  };
   const session = await sshConnect(target);
   const hostKey = session.hostKey;
   session.end();

@@ -36,7 +36,10 @@ let provisioned: { username: string; workflowId: string } | undefined;
 
 async function npanel(...args: string[]): Promise<string> {
   try {
-    const { stdout } = await execFileP(process.execPath, [path.join(root, 'dist', 'cli', 'main.js'), ...args], { timeout: 180_000, env: process.env });
+    const { stdout } = await execFileP(process.execPath, [path.join(root, 'dist', 'cli', 'main.js'), ...args], {
+      timeout: 180_000,
+      env: process.env,
+    });
     return stdout;
   } catch (err) {
     const e = err as Error & { stderr?: string };
@@ -83,7 +86,12 @@ test('stack.json names the cluster mode and an operator client certificate from 
 
 test('temporal operator cluster describe (client certificate): PostgreSQL persistence and visibility, at least 4 shards', async () => {
   const { stdout } = await temporalCli(['operator', 'cluster', 'describe']);
-  const info = JSON.parse(stdout) as { persistenceStore: string; visibilityStore: string; historyShardCount: number; serverVersion: string };
+  const info = JSON.parse(stdout) as {
+    persistenceStore: string;
+    visibilityStore: string;
+    historyShardCount: number;
+    serverVersion: string;
+  };
   assert.equal(info.persistenceStore, 'postgres12');
   assert.equal(info.visibilityStore, 'postgres12');
   assert.ok(info.historyShardCount >= 4, `shards: ${info.historyShardCount}`);
@@ -113,16 +121,43 @@ test('the frontend refuses a client without a certificate, with a foreign one, a
   };
   const ca = fs.readFileSync(t.ca);
   // The same call with the stack's certificate works: what is refused below is the missing certificate.
-  assert.ok(await describe({ serverRootCACertificate: ca, clientCertPair: { crt: fs.readFileSync(t.cert), key: fs.readFileSync(t.key) }, serverNameOverride: 'localhost' }));
+  assert.ok(
+    await describe({
+      serverRootCACertificate: ca,
+      clientCertPair: { crt: fs.readFileSync(t.cert), key: fs.readFileSync(t.key) },
+      serverNameOverride: 'localhost',
+    }),
+  );
   await assert.rejects(describe({ serverRootCACertificate: ca, serverNameOverride: 'localhost' }), 'TLS without a client certificate');
 
   // A certificate that no one but its holder signed.
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'npanel-cluster-'));
   try {
-    await execFileP('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=intruder',
-      '-addext', 'extendedKeyUsage=clientAuth', '-keyout', path.join(tmp, 'k.pem'), '-out', path.join(tmp, 'c.pem')]);
+    await execFileP('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=intruder',
+      '-addext',
+      'extendedKeyUsage=clientAuth',
+      '-keyout',
+      path.join(tmp, 'k.pem'),
+      '-out',
+      path.join(tmp, 'c.pem'),
+    ]);
     await assert.rejects(
-      describe({ serverRootCACertificate: ca, clientCertPair: { crt: fs.readFileSync(path.join(tmp, 'c.pem')), key: fs.readFileSync(path.join(tmp, 'k.pem')) }, serverNameOverride: 'localhost' }),
+      describe({
+        serverRootCACertificate: ca,
+        clientCertPair: { crt: fs.readFileSync(path.join(tmp, 'c.pem')), key: fs.readFileSync(path.join(tmp, 'k.pem')) },
+        serverNameOverride: 'localhost',
+      }),
       'a client certificate from another CA',
     );
     await assert.rejects(describe(undefined), 'plain gRPC to the TLS port');
@@ -130,10 +165,21 @@ test('the frontend refuses a client without a certificate, with a foreign one, a
     // The frontend's HTTP API (same TLS settings): 200 with the stack's certificate, a failed handshake without.
     const httpApi = (cert?: { cert: Buffer; key: Buffer }) =>
       new Promise<number>((resolve, reject) => {
-        const req = https.get({ host: '127.0.0.1', port: stackPorts(PORT_BASE).temporalHttp, path: '/api/v1/namespaces', ca, servername: 'localhost', timeout: 5000, ...cert }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
+        const req = https.get(
+          {
+            host: '127.0.0.1',
+            port: stackPorts(PORT_BASE).temporalHttp,
+            path: '/api/v1/namespaces',
+            ca,
+            servername: 'localhost',
+            timeout: 5000,
+            ...cert,
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
         req.once('timeout', () => req.destroy(new Error('timeout')));
         req.once('error', reject);
       });
@@ -163,11 +209,16 @@ test('an account provisioned through the API completes on the cluster and dig an
   assert.deepEqual(answer.answers, [stack.file.node.ip]);
   // It ran on the cluster: the operator sees it there, in the npanel namespace, completed.
   const { stdout } = await temporalCli(['workflow', 'describe', '-n', 'npanel', '-w', res.body.workflowId]);
-  assert.equal((JSON.parse(stdout) as { workflowExecutionInfo: { status: string } }).workflowExecutionInfo.status, 'WORKFLOW_EXECUTION_STATUS_COMPLETED');
+  assert.equal(
+    (JSON.parse(stdout) as { workflowExecutionInfo: { status: string } }).workflowExecutionInfo.status,
+    'WORKFLOW_EXECUTION_STATUS_COMPLETED',
+  );
 });
 
 test('Temporal Web serves the npanel namespace through its client certificate, with the API as codec endpoint', async () => {
-  const settings = (await (await fetch(`${stack.file.temporal.ui}/api/v1/settings`, { signal: AbortSignal.timeout(5000) })).json()) as { Codec: { Endpoint: string } };
+  const settings = (await (await fetch(`${stack.file.temporal.ui}/api/v1/settings`, { signal: AbortSignal.timeout(5000) })).json()) as {
+    Codec: { Endpoint: string };
+  };
   assert.equal(settings.Codec.Endpoint, `${stack.file.api}/codec`);
   const list = await fetch(`${stack.file.temporal.ui}/api/v1/namespaces/npanel/workflows`, { signal: AbortSignal.timeout(10_000) });
   assert.equal(list.status, 200, 'the UI server reaches the mTLS frontend');
@@ -188,5 +239,8 @@ test('down stops every cluster process and frees its ports; up again finds the a
   assert.equal(account.status, 200);
   assert.equal(account.body.status, 'active');
   const { stdout } = await temporalCli(['workflow', 'describe', '-n', 'npanel', '-w', provisioned.workflowId]);
-  assert.equal((JSON.parse(stdout) as { workflowExecutionInfo: { status: string } }).workflowExecutionInfo.status, 'WORKFLOW_EXECUTION_STATUS_COMPLETED');
+  assert.equal(
+    (JSON.parse(stdout) as { workflowExecutionInfo: { status: string } }).workflowExecutionInfo.status,
+    'WORKFLOW_EXECUTION_STATUS_COMPLETED',
+  );
 });

@@ -64,7 +64,12 @@ export async function decodeHistoryJson(json: unknown, codec: PayloadCodec): Pro
     if (Array.isArray(node)) return Promise.all(node.map(visit));
     if (!node || typeof node !== 'object') return node;
     const obj = node as Record<string, unknown>;
-    if (obj.metadata && typeof obj.metadata === 'object' && 'encoding' in (obj.metadata as object) && ('data' in obj || Object.keys(obj).length === 1)) {
+    if (
+      obj.metadata &&
+      typeof obj.metadata === 'object' &&
+      'encoding' in (obj.metadata as object) &&
+      ('data' in obj || Object.keys(obj).length === 1)
+    ) {
       const p = obj as JsonPayload;
       const payload = {
         metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
@@ -86,9 +91,13 @@ export async function decodeHistoryJson(json: unknown, codec: PayloadCodec): Pro
 
 /** The history as `temporal workflow show -o json` prints it (the proto3 JSON form historyFromJSON reads). */
 export async function showHistory(address: string, workflowId: string): Promise<unknown> {
-  const { stdout } = await execFileP(temporalBinary(), ['workflow', 'show', '--address', address, '--namespace', 'default', '-w', workflowId, '-o', 'json'], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const { stdout } = await execFileP(
+    temporalBinary(),
+    ['workflow', 'show', '--address', address, '--namespace', 'default', '-w', workflowId, '-o', 'json'],
+    {
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   return JSON.parse(stdout);
 }
 
@@ -99,7 +108,9 @@ export async function showHistory(address: string, workflowId: string): Promise<
 function redactKeys(data: Buffer): Buffer {
   const text = data.toString('utf8');
   if (!text.includes('PRIVATE KEY')) return data;
-  return Buffer.from(text.replace(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----(\\n|\n)?/g, '<redacted private key>'));
+  return Buffer.from(
+    text.replace(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----(\\n|\n)?/g, '<redacted private key>'),
+  );
 }
 
 export async function writeFixture(name: string, workflowId: string, json: unknown, codec: PayloadCodec): Promise<string> {

@@ -60,12 +60,24 @@ async function main(): Promise<void> {
       await client.workflow.start('provisionAccount', {
         taskQueue: CONTROL_TASK_QUEUE,
         workflowId: id,
-        args: [{ ...clash, node: stack.file.node.id, nodeIp: stack.file.node.ip, database: { ...clash.database!, user: clash.database!.name }, tls: false }],
+        args: [
+          {
+            ...clash,
+            node: stack.file.node.id,
+            nodeIp: stack.file.node.ip,
+            database: { ...clash.database!, user: clash.database!.name },
+            tls: false,
+          },
+        ],
       });
       await save('provisionAccount-rolled-back', id);
       await save('deprovisionAccount-completed', await post(`/api/v1/accounts/${a.username}`, undefined, 'DELETE'));
       const gone = workflowIds.deprovision(a.username, `r${Date.now()}`);
-      await client.workflow.start('deprovisionAccount', { taskQueue: CONTROL_TASK_QUEUE, workflowId: gone, args: [{ username: a.username }] });
+      await client.workflow.start('deprovisionAccount', {
+        taskQueue: CONTROL_TASK_QUEUE,
+        workflowId: gone,
+        args: [{ username: a.username }],
+      });
       await save('deprovisionAccount-not-found', gone);
     },
     async certificate() {
@@ -82,17 +94,28 @@ async function main(): Promise<void> {
     },
     async migrate() {
       const account = uniqueName('rpm');
-      await save('migrateSite-completed', await post('/api/v1/migrations', migrationBody(stack, { account, domain: `${account}.example`, databases: ['shop'] })));
+      await save(
+        'migrateSite-completed',
+        await post('/api/v1/migrations', migrationBody(stack, { account, domain: `${account}.example`, databases: ['shop'] })),
+      );
       await post(`/api/v1/accounts/${account}`, undefined, 'DELETE').then((id) => waitClosed(id));
     },
     async sweep() {
       const id = `sweep-replay-${Date.now()}`;
-      await client.workflow.start('certificateRenewalSweep', { taskQueue: CONTROL_TASK_QUEUE, workflowId: id, args: [{ renewWithinDays: 30 }] });
+      await client.workflow.start('certificateRenewalSweep', {
+        taskQueue: CONTROL_TASK_QUEUE,
+        workflowId: id,
+        args: [{ renewWithinDays: 30 }],
+      });
       await save('certificateRenewalSweep-completed', id);
     },
     async prune() {
       const id = `prune-replay-${Date.now()}`;
-      await client.workflow.start('pruneAuditEvents', { taskQueue: CONTROL_TASK_QUEUE, workflowId: id, args: [{ keepDays: 3650, batchSize: 100 }] });
+      await client.workflow.start('pruneAuditEvents', {
+        taskQueue: CONTROL_TASK_QUEUE,
+        workflowId: id,
+        args: [{ keepDays: 3650, batchSize: 100 }],
+      });
       await save('pruneAuditEvents-completed', id);
     },
   };

@@ -22,7 +22,9 @@ export const execFileP = promisify(execFile);
 
 export function uniqueName(prefix: string): string {
   // Usernames are at most 16 characters: prefix (<= 7) + 9 random base-36 characters.
-  return `${prefix}${BigInt('0x' + crypto.randomBytes(6).toString('hex')).toString(36).slice(0, 9)}`;
+  return `${prefix}${BigInt('0x' + crypto.randomBytes(6).toString('hex'))
+    .toString(36)
+    .slice(0, 9)}`;
 }
 
 /** Passwords that pass the API's rules and never contain a username or domain. */
@@ -53,7 +55,8 @@ export function apiClient(stack: LoadedStack) {
       const res = await api('GET', `/api/v1/workflows/${encodeURIComponent(workflowId)}`);
       const s = res.body?.progress?.steps?.find((x: { name: string }) => x.name === step);
       if (s && statuses.includes(s.status)) return res.body;
-      if (res.body?.closedAt) throw new Error(`workflow closed before ${step} was ${statuses.join('|')}: ${JSON.stringify(res.body.progress)}`);
+      if (res.body?.closedAt)
+        throw new Error(`workflow closed before ${step} was ${statuses.join('|')}: ${JSON.stringify(res.body.progress)}`);
       if (Date.now() > deadline) throw new Error(`step ${step} never became ${statuses.join('|')}: ${JSON.stringify(res.body?.progress)}`);
       await sleep(100);
     }
@@ -97,7 +100,12 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Every path of a node that an account touches. */
 export function nodePaths(stack: LoadedStack, nodeId: string) {
   const node = { id: nodeId, ip: stack.file.node.ip, dir: path.join(stack.home, 'nodes', nodeId) } as HostingNode;
-  const ports = stack.file.nodes?.[nodeId] ?? { nginx: stack.file.nginx, imap: stack.file.imap, smtp: stack.file.smtp, ftp: stack.file.ftp };
+  const ports = stack.file.nodes?.[nodeId] ?? {
+    nginx: stack.file.nginx,
+    imap: stack.file.imap,
+    smtp: stack.file.smtp,
+    ftp: stack.file.ftp,
+  };
   return { dir: node.dir, nginx: nginxLayout(node), mail: mailLayout(node), ftp: ftpLayout(node), ports };
 }
 
@@ -110,11 +118,14 @@ export type NodePaths = ReturnType<typeof nodePaths>;
  */
 export function httpGet(port: number, host: string, pathname = '/'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: pathname, method: 'GET', headers: { Host: host }, timeout: 10_000, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, path: pathname, method: 'GET', headers: { Host: host }, timeout: 10_000, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('HTTP timeout')));
     req.on('error', reject);
     req.end();
@@ -123,7 +134,16 @@ export function httpGet(port: number, host: string, pathname = '/'): Promise<{ s
 
 /** `dig` answer section for one name/type, and the response status (NOERROR, NXDOMAIN, REFUSED...). */
 export async function dig(stack: LoadedStack, name: string, type: string): Promise<{ status: string; answers: string[] }> {
-  const { stdout } = await execFileP('dig', [`@${stack.file.dns.host}`, '-p', String(stack.file.dns.port), '+norec', '+time=2', '+tries=1', name, type]);
+  const { stdout } = await execFileP('dig', [
+    `@${stack.file.dns.host}`,
+    '-p',
+    String(stack.file.dns.port),
+    '+norec',
+    '+time=2',
+    '+tries=1',
+    name,
+    type,
+  ]);
   const status = /status: (\w+)/.exec(stdout)?.[1] ?? 'UNKNOWN';
   const answerSection = stdout.split(';; ANSWER SECTION:')[1]?.split('\n\n')[0] ?? '';
   const answers = answerSection
@@ -144,7 +164,16 @@ export async function pdnsZones(stack: LoadedStack): Promise<string[]> {
 /** An FTP upload with curl; resolves with curl's exit code (0 = uploaded, 67 = login refused). */
 export async function ftpUpload(port: number, user: string, password: string, localFile: string, remoteName: string): Promise<number> {
   try {
-    await execFileP('curl', ['-sS', '--max-time', '20', '-T', localFile, `ftp://127.0.0.1:${port}/${remoteName}`, '--user', `${user}:${password}`]);
+    await execFileP('curl', [
+      '-sS',
+      '--max-time',
+      '20',
+      '-T',
+      localFile,
+      `ftp://127.0.0.1:${port}/${remoteName}`,
+      '--user',
+      `${user}:${password}`,
+    ]);
     return 0;
   } catch (err) {
     return (err as { code?: number }).code ?? -1;
@@ -152,7 +181,11 @@ export async function ftpUpload(port: number, user: string, password: string, lo
 }
 
 /** Databases a MariaDB login sees, or the error code when the login is refused. */
-export async function dbLogin(stack: LoadedStack, user: string, password: string): Promise<{ ok: true; databases: string[] } | { ok: false; code: string }> {
+export async function dbLogin(
+  stack: LoadedStack,
+  user: string,
+  password: string,
+): Promise<{ ok: true; databases: string[] } | { ok: false; code: string }> {
   let conn: mysql.Connection | undefined;
   try {
     conn = await mysql.createConnection({ host: stack.file.mysql.host, port: stack.file.mysql.port, user, password, connectTimeout: 5000 });
@@ -167,12 +200,25 @@ export async function dbLogin(stack: LoadedStack, user: string, password: string
 
 /** The inventory database (audit trail, accounts table) with the inventory credentials. */
 export function inventoryPool(stack: LoadedStack): mysql.Pool {
-  return mysql.createPool({ host: stack.file.mysql.host, port: stack.file.mysql.port, user: 'npanel', password: stack.secrets.inventoryPassword, database: 'npanel', connectionLimit: 2 });
+  return mysql.createPool({
+    host: stack.file.mysql.host,
+    port: stack.file.mysql.port,
+    user: 'npanel',
+    password: stack.secrets.inventoryPassword,
+    database: 'npanel',
+    connectionLimit: 2,
+  });
 }
 
 /** The node's admin login, to look at MariaDB's own tables (which databases and users exist). */
 export function adminPool(stack: LoadedStack): mysql.Pool {
-  return mysql.createPool({ host: stack.file.mysql.host, port: stack.file.mysql.port, user: 'npanel_admin', password: stack.secrets.mysqlAdminPassword, connectionLimit: 2 });
+  return mysql.createPool({
+    host: stack.file.mysql.host,
+    port: stack.file.mysql.port,
+    user: 'npanel_admin',
+    password: stack.secrets.mysqlAdminPassword,
+    connectionLimit: 2,
+  });
 }
 
 export interface AccountTrace {
@@ -203,7 +249,8 @@ export async function traceAccount(
       return false;
     }
   };
-  const passwd = exists(node.ftp.passwdFile) && fs.statSync(node.ftp.passwdFile).isFile() ? fs.readFileSync(node.ftp.passwdFile, 'utf8') : '';
+  const passwd =
+    exists(node.ftp.passwdFile) && fs.statSync(node.ftp.passwdFile).isFile() ? fs.readFileSync(node.ftp.passwdFile, 'utf8') : '';
   const [dbs] = await pools.admin.query('SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [a.database ?? '']);
   const [users] = await pools.admin.query('SELECT User FROM mysql.global_priv WHERE User = ?', [a.databaseUser ?? a.database ?? '']);
   const [rows] = await pools.inventory.query('SELECT id FROM accounts WHERE username = ?', [a.username]);

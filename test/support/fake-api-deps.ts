@@ -30,7 +30,9 @@ export interface FakeAccount {
 export function fakeApiDeps(accounts: FakeAccount[] = []) {
   const started: StartedWorkflow[] = [];
   const repoCalls: string[] = [];
-  const rows = new Map(accounts.map((a) => [a.username, { ...a, id: 1, workflowId: `provision-${a.username}`, createdAt: new Date('2026-01-01T00:00:00Z') }]));
+  const rows = new Map(
+    accounts.map((a) => [a.username, { ...a, id: 1, workflowId: `provision-${a.username}`, createdAt: new Date('2026-01-01T00:00:00Z') }]),
+  );
   const impl: Record<string, Record<string, (...args: never[]) => unknown>> = {
     nodes: { get: async (id: string) => (id === 'n1' ? { id: 'n1', ip: '192.0.2.10' } : null) },
     accounts: {
@@ -38,7 +40,9 @@ export function fakeApiDeps(accounts: FakeAccount[] = []) {
       page: async (filter: { account?: string }) => [...rows.values()].filter((r) => !filter.account || r.username === filter.account),
       getResources: async (username: string) => {
         const account = rows.get(username);
-        return account ? { account, domains: [{ name: account.domain }], mailboxes: [], ftpUsers: [], databases: [], certificates: [] } : null;
+        return account
+          ? { account, domains: [{ name: account.domain }], mailboxes: [], ftpUsers: [], databases: [], certificates: [] }
+          : null;
       },
       // The unique keys of the real table: a taken username or domain is the repository's AccountConflictError.
       reserve: async (a: FakeAccount & { workflowId: string }) => {
@@ -53,15 +57,22 @@ export function fakeApiDeps(accounts: FakeAccount[] = []) {
     },
     names: { claim: async () => undefined },
   };
-  const repos = new Proxy({}, {
-    get: (_t, group: string) => new Proxy({}, {
-      get: (_g, method: string) => {
-        const fn = impl[group]?.[method];
-        if (!fn) throw new Error(`unexpected inventory call repos.${group}.${method}`);
-        return (...args: never[]) => (repoCalls.push(`${group}.${method}`), fn(...args));
-      },
-    }),
-  }) as Repositories;
+  const repos = new Proxy(
+    {},
+    {
+      get: (_t, group: string) =>
+        new Proxy(
+          {},
+          {
+            get: (_g, method: string) => {
+              const fn = impl[group]?.[method];
+              if (!fn) throw new Error(`unexpected inventory call repos.${group}.${method}`);
+              return (...args: never[]) => (repoCalls.push(`${group}.${method}`), fn(...args));
+            },
+          },
+        ),
+    },
+  ) as Repositories;
   const temporal = {
     workflow: {
       start: async (type: string, options: StartedWorkflow['options']) => {

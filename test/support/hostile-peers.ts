@@ -89,7 +89,8 @@ export function resetPeer(afterIdent = false): Promise<Peer> {
 export function garbagePeer(): Promise<Peer> {
   return serve((sock, peer) => {
     const pump = () => {
-      while (write(sock, peer, Buffer.from(crypto.randomBytes(16 * 1024).map((b) => (b === 10 || b === 13 ? 0x41 : b))))) if (peer.sentBytes > 64 * 1024 * 1024) return;
+      while (write(sock, peer, Buffer.from(crypto.randomBytes(16 * 1024).map((b) => (b === 10 || b === 13 ? 0x41 : b)))))
+        if (peer.sentBytes > 64 * 1024 * 1024) return;
       sock.once('drain', pump);
     };
     pump();

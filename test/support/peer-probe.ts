@@ -51,14 +51,19 @@ async function main(req: ProbeRequest): Promise<void> {
   const started = performance.now();
   let outcome: ProbeOutcome;
   try {
-    const run = req.activity === 'migrationPreflight'
-      ? () => acts.migrationPreflight({ source: req.source, docroot: req.docroot, databases: [] })
-      : () => acts.migrationSyncFiles({ source: req.source, sourceDocroot: req.docroot, docroot: req.localDir!, pass: 'initial' });
+    const run =
+      req.activity === 'migrationPreflight'
+        ? () => acts.migrationPreflight({ source: req.source, docroot: req.docroot, databases: [] })
+        : () => acts.migrationSyncFiles({ source: req.source, sourceDocroot: req.docroot, docroot: req.localDir!, pass: 'initial' });
     const { value } = await runAsActivity<unknown>(run, { attempt: req.attempt });
     outcome = { ok: true, ms: performance.now() - started, value };
   } catch (err) {
     const e = err as Error & { type?: string; nonRetryable?: boolean };
-    outcome = { ok: false, ms: performance.now() - started, error: { message: e.message, type: e.type ?? null, nonRetryable: e.nonRetryable === true } };
+    outcome = {
+      ok: false,
+      ms: performance.now() - started,
+      error: { message: e.message, type: e.type ?? null, nonRetryable: e.nonRetryable === true },
+    };
   }
   await new Promise((r) => setTimeout(r, req.lingerMs ?? 1500));
   process.stdout.write(`${MARK}${JSON.stringify(outcome)}\n`);

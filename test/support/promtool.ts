@@ -11,7 +11,9 @@ const execFileP = promisify(execFile);
  * only libc). NPANEL_PROMTOOL overrides. Missing is an error, never a skip.
  */
 export function promtoolPath(): string {
-  const candidates = [process.env.NPANEL_PROMTOOL, path.join(repoRoot(), '.tools', 'prometheus', 'usr', 'bin', 'promtool')].filter(Boolean) as string[];
+  const candidates = [process.env.NPANEL_PROMTOOL, path.join(repoRoot(), '.tools', 'prometheus', 'usr', 'bin', 'promtool')].filter(
+    Boolean,
+  ) as string[];
   const found = candidates.find((p) => fs.existsSync(p));
   if (!found) throw new Error(`promtool not found (looked at ${candidates.join(', ')}): run bin/npanel once to install it`);
   return found;

@@ -63,7 +63,14 @@ export interface SendResult {
 }
 
 /** One message, one session: HELO, MAIL FROM, RCPT TO each, DATA if any recipient was accepted. */
-export async function sendMail(opts: { port: number; host?: string; from: string; to: string[]; subject: string; body: string }): Promise<SendResult> {
+export async function sendMail(opts: {
+  port: number;
+  host?: string;
+  from: string;
+  to: string[];
+  subject: string;
+  body: string;
+}): Promise<SendResult> {
   const client = await SmtpClient.connect(opts.port, opts.host);
   try {
     if (client.greeting.code !== 220) throw new Error(`SMTP greeting ${client.greeting.code} ${client.greeting.text}`);

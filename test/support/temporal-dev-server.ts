@@ -30,8 +30,23 @@ export async function startDevServer(): Promise<DevServer> {
   const port = await freePort();
   const httpPort = await freePort();
   const metricsPort = await freePort();
-  const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--http-port', String(httpPort),
-    '--metrics-port', String(metricsPort), '--namespace', 'default', '--log-level', 'error'];
+  const args = [
+    'server',
+    'start-dev',
+    '--headless',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--http-port',
+    String(httpPort),
+    '--metrics-port',
+    String(metricsPort),
+    '--namespace',
+    'default',
+    '--log-level',
+    'error',
+  ];
   args.push(...dynamicConfigArgs());
   for (const name of SEARCH_ATTRIBUTE_NAMES) args.push('--search-attribute', `${name}=Keyword`);
   const child: ChildProcess = spawn(temporalBinary(), args, { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -56,11 +71,12 @@ export async function startDevServer(): Promise<DevServer> {
   }
   return {
     address,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+      }),
   };
 }

@@ -26,6 +26,13 @@ export function dirBytes(root: string): number {
 /** sha256 of every regular file below root, by relative name. */
 export function treeHashes(root: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const rel of treeFiles(root)) out.set(rel, crypto.createHash('sha256').update(fs.readFileSync(path.join(root, rel))).digest('hex'));
+  for (const rel of treeFiles(root))
+    out.set(
+      rel,
+      crypto
+        .createHash('sha256')
+        .update(fs.readFileSync(path.join(root, rel)))
+        .digest('hex'),
+    );
   return out;
 }

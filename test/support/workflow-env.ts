@@ -106,7 +106,12 @@ export async function withWorkers<T>(env: TestWorkflowEnvironment, fake: FakeAct
   if (!fs.existsSync(WORKFLOW_BUNDLE_PATH)) throw new Error(`${WORKFLOW_BUNDLE_PATH} missing: run npm run build`);
   const activities = fake.activities();
   const common = { connection: env.nativeConnection, namespace: env.namespace ?? 'default', activities };
-  const control = await Worker.create({ ...common, taskQueue: CONTROL_TASK_QUEUE, workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH }, sinks });
+  const control = await Worker.create({
+    ...common,
+    taskQueue: CONTROL_TASK_QUEUE,
+    workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH },
+    sinks,
+  });
   const node = await Worker.create({ ...common, taskQueue: nodeTaskQueue(TEST_NODE) });
   return node.runUntil(() => control.runUntil(fn));
 }

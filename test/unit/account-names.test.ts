@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { databaseNameSchema, domainProblem, domainSchema, isDomainName as isDomain, mailLocalSchema, usernameSchema } from '../../common/names';
+import {
+  databaseNameSchema,
+  domainProblem,
+  domainSchema,
+  isDomainName as isDomain,
+  mailLocalSchema,
+  usernameSchema,
+} from '../../common/names';
 import { canonicalZone } from '../../activities/dns';
 
 /**
@@ -10,7 +17,18 @@ import { canonicalZone } from '../../activities/dns';
  * schema and the activities' own checks (web-names, dns) answer the same.
  */
 
-const hidden = ['ex\nample.test', 'ex\tample.test', 'example.test\n', '\nexample.test', 'exa\rmple.test', 'ex\u0000ample.test', 'ex\u00adample.test', 'ex\u200bample.test', 'ex\u2028ample.test', 'ex\u007fample.test'];
+const hidden = [
+  'ex\nample.test',
+  'ex\tample.test',
+  'example.test\n',
+  '\nexample.test',
+  'exa\rmple.test',
+  'ex\u0000ample.test',
+  'ex\u00adample.test',
+  'ex\u200bample.test',
+  'ex\u2028ample.test',
+  'ex\u007fample.test',
+];
 const badPunycode = ['xn--a.test', 'www.xn--a.test', 'example.xn--a', 'xn--zz.test'];
 
 test('the API refuses a domain with hidden characters or invalid punycode, naming why', () => {
@@ -37,14 +55,24 @@ test('valid names still normalise as before: case, trailing dot, spaces, IDN to 
 test('the activities apply the same rule: web-names and the DNS zone name refuse what the API refuses', () => {
   for (const d of [...hidden, ...badPunycode]) {
     assert.equal(isDomain(d), false, JSON.stringify(d));
-    assert.throws(() => canonicalZone(d), (e: unknown) => e instanceof ApplicationFailure && e.type === 'DnsInvalid', JSON.stringify(d));
+    assert.throws(
+      () => canonicalZone(d),
+      (e: unknown) => e instanceof ApplicationFailure && e.type === 'DnsInvalid',
+      JSON.stringify(d),
+    );
   }
   assert.equal(isDomain('xn--bcher-kva.test'), true);
   assert.equal(canonicalZone('Example.Test.'), 'example.test.');
 });
 
 test('usernames, mailbox locals and database names refuse hidden characters instead of trimming them', () => {
-  for (const [schema, value] of [[usernameSchema, 'alice\n'], [usernameSchema, 'al\tice'], [mailLocalSchema, 'info\n'], [databaseNameSchema, '\nshopdb'], [databaseNameSchema, 'shop\u200bdb']] as const) {
+  for (const [schema, value] of [
+    [usernameSchema, 'alice\n'],
+    [usernameSchema, 'al\tice'],
+    [mailLocalSchema, 'info\n'],
+    [databaseNameSchema, '\nshopdb'],
+    [databaseNameSchema, 'shop\u200bdb'],
+  ] as const) {
     const r = schema.safeParse(value);
     assert.equal(r.success, false, JSON.stringify(value));
     assert.match(r.error!.issues[0]!.message, /control or invisible/);

@@ -17,19 +17,61 @@ import { databaseNameSchema, databaseUserSchema, mailLocalSchema, usernameSchema
  */
 
 const nowhere = '/nonexistent/npanel-rules-unit';
-const mail = createMailActivities({ dbDir: nowhere, usersDir: nowhere, domainsDir: nowhere, suspendedDir: nowhere, vmailDir: nowhere, vmailUid: 1, vmailGid: 1, authGid: 1, doveConf: `${nowhere}/dovecot.conf` });
+const mail = createMailActivities({
+  dbDir: nowhere,
+  usersDir: nowhere,
+  domainsDir: nowhere,
+  suspendedDir: nowhere,
+  vmailDir: nowhere,
+  vmailUid: 1,
+  vmailGid: 1,
+  authGid: 1,
+  doveConf: `${nowhere}/dovecot.conf`,
+});
 const ftp = createFtpActivities({ passwdFile: `${nowhere}/passwd`, pdbFile: `${nowhere}/pdb`, uid: 1, gid: 1 });
 const mysql = createMysqlActivities({ host: '127.0.0.1', port: 1, user: 'nobody', password: 'x' }).activities;
 const files = createFilesActivities({ webRoot: nowhere, ownerUid: 1, ownerGid: 1 });
 
-const CANDIDATES = ['', 'info', 'info.', 'info-', '.info', '_info', 'in..fo', 'a_b', 'Info', ' info', 'x'.repeat(17), 'x'.repeat(33), 'x'.repeat(64), 'x'.repeat(65),
-  'root', 'www', 'ftp', 'mysql', 'shop', 'test', 'sys', 'mariadb', 'mariadb_sys', 'npanel_admin', 'information_schema', 'info\n', 'in\u200bfo', '1abc', 'a-b', 'a;b', '../x'];
+const CANDIDATES = [
+  '',
+  'info',
+  'info.',
+  'info-',
+  '.info',
+  '_info',
+  'in..fo',
+  'a_b',
+  'Info',
+  ' info',
+  'x'.repeat(17),
+  'x'.repeat(33),
+  'x'.repeat(64),
+  'x'.repeat(65),
+  'root',
+  'www',
+  'ftp',
+  'mysql',
+  'shop',
+  'test',
+  'sys',
+  'mariadb',
+  'mariadb_sys',
+  'npanel_admin',
+  'information_schema',
+  'info\n',
+  'in\u200bfo',
+  '1abc',
+  'a-b',
+  'a;b',
+  '../x',
+];
 
 /** Values the API would not store as they are: refused outright, or folded into another name. */
-const notStored = (schema: z.ZodType) => CANDIDATES.filter((v) => {
-  const r = schema.safeParse(v);
-  return !r.success || r.data !== v;
-});
+const notStored = (schema: z.ZodType) =>
+  CANDIDATES.filter((v) => {
+    const r = schema.safeParse(v);
+    return !r.success || r.data !== v;
+  });
 
 const invalid = (type: string) => (err: unknown) => err instanceof ApplicationFailure && err.type === type && err.nonRetryable === true;
 
@@ -37,7 +79,11 @@ test('the mail activities refuse every mailbox local part the API refuses or fol
   const bad = notStored(mailLocalSchema);
   for (const v of ['info.', 'info-', 'in..fo', '.info']) assert.ok(bad.includes(v), v);
   for (const local of bad) {
-    await assert.rejects(mail.ensureMailbox({ domain: 'example.test', local, password: 'Secret-pass-1' }), invalid('MailInvalidName'), JSON.stringify(local));
+    await assert.rejects(
+      mail.ensureMailbox({ domain: 'example.test', local, password: 'Secret-pass-1' }),
+      invalid('MailInvalidName'),
+      JSON.stringify(local),
+    );
   }
 });
 
@@ -45,8 +91,16 @@ test('the FTP activities and the docroot refuse every username the API refuses o
   const bad = notStored(usernameSchema);
   for (const v of ['root', 'www', 'ftp']) assert.ok(bad.includes(v), v);
   for (const username of bad) {
-    await assert.rejects(ftp.ensureFtpUser({ username, password: 'Secret-pass-1', homeDir: '/srv/x' }), invalid('FtpInvalidName'), JSON.stringify(username));
-    await assert.rejects(files.ensureDocroot({ account: username, domain: 'example.test' }), invalid('InvalidInput'), JSON.stringify(username));
+    await assert.rejects(
+      ftp.ensureFtpUser({ username, password: 'Secret-pass-1', homeDir: '/srv/x' }),
+      invalid('FtpInvalidName'),
+      JSON.stringify(username),
+    );
+    await assert.rejects(
+      files.ensureDocroot({ account: username, domain: 'example.test' }),
+      invalid('InvalidInput'),
+      JSON.stringify(username),
+    );
   }
 });
 
@@ -56,9 +110,17 @@ test('the MariaDB activities refuse every database name and login the API refuse
   for (const v of ['shop', 'test', 'information_schema']) assert.ok(badNames.includes(v), v);
   for (const v of ['mariadb_sys', 'npanel_admin', 'shop']) assert.ok(badUsers.includes(v), v);
   for (const database of badNames) {
-    await assert.rejects(mysql.ensureCustomerDatabase({ database, user: 'acct_ok', password: 'Secret-pass-1' }), invalid('MysqlInvalidName'), JSON.stringify(database));
+    await assert.rejects(
+      mysql.ensureCustomerDatabase({ database, user: 'acct_ok', password: 'Secret-pass-1' }),
+      invalid('MysqlInvalidName'),
+      JSON.stringify(database),
+    );
   }
   for (const user of badUsers) {
-    await assert.rejects(mysql.ensureCustomerDatabase({ database: 'acct_ok', user, password: 'Secret-pass-1' }), invalid('MysqlInvalidName'), JSON.stringify(user));
+    await assert.rejects(
+      mysql.ensureCustomerDatabase({ database: 'acct_ok', user, password: 'Secret-pass-1' }),
+      invalid('MysqlInvalidName'),
+      JSON.stringify(user),
+    );
   }
 });

@@ -75,9 +75,18 @@ describe('roles', () => {
   test('a customer list holds only its own account; an admin sees all', async () => {
     const mine = await app.inject({ method: 'GET', url: '/api/v1/accounts', headers: bearer('bob-token-12345') });
     assert.equal(mine.statusCode, 200);
-    assert.deepEqual(mine.json().accounts.map((a: { username: string }) => a.username), ['bob']);
+    assert.deepEqual(
+      mine.json().accounts.map((a: { username: string }) => a.username),
+      ['bob'],
+    );
     const all = await app.inject({ method: 'GET', url: '/api/v1/accounts', headers: bearer('admin-token-1234') });
-    assert.deepEqual(all.json().accounts.map((a: { username: string }) => a.username).sort(), ['alice', 'bob']);
+    assert.deepEqual(
+      all
+        .json()
+        .accounts.map((a: { username: string }) => a.username)
+        .sort(),
+      ['alice', 'bob'],
+    );
   });
 
   test('a customer may not suspend, even its own account: 403', async () => {
@@ -86,24 +95,41 @@ describe('roles', () => {
   });
 
   test('portal rule: an admin token on the customer port and a customer token on the admin port are refused', async () => {
-    const adminOnCustomer = await app.inject({ method: 'GET', url: '/api/v1/accounts', headers: { ...bearer('admin-token-1234'), [PORTAL_HEADER]: 'customer' } });
-    const customerOnAdmin = await app.inject({ method: 'GET', url: '/api/v1/accounts/alice', headers: { ...bearer('alice-token-1234'), [PORTAL_HEADER]: 'admin' } });
+    const adminOnCustomer = await app.inject({
+      method: 'GET',
+      url: '/api/v1/accounts',
+      headers: { ...bearer('admin-token-1234'), [PORTAL_HEADER]: 'customer' },
+    });
+    const customerOnAdmin = await app.inject({
+      method: 'GET',
+      url: '/api/v1/accounts/alice',
+      headers: { ...bearer('alice-token-1234'), [PORTAL_HEADER]: 'admin' },
+    });
     assert.equal(adminOnCustomer.statusCode, 403);
     assert.match(adminOnCustomer.json().message, /this port is for customers/);
     assert.equal(customerOnAdmin.statusCode, 403);
     assert.match(customerOnAdmin.json().message, /this port is for administrators/);
-    const adminOnAdmin = await app.inject({ method: 'GET', url: '/api/v1/accounts', headers: { ...bearer('admin-token-1234'), [PORTAL_HEADER]: 'admin' } });
+    const adminOnAdmin = await app.inject({
+      method: 'GET',
+      url: '/api/v1/accounts',
+      headers: { ...bearer('admin-token-1234'), [PORTAL_HEADER]: 'admin' },
+    });
     assert.equal(adminOnAdmin.statusCode, 200);
   });
 });
 
 describe('errors and schemas', () => {
-  const post = (payload: unknown) => app.inject({ method: 'POST', url: '/api/v1/accounts', headers: bearer('admin-token-1234'), payload: payload as object });
+  const post = (payload: unknown) =>
+    app.inject({ method: 'POST', url: '/api/v1/accounts', headers: bearer('admin-token-1234'), payload: payload as object });
 
   for (const [what, body, field] of [
     ['a username with shell characters', { ...validAccount, username: 'carol;id' }, 'body.username'],
     ['a domain with a control character', { ...validAccount, domain: 'carol\u0007.test' }, 'body.domain'],
-    ['a mailbox local part with a space', { ...validAccount, mailboxes: [{ local: 'in fo', password: 'Mailbox-Pass-1' }] }, 'body.mailboxes.0.local'],
+    [
+      'a mailbox local part with a space',
+      { ...validAccount, mailboxes: [{ local: 'in fo', password: 'Mailbox-Pass-1' }] },
+      'body.mailboxes.0.local',
+    ],
     ['an unknown field', { ...validAccount, shell: '/bin/sh' }, 'body.shell'],
     ['a missing domain', { username: 'carol', mailboxes: [] }, 'body.domain'],
   ] as const) {
@@ -114,7 +140,10 @@ describe('errors and schemas', () => {
       assert.equal(res.statusCode, 400);
       const json = res.json();
       assert.equal(json.error, 'bad_request');
-      assert.ok(json.details.some((d: { field: string }) => d.field === field), `details name ${field}: ${JSON.stringify(json.details)}`);
+      assert.ok(
+        json.details.some((d: { field: string }) => d.field === field),
+        `details name ${field}: ${JSON.stringify(json.details)}`,
+      );
       assert.equal(fake.started.length, started, 'no workflow started');
       assert.equal(fake.repoCalls.length, calls, 'the inventory was not touched');
     });
@@ -135,7 +164,12 @@ describe('errors and schemas', () => {
   });
 
   test('broken JSON: a 400 JSON body, not a stack trace', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/v1/accounts', headers: { ...bearer('admin-token-1234'), 'content-type': 'application/json' }, payload: '{"username":' });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/accounts',
+      headers: { ...bearer('admin-token-1234'), 'content-type': 'application/json' },
+      payload: '{"username":',
+    });
     assert.equal(res.statusCode, 400);
     assert.doesNotMatch(res.body, /at .*\.js:\d+/);
     assert.equal(typeof res.json().message, 'string');
@@ -160,8 +194,16 @@ describe('errors and schemas', () => {
   });
 
   const migration = {
-    domain: 'shop.test', account: 'erin',
-    source: { host: 'old.example.test', user: 'erin', password: 'source-pass', hostKeyFingerprint: `SHA256:${'A'.repeat(43)}`, docroot: '/home/erin/public_html', ip: '198.51.100.7' },
+    domain: 'shop.test',
+    account: 'erin',
+    source: {
+      host: 'old.example.test',
+      user: 'erin',
+      password: 'source-pass',
+      hostKeyFingerprint: `SHA256:${'A'.repeat(43)}`,
+      docroot: '/home/erin/public_html',
+      ip: '198.51.100.7',
+    },
   };
   for (const [what, source, field] of [
     // No credential shape fits both: the published schema (anyOf of two closed shapes) names the source itself.
@@ -173,9 +215,17 @@ describe('errors and schemas', () => {
     test(`a migration with ${what}: 400 naming ${field}, nothing started`, async () => {
       const started = fake.started.length;
       const calls = fake.repoCalls.length;
-      const res = await app.inject({ method: 'POST', url: '/api/v1/migrations', headers: bearer('admin-token-1234'), payload: { ...migration, source } });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/v1/migrations',
+        headers: bearer('admin-token-1234'),
+        payload: { ...migration, source },
+      });
       assert.equal(res.statusCode, 400);
-      assert.ok(res.json().details.some((d: { field: string }) => d.field === field), JSON.stringify(res.json().details));
+      assert.ok(
+        res.json().details.some((d: { field: string }) => d.field === field),
+        JSON.stringify(res.json().details),
+      );
       assert.equal(fake.started.length, started);
       assert.equal(fake.repoCalls.length, calls);
     });
@@ -190,7 +240,9 @@ describe('errors and schemas', () => {
     assert.equal(start.type, 'provisionAccount');
     assert.equal(start.options.taskQueue, CONTROL_TASK_QUEUE);
     assert.equal(start.options.workflowId, workflowId);
-    assert.deepEqual(start.options.args, [{ username: 'carol', domain: 'carol.test', node: 'n1', nodeIp: '192.0.2.10', mailboxes: validAccount.mailboxes, tls: false }]);
+    assert.deepEqual(start.options.args, [
+      { username: 'carol', domain: 'carol.test', node: 'n1', nodeIp: '192.0.2.10', mailboxes: validAccount.mailboxes, tls: false },
+    ]);
     assert.ok(fake.rows.has('carol'), 'the account was reserved before the start');
   });
 });

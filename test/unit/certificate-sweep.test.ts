@@ -38,8 +38,17 @@ interface Options {
 }
 
 function mocks(records: { id: number; domain: string }[], opts: Options = {}) {
-  const state = { running: 0, maxRunning: 0, orders: new Map<string, number>(), orderStarts: new Map<string, number>(), orderFailedAt: new Map<string, number>(),
-    restored: [] as unknown[], discarded: [] as string[], failures: [] as { domain: string; outcome: string; error: string }[], issued: [] as string[] };
+  const state = {
+    running: 0,
+    maxRunning: 0,
+    orders: new Map<string, number>(),
+    orderStarts: new Map<string, number>(),
+    orderFailedAt: new Map<string, number>(),
+    restored: [] as unknown[],
+    discarded: [] as string[],
+    failures: [] as { domain: string; outcome: string; error: string }[],
+    issued: [] as string[],
+  };
   const serialOf = (domain: string) => Buffer.from(domain).toString('hex').toUpperCase().slice(0, 32);
   const control = {
     // First and last activity of every renewal: the span between them is the renewal's lifetime.
@@ -73,9 +82,16 @@ function mocks(records: { id: number; domain: string }[], opts: Options = {}) {
         throw err;
       }
       const serial = serialOf(domain);
-      return { serial, issuer: 'CN=mock', notBefore: new Date().toISOString(), notAfter: new Date(Date.now() + 90 * 86_400_000).toISOString(),
-        certPath: `/certs/${domain}/${serial}/cert.pem`, keyPath: `/certs/${domain}/${serial}/key.pem`, workflowId: 'x',
-        served: { certPath: `/certs/${domain}/0A/cert.pem`, keyPath: `/certs/${domain}/0A/key.pem` } };
+      return {
+        serial,
+        issuer: 'CN=mock',
+        notBefore: new Date().toISOString(),
+        notAfter: new Date(Date.now() + 90 * 86_400_000).toISOString(),
+        certPath: `/certs/${domain}/${serial}/cert.pem`,
+        keyPath: `/certs/${domain}/${serial}/key.pem`,
+        workflowId: 'x',
+        served: { certPath: `/certs/${domain}/0A/cert.pem`, keyPath: `/certs/${domain}/0A/key.pem` },
+      };
     },
     async installCertificate() {
       return { changed: true };
@@ -102,10 +118,19 @@ const noopSinks = { metrics: { workflowStarted: { fn() {} }, workflowClosed: { f
 
 async function withWorkers<T>(m: ReturnType<typeof mocks>, fn: () => Promise<T>): Promise<T> {
   const controlWorker = await Worker.create({
-    connection: native, taskQueue: CONTROL_TASK_QUEUE, workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH }, activities: m.control,
-    sinks: noopSinks as never, maxConcurrentActivityTaskExecutions: 200,
+    connection: native,
+    taskQueue: CONTROL_TASK_QUEUE,
+    workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH },
+    activities: m.control,
+    sinks: noopSinks as never,
+    maxConcurrentActivityTaskExecutions: 200,
   });
-  const nodeWorker = await Worker.create({ connection: native, taskQueue: nodeTaskQueue('a'), activities: m.node, maxConcurrentActivityTaskExecutions: 200 });
+  const nodeWorker = await Worker.create({
+    connection: native,
+    taskQueue: nodeTaskQueue('a'),
+    activities: m.node,
+    maxConcurrentActivityTaskExecutions: 200,
+  });
   const run = fn();
   await Promise.all([controlWorker.runUntil(run), nodeWorker.runUntil(run)]);
   return run;
@@ -116,16 +141,23 @@ const records = (n: number, prefix: string) => Array.from({ length: n }, (_, i) 
 test('a sweep over 200 due records never runs more renewals at once than maxConcurrent, and renews each once', async () => {
   const m = mocks(records(200, 'c'), { orderDelayMs: 30 });
   const id = `sweep-concurrency-${Date.now()}`;
-  const totals = await withWorkers(m, () =>
-    client.workflow.execute('certificateRenewalSweep', { taskQueue: CONTROL_TASK_QUEUE, workflowId: id, args: [{ maxConcurrent: 4, pageSize: 50, historyLimit: 600 }] }),
-  ) as SweepTotals;
+  const totals = (await withWorkers(m, () =>
+    client.workflow.execute('certificateRenewalSweep', {
+      taskQueue: CONTROL_TASK_QUEUE,
+      workflowId: id,
+      args: [{ maxConcurrent: 4, pageSize: 50, historyLimit: 600 }],
+    }),
+  )) as SweepTotals;
   assert.equal(totals.due, 200);
   assert.equal(totals.renewed, 200);
   assert.ok(m.state.maxRunning <= 4, `at most 4 at once, saw ${m.state.maxRunning}`);
   assert.equal(m.state.maxRunning, 4, 'the window is used (sliding, not one at a time)');
   assert.ok(totals.maxInFlight <= 4);
   assert.equal(m.state.orders.size, 200);
-  assert.ok([...m.state.orders.values()].every((n) => n === 1), 'no domain ordered twice');
+  assert.ok(
+    [...m.state.orders.values()].every((n) => n === 1),
+    'no domain ordered twice',
+  );
   // History stayed bounded: the sweep continued as new, and no run went past its limit.
   assert.ok(totals.runs >= 2, `continued as new (runs: ${totals.runs})`);
   const lengths: number[] = [];
@@ -137,11 +169,23 @@ test('a sweep over 200 due records never runs more renewals at once than maxConc
 test('a 429 with Retry-After pauses new renewals that long; the limited domain is not retried in a loop', async () => {
   const limited = 'r3.example';
   const m = mocks(records(5, 'r'), {
-    orderFails: (d) => (d === limited ? ApplicationFailure.create({ message: 'rate limited', type: 'AcmeRateLimited', nonRetryable: true, details: [{ retryAfterSeconds: 2 }] }) : undefined),
+    orderFails: (d) =>
+      d === limited
+        ? ApplicationFailure.create({
+            message: 'rate limited',
+            type: 'AcmeRateLimited',
+            nonRetryable: true,
+            details: [{ retryAfterSeconds: 2 }],
+          })
+        : undefined,
   });
-  const totals = await withWorkers(m, () =>
-    client.workflow.execute('certificateRenewalSweep', { taskQueue: CONTROL_TASK_QUEUE, workflowId: `sweep-429-${Date.now()}`, args: [{ maxConcurrent: 1 }] }),
-  ) as SweepTotals;
+  const totals = (await withWorkers(m, () =>
+    client.workflow.execute('certificateRenewalSweep', {
+      taskQueue: CONTROL_TASK_QUEUE,
+      workflowId: `sweep-429-${Date.now()}`,
+      args: [{ maxConcurrent: 1 }],
+    }),
+  )) as SweepTotals;
   assert.equal(totals.rateLimited, 1);
   assert.equal(totals.renewed, 4);
   assert.equal(m.state.orders.get(limited), 1);
@@ -151,11 +195,23 @@ test('a 429 with Retry-After pauses new renewals that long; the limited domain i
 
 test('a Retry-After beyond maxBackoffSeconds ends the sweep and leaves the rest for the next one', async () => {
   const m = mocks(records(5, 's'), {
-    orderFails: (d) => (d === 's2.example' ? ApplicationFailure.create({ message: 'rate limited', type: 'AcmeRateLimited', nonRetryable: true, details: [{ retryAfterSeconds: 7200 }] }) : undefined),
+    orderFails: (d) =>
+      d === 's2.example'
+        ? ApplicationFailure.create({
+            message: 'rate limited',
+            type: 'AcmeRateLimited',
+            nonRetryable: true,
+            details: [{ retryAfterSeconds: 7200 }],
+          })
+        : undefined,
   });
-  const totals = await withWorkers(m, () =>
-    client.workflow.execute('certificateRenewalSweep', { taskQueue: CONTROL_TASK_QUEUE, workflowId: `sweep-stop-${Date.now()}`, args: [{ maxConcurrent: 1, maxBackoffSeconds: 60 }] }),
-  ) as SweepTotals;
+  const totals = (await withWorkers(m, () =>
+    client.workflow.execute('certificateRenewalSweep', {
+      taskQueue: CONTROL_TASK_QUEUE,
+      workflowId: `sweep-stop-${Date.now()}`,
+      args: [{ maxConcurrent: 1, maxBackoffSeconds: 60 }],
+    }),
+  )) as SweepTotals;
   assert.equal(totals.stoppedForRateLimit, true);
   assert.deepEqual([...m.state.orders.keys()], ['s1.example', 's2.example']);
 });
@@ -163,7 +219,16 @@ test('a Retry-After beyond maxBackoffSeconds ends the sweep and leaves the rest 
 test('renewCertificate: a served serial other than the new one rolls back to the previous pair and says why', async () => {
   const m = mocks([], { servedSerial: () => '0A' });
   const err = await withWorkers(m, () =>
-    client.workflow.execute('renewCertificate', { taskQueue: CONTROL_TASK_QUEUE, workflowId: `renew-rb-${Date.now()}`, args: [{ domain: 'rb.example' }] }).then(() => null, (e: unknown) => e),
+    client.workflow
+      .execute('renewCertificate', {
+        taskQueue: CONTROL_TASK_QUEUE,
+        workflowId: `renew-rb-${Date.now()}`,
+        args: [{ domain: 'rb.example' }],
+      })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      ),
   );
   assert.ok(err instanceof WorkflowFailedError);
   const cause = err.cause as ApplicationFailure;

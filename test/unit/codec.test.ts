@@ -49,7 +49,11 @@ test('the worker codec (mark mode) replaces a payload that arrived unencrypted b
   const [marked] = await worker.decode([plain]);
   assert.ok(isUnencryptedMarker(defaultPayloadConverter.fromPayload(marked!)), 'a plaintext input is never handed on');
   const [ours] = await worker.encode([plain]);
-  assert.deepEqual(defaultPayloadConverter.fromPayload((await worker.decode([ours!]))[0]!), { username: 'carol' }, 'an encrypted one decodes as before');
+  assert.deepEqual(
+    defaultPayloadConverter.fromPayload((await worker.decode([ours!]))[0]!),
+    { username: 'carol' },
+    'an encrypted one decodes as before',
+  );
   const api = new AesGcmPayloadCodec('k1', { k1: key() });
   assert.deepEqual(await api.decode([plain]), [plain]);
 });

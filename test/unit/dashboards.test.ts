@@ -55,21 +55,39 @@ test('every metric used by an alert rule or a dashboard is exported by the API o
 
 test('the name extractor sees through PromQL syntax', () => {
   assert.deepEqual(
-    metricNamesIn('histogram_quantile(0.95, sum by (le, route) (rate(npanel_http_request_duration_seconds_bucket{route=~"/a.*"}[$__rate_interval])))'),
+    metricNamesIn(
+      'histogram_quantile(0.95, sum by (le, route) (rate(npanel_http_request_duration_seconds_bucket{route=~"/a.*"}[$__rate_interval])))',
+    ),
     ['npanel_http_request_duration_seconds_bucket'],
   );
-  assert.deepEqual(metricNamesIn('npanel_db_connections / npanel_db_max_connections > 0.9').sort(), ['npanel_db_connections', 'npanel_db_max_connections']);
-  assert.deepEqual(metricNamesIn('(npanel_certificate_expiry_timestamp_seconds - time()) < 7 * 86400'), ['npanel_certificate_expiry_timestamp_seconds']);
+  assert.deepEqual(metricNamesIn('npanel_db_connections / npanel_db_max_connections > 0.9').sort(), [
+    'npanel_db_connections',
+    'npanel_db_max_connections',
+  ]);
+  assert.deepEqual(metricNamesIn('(npanel_certificate_expiry_timestamp_seconds - time()) < 7 * 86400'), [
+    'npanel_certificate_expiry_timestamp_seconds',
+  ]);
   // A misspelt metric is caught, not filtered away.
   assert.deepEqual(metricNamesIn('sum(rate(npanel_http_request_total[5m]))'), ['npanel_http_request_total']);
 });
 
 test('the five dashboards are importable Grafana JSON on the provisioned data source', () => {
   const dir = path.join(repoRoot(), 'deploy', 'grafana');
-  const provisioning = YAML.parse(fs.readFileSync(path.join(dir, 'provisioning', 'datasources', 'npanel.yaml'), 'utf8')) as { datasources: { uid: string; type: string }[] };
+  const provisioning = YAML.parse(fs.readFileSync(path.join(dir, 'provisioning', 'datasources', 'npanel.yaml'), 'utf8')) as {
+    datasources: { uid: string; type: string }[];
+  };
   const promUid = provisioning.datasources.find((d) => d.type === 'prometheus')!.uid;
-  const files = fs.readdirSync(path.join(dir, 'dashboards')).filter((f) => f.endsWith('.json')).sort();
-  assert.deepEqual(files, ['npanel-api-red.json', 'npanel-certificates.json', 'npanel-migrations.json', 'npanel-system-health.json', 'npanel-workflows.json']);
+  const files = fs
+    .readdirSync(path.join(dir, 'dashboards'))
+    .filter((f) => f.endsWith('.json'))
+    .sort();
+  assert.deepEqual(files, [
+    'npanel-api-red.json',
+    'npanel-certificates.json',
+    'npanel-migrations.json',
+    'npanel-system-health.json',
+    'npanel-workflows.json',
+  ]);
   const uids = new Set<string>();
   for (const file of files) {
     const d = JSON.parse(fs.readFileSync(path.join(dir, 'dashboards', file), 'utf8'));
@@ -83,7 +101,10 @@ test('the five dashboards are importable Grafana JSON on the provisioned data so
     for (const p of d.panels) {
       assert.ok(Number.isInteger(p.id) && !ids.has(p.id), `${file}: panel ids unique`);
       ids.add(p.id);
-      assert.ok(p.type && p.title && p.gridPos && Number.isInteger(p.gridPos.w) && Number.isInteger(p.gridPos.h), `${file}: ${p.title} layout`);
+      assert.ok(
+        p.type && p.title && p.gridPos && Number.isInteger(p.gridPos.w) && Number.isInteger(p.gridPos.h),
+        `${file}: ${p.title} layout`,
+      );
       assert.equal(p.datasource.uid, promUid, `${file}: ${p.title} data source`);
       for (const t of p.targets) assert.ok(t.refId && t.expr, `${file}: ${p.title} target`);
     }

@@ -16,7 +16,12 @@ test('after the TTL a stale answer is served at once while one refresh runs; the
   const cache = createListCache<number>({ ttlMs: 50, staleMs: 1000 });
   let loads = 0;
   let release: () => void = () => undefined;
-  const slow = () => new Promise<number>((resolve) => { const n = ++loads; release = () => resolve(n); if (n === 1) resolve(n); });
+  const slow = () =>
+    new Promise<number>((resolve) => {
+      const n = ++loads;
+      release = () => resolve(n);
+      if (n === 1) resolve(n);
+    });
   assert.equal(await cache('k', slow), 1);
   await sleep(70);
   assert.equal(await cache('k', slow), 1, 'stale answer, no waiting');
@@ -33,7 +38,11 @@ test('past the stale bound the caller waits for a fresh load; failures are not c
   assert.equal(await cache('k', async () => ++loads), 1);
   await sleep(60);
   assert.equal(await cache('k', async () => ++loads), 2);
-  await assert.rejects(cache('x', async () => { throw new Error('down'); }));
+  await assert.rejects(
+    cache('x', async () => {
+      throw new Error('down');
+    }),
+  );
   assert.equal(await cache('x', async () => 7), 7);
 });
 

@@ -6,7 +6,21 @@ import { mailLayout } from '../../activities/mail-layout';
 
 const layout = mailLayout({ dir: '/srv/npanel/nodes/a' });
 const dovecot = (over: Partial<Parameters<typeof renderDovecotConfig>[0]> = {}) =>
-  renderDovecotConfig({ layout, instanceName: 'npanel-a-1', hostname: 'mail-a.npanel.test', imapPort: 1143, imapsPort: 1993, lmtpPort: 1024, defaultCert: '/srv/npanel/nodes/a/mail/tls/default.crt', defaultKey: '/srv/npanel/nodes/a/mail/tls/default.key', eximGroup: 'Debian-exim', vmailUid: 5000, vmailGid: 5000, bruteForceDelays: true, ...over });
+  renderDovecotConfig({
+    layout,
+    instanceName: 'npanel-a-1',
+    hostname: 'mail-a.npanel.test',
+    imapPort: 1143,
+    imapsPort: 1993,
+    lmtpPort: 1024,
+    defaultCert: '/srv/npanel/nodes/a/mail/tls/default.crt',
+    defaultKey: '/srv/npanel/nodes/a/mail/tls/default.key',
+    eximGroup: 'Debian-exim',
+    vmailUid: 5000,
+    vmailGid: 5000,
+    bruteForceDelays: true,
+    ...over,
+  });
 const exim = (over: Partial<Parameters<typeof renderEximConfig>[0]> = {}) =>
   renderEximConfig({ layout, smtpPort: 1025, submissionPort: 1587, lmtpPort: 1024, hostname: 'mail-a.npanel.test', ...over });
 
@@ -45,7 +59,25 @@ test('the deny passdb comes before the users passdb', () => {
 test('a path or name that could break out of a config value is refused', () => {
   for (const dir of ['/srv/x\nlisten = *', '/srv/"x"', '/srv/x y', '/srv/x;y', '/srv/$x']) {
     const bad = mailLayout({ dir });
-    assert.throws(() => renderDovecotConfig({ layout: bad, instanceName: 'i', hostname: 'h', imapPort: 1, imapsPort: 3, lmtpPort: 2, defaultCert: '/d.crt', defaultKey: '/d.key', eximGroup: 'Debian-exim', vmailUid: 5000, vmailGid: 5000, bruteForceDelays: true }), /unsafe/, dir);
+    assert.throws(
+      () =>
+        renderDovecotConfig({
+          layout: bad,
+          instanceName: 'i',
+          hostname: 'h',
+          imapPort: 1,
+          imapsPort: 3,
+          lmtpPort: 2,
+          defaultCert: '/d.crt',
+          defaultKey: '/d.key',
+          eximGroup: 'Debian-exim',
+          vmailUid: 5000,
+          vmailGid: 5000,
+          bruteForceDelays: true,
+        }),
+      /unsafe/,
+      dir,
+    );
     assert.throws(() => renderUsersDict(bad), /unsafe/, dir);
     assert.throws(() => renderEximConfig({ layout: bad, smtpPort: 1, submissionPort: 3, lmtpPort: 2, hostname: 'h' }), /unsafe/, dir);
   }
@@ -60,7 +92,10 @@ test('exim listens on loopback, checks recipients at RCPT and delivers over LMTP
   assert.match(conf, /^daemon_smtp_ports = 1025 : 1587$/m);
   assert.match(conf, /^tls_advertise_hosts = \*$/m);
   assert.match(conf, /server_advertise_condition = \$\{if and\{ \{def:tls_in_cipher\} \{eq\{\$received_port\}\{1587\}\} \}\}/);
-  assert.match(conf, /deny {4}message = authentication required\n\s+condition = \$\{if eq\{\$received_port\}\{1587\}\}\n\s+!authenticated = \*/);
+  assert.match(
+    conf,
+    /deny {4}message = authentication required\n\s+condition = \$\{if eq\{\$received_port\}\{1587\}\}\n\s+!authenticated = \*/,
+  );
   assert.match(conf, /^acl_smtp_rcpt = acl_check_rcpt$/m);
   assert.match(conf, /verify = recipient/);
   assert.match(conf, new RegExp(`dsearch;${layout.domainsDir}`));

@@ -21,7 +21,8 @@ function tempSetup() {
 }
 
 test('pairPaths refuses anything that is not a plain name (no path can be built from SNI or input)', () => {
-  for (const bad of ['../x', 'a/b', '.hidden', '', 'A.test', 'x y', 'x\n']) assert.throws(() => pairPaths('/t', bad), /invalid certificate name/, bad);
+  for (const bad of ['../x', 'a/b', '.hidden', '', 'A.test', 'x y', 'x\n'])
+    assert.throws(() => pairPaths('/t', bad), /invalid certificate name/, bad);
   assert.deepEqual(pairPaths('/t', 'example.test'), { cert: '/t/example.test.crt', key: '/t/example.test.key' });
 });
 

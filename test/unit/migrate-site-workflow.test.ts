@@ -31,13 +31,23 @@ type Outcome = { result?: MigrateSiteResult; error?: unknown; progress: Migratio
 
 let seq = 0;
 /** Starts a migration, lets `drive` act on it while it runs (the operator), and returns how it ended. */
-async function migrate(fake: FakeActivities, input: MigrateSiteInput, drive: (h: WorkflowHandle) => Promise<void> = async () => {}): Promise<Outcome> {
+async function migrate(
+  fake: FakeActivities,
+  input: MigrateSiteInput,
+  drive: (h: WorkflowHandle) => Promise<void> = async () => {},
+): Promise<Outcome> {
   return withWorkers(env, fake, async () => {
-    const handle = await env.client.workflow.start('migrateSite', { taskQueue: CONTROL_TASK_QUEUE, workflowId: `migrate-test-${++seq}`, args: [input] });
+    const handle = await env.client.workflow.start('migrateSite', {
+      taskQueue: CONTROL_TASK_QUEUE,
+      workflowId: `migrate-test-${++seq}`,
+      args: [input],
+    });
     await drive(handle);
     let outcome: { result?: MigrateSiteResult; error?: unknown };
     // A gate that waits when it should not would block forever: bound the wait so the test fails, not hangs.
-    const stuck = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the migration did not end by itself (waiting at the gate?)')), 20_000).unref());
+    const stuck = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('the migration did not end by itself (waiting at the gate?)')), 20_000).unref(),
+    );
     try {
       outcome = { result: (await Promise.race([handle.result(), stuck])) as MigrateSiteResult };
     } catch (error) {
@@ -48,10 +58,15 @@ async function migrate(fake: FakeActivities, input: MigrateSiteInput, drive: (h:
 }
 
 function awaitingOperator(h: WorkflowHandle, step: string): Promise<GateWait> {
-  return until(`the gate at ${step}`, async () => {
-    const p = await h.query<MigrationProgress>('progress');
-    return p.phase === 'awaiting_operator' && p.operator?.step === step ? p.operator : undefined;
-  }, 15_000, 100);
+  return until(
+    `the gate at ${step}`,
+    async () => {
+      const p = await h.query<MigrationProgress>('progress');
+      return p.phase === 'awaiting_operator' && p.operator?.step === step ? p.operator : undefined;
+    },
+    15_000,
+    100,
+  );
 }
 
 const resolve = (h: WorkflowHandle, action: string) => h.executeUpdate('resolve', { args: [{ action }] });
@@ -71,7 +86,17 @@ function failureOf(out: Outcome): ApplicationFailure {
   return out.error.cause;
 }
 
-const UNDO_ACTIVITIES = new Set(['deleteDnsZone', 'removeMailbox', 'dropCustomerDatabase', 'releaseNames', 'removeMailDomain', 'removeFtpUser', 'removeVhost', 'removeDocroot', 'removeAccountRecords']);
+const UNDO_ACTIVITIES = new Set([
+  'deleteDnsZone',
+  'removeMailbox',
+  'dropCustomerDatabase',
+  'releaseNames',
+  'removeMailDomain',
+  'removeFtpUser',
+  'removeVhost',
+  'removeDocroot',
+  'removeAccountRecords',
+]);
 const undos = (fake: FakeActivities) => fake.names().filter((n) => UNDO_ACTIVITIES.has(n));
 
 /**
@@ -81,14 +106,30 @@ const undos = (fake: FakeActivities) => fake.names().filter((n) => UNDO_ACTIVITI
  */
 const FULL_ROLLBACK = [
   'deleteDnsZone',
-  'removeMailbox', 'releaseNames',
-  'dropCustomerDatabase', 'releaseNames',
-  'removeMailDomain', 'removeFtpUser', 'removeVhost', 'removeDocroot', 'removeAccountRecords',
+  'removeMailbox',
+  'releaseNames',
+  'dropCustomerDatabase',
+  'releaseNames',
+  'removeMailDomain',
+  'removeFtpUser',
+  'removeVhost',
+  'removeDocroot',
+  'removeAccountRecords',
   'releaseNames',
 ];
 
 /** Failure types no operator can fix: the migration must roll back without waiting. */
-const FATAL_TYPES = ['HostKeyMismatch', 'RemoteCommandInvalid', 'MigrationSourceInvalid', 'InvalidInput', 'SourceAuthFailed', 'AccountConflict', 'NameConflict', 'DumpStatementRefused', 'DumpDefinerForeign'];
+const FATAL_TYPES = [
+  'HostKeyMismatch',
+  'RemoteCommandInvalid',
+  'MigrationSourceInvalid',
+  'InvalidInput',
+  'SourceAuthFailed',
+  'AccountConflict',
+  'NameConflict',
+  'DumpStatementRefused',
+  'DumpDefinerForeign',
+];
 
 describe('migrateSite and the operator gate (TestWorkflowEnvironment, fake activities)', () => {
   test('auto cut-over: TTL lowered, DNS moved to the node, TTL restored; a password made for the mailbox', async () => {
@@ -99,7 +140,9 @@ describe('migrateSite and the operator gate (TestWorkflowEnvironment, fake activ
     assert.deepEqual(out.result.mailboxes, ['info@shop.test']);
     assert.equal(out.result.mailboxPasswords.length, 1);
     assert.match(out.result.mailboxPasswords[0]!.password, /^Mb-[0-9a-f-]{36}$/);
-    const dns = fake.called('setDnsRecords').map((c) => (c.arg.records as { ttl: number; contents: string[] }[]).map((r) => [r.ttl, r.contents.join()]));
+    const dns = fake
+      .called('setDnsRecords')
+      .map((c) => (c.arg.records as { ttl: number; contents: string[] }[]).map((r) => [r.ttl, r.contents.join()]));
     assert.deepEqual(dns, [[[60, SOURCE_IP]], [[60, '192.0.2.10']], [[3600, '192.0.2.10']]]);
     assert.deepEqual(undos(fake), []);
     assert.deepEqual(fake.called('updateMigration').at(-1)!.arg, { status: 'completed' });
@@ -126,7 +169,10 @@ describe('migrateSite and the operator gate (TestWorkflowEnvironment, fake activ
     const out = await migrate(fake, migrationInput({ source: { ...migrationInput().source, mailboxes: [] } }));
     assert.equal(failureOf(out).type, 'MigrationRolledBack');
     // No mailbox step ran: the rollback is the full one without the mailbox's compensation.
-    assert.deepEqual(undos(fake), FULL_ROLLBACK.filter((_, i) => i !== 1 && i !== 2));
+    assert.deepEqual(
+      undos(fake),
+      FULL_ROLLBACK.filter((_, i) => i !== 1 && i !== 2),
+    );
     assert.equal(out.progress.phase, 'rolled_back');
   });
 

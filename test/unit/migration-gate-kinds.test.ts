@@ -42,15 +42,24 @@ const input: MigrateSiteInput = {
   nodeIp: '127.0.0.2',
   cutover: 'auto',
   source: {
-    host: 'old.example', port: 22, user: 'site', password: 'x', hostKeyFingerprint: `SHA256:${'A'.repeat(43)}`,
-    docroot: '/srv/site', ip: '127.0.0.3', databases: [], mailboxes: [{ local: 'info', maildir: '/srv/mail/info', password: 'Gr8-Secret-99' }],
+    host: 'old.example',
+    port: 22,
+    user: 'site',
+    password: 'x',
+    hostKeyFingerprint: `SHA256:${'A'.repeat(43)}`,
+    docroot: '/srv/site',
+    ip: '127.0.0.3',
+    databases: [],
+    mailboxes: [{ local: 'info', maildir: '/srv/mail/info', password: 'Gr8-Secret-99' }],
   },
 };
 
 /** Activities that all succeed except ensureMailbox, which fails with `mailFailure`; calls are recorded. */
 function mocks(mailFailure: FailureType) {
   const calls: string[] = [];
-  const ok = <T>(name: string, value: T) => async () => (calls.push(name), value);
+  const ok =
+    <T>(name: string, value: T) =>
+    async () => (calls.push(name), value);
   const control = {
     recordMigration: ok('recordMigration', undefined),
     getAccount: ok('getAccount', { domain: input.domain, node: input.node, status: 'active', databases: [] }),
@@ -67,7 +76,17 @@ function mocks(mailFailure: FailureType) {
   const node = {
     migrationPreflight: ok('migrationPreflight', { files: 1, bytes: 1, hostKey: 'k' }),
     ensureDocroot: ok('ensureDocroot', { path: '/srv/www/shop/shop.example' }),
-    migrationSyncFiles: ok('migrationSyncFiles', { totalFiles: 1, totalBytes: 1, copiedBytes: 1, literalBytes: 1, alreadyPresentBytes: 0, attempt: 1, resumedFrom: 0, refused: [], refusedCount: 0 }),
+    migrationSyncFiles: ok('migrationSyncFiles', {
+      totalFiles: 1,
+      totalBytes: 1,
+      copiedBytes: 1,
+      literalBytes: 1,
+      alreadyPresentBytes: 0,
+      attempt: 1,
+      resumedFrom: 0,
+      refused: [],
+      refusedCount: 0,
+    }),
     ensureMailDomain: ok('ensureMailDomain', undefined),
     ensureMailbox: async () => {
       calls.push('ensureMailbox');
@@ -83,33 +102,58 @@ function mocks(mailFailure: FailureType) {
 const noopSinks = { metrics: { workflowStarted: { fn() {} }, workflowClosed: { fn() {} } } };
 
 async function withWorkers<T>(m: ReturnType<typeof mocks>, fn: () => Promise<T>): Promise<T> {
-  const controlWorker = await Worker.create({ connection: native, taskQueue: CONTROL_TASK_QUEUE, workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH }, activities: m.control, sinks: noopSinks as never });
+  const controlWorker = await Worker.create({
+    connection: native,
+    taskQueue: CONTROL_TASK_QUEUE,
+    workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH },
+    activities: m.control,
+    sinks: noopSinks as never,
+  });
   const nodeWorker = await Worker.create({ connection: native, taskQueue: nodeTaskQueue('a'), activities: m.node });
   const run = fn();
   await Promise.all([controlWorker.runUntil(run), nodeWorker.runUntil(run)]);
   return run;
 }
 
-test('a bad-input failure (MailInvalidName) rolls the migration back at once, without waiting for an operator', { timeout: 60_000 }, async () => {
-  const m = mocks(FAILURE.MailInvalidName);
-  const err = await withWorkers(m, () =>
-    client.workflow.execute('migrateSite', { taskQueue: CONTROL_TASK_QUEUE, workflowId: `migrate-bad-input-${Date.now()}`, args: [input], workflowExecutionTimeout: '30s' }).then(() => null, (e: unknown) => e),
-  );
-  assert.ok(err instanceof WorkflowFailedError, String(err));
-  const cause = err.cause as ApplicationFailure;
-  assert.equal(cause.type, FAILURE.MigrationRolledBack, cause.message);
-  assert.match(cause.message, /MailInvalidName/);
-  // The mailbox claimed for this migration was undone and released; DNS went back as it was.
-  assert.ok(m.calls.includes('removeMailbox'), m.calls.join(','));
-  assert.ok(m.calls.includes('releaseNames'));
-  assert.equal(m.calls.filter((c) => c === 'ensureMailbox').length, 1, 'tried once: no retry, no operator');
-});
+test(
+  'a bad-input failure (MailInvalidName) rolls the migration back at once, without waiting for an operator',
+  { timeout: 60_000 },
+  async () => {
+    const m = mocks(FAILURE.MailInvalidName);
+    const err = await withWorkers(m, () =>
+      client.workflow
+        .execute('migrateSite', {
+          taskQueue: CONTROL_TASK_QUEUE,
+          workflowId: `migrate-bad-input-${Date.now()}`,
+          args: [input],
+          workflowExecutionTimeout: '30s',
+        })
+        .then(
+          () => null,
+          (e: unknown) => e,
+        ),
+    );
+    assert.ok(err instanceof WorkflowFailedError, String(err));
+    const cause = err.cause as ApplicationFailure;
+    assert.equal(cause.type, FAILURE.MigrationRolledBack, cause.message);
+    assert.match(cause.message, /MailInvalidName/);
+    // The mailbox claimed for this migration was undone and released; DNS went back as it was.
+    assert.ok(m.calls.includes('removeMailbox'), m.calls.join(','));
+    assert.ok(m.calls.includes('releaseNames'));
+    assert.equal(m.calls.filter((c) => c === 'ensureMailbox').length, 1, 'tried once: no retry, no operator');
+  },
+);
 
 test('a failure of the world (MailDomainNotFound) waits at the gate for the operator', { timeout: 60_000 }, async () => {
   const m = mocks(FAILURE.MailDomainNotFound);
   const workflowId = `migrate-state-${Date.now()}`;
   await withWorkers(m, async () => {
-    const handle = await client.workflow.start('migrateSite', { taskQueue: CONTROL_TASK_QUEUE, workflowId, args: [input], workflowExecutionTimeout: '30s' });
+    const handle = await client.workflow.start('migrateSite', {
+      taskQueue: CONTROL_TASK_QUEUE,
+      workflowId,
+      args: [input],
+      workflowExecutionTimeout: '30s',
+    });
     type Waiting = { step: string; errorType: string | null } | null;
     const waitingAt = async (): Promise<Waiting> => ((await handle.query('progress')) as { operator: Waiting }).operator;
     let waiting: Waiting = null;
@@ -117,7 +161,10 @@ test('a failure of the world (MailDomainNotFound) waits at the gate for the oper
       waiting = await waitingAt();
       if (!waiting) await new Promise((r) => setTimeout(r, 100));
     }
-    assert.deepEqual(waiting ? { step: waiting.step, errorType: waiting.errorType } : null, { step: 'mail', errorType: FAILURE.MailDomainNotFound });
+    assert.deepEqual(waiting ? { step: waiting.step, errorType: waiting.errorType } : null, {
+      step: 'mail',
+      errorType: FAILURE.MailDomainNotFound,
+    });
     await handle.executeUpdate('resolve', { args: [{ action: 'abort' }] });
     await assert.rejects(handle.result(), (e: WorkflowFailedError) => (e.cause as ApplicationFailure).type === FAILURE.MigrationAborted);
   });

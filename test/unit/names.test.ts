@@ -34,7 +34,26 @@ import {
  */
 
 /** Strings no name may be, whatever the rule: each would break out of a path, a config token or a command. */
-const HOSTILE = ['', ' ', 'a b', 'a;b', 'a/b', '../x', 'a\nb', 'a\tb', 'a\u0000b', 'a\u007fb', 'a\u00adb', 'a\u200bb', 'a\u2028b', '$(id)', '`id`', "a'b", 'a"b', 'a*b'];
+const HOSTILE = [
+  '',
+  ' ',
+  'a b',
+  'a;b',
+  'a/b',
+  '../x',
+  'a\nb',
+  'a\tb',
+  'a\u0000b',
+  'a\u007fb',
+  'a\u00adb',
+  'a\u200bb',
+  'a\u2028b',
+  '$(id)',
+  '`id`',
+  "a'b",
+  'a"b',
+  'a*b',
+];
 
 /** `folded`: refused in stored form, but what a user may type: the API folds it into another, valid name. */
 function check(name: string, schema: z.ZodType, is: (v: unknown) => boolean, good: string[], bad: string[], folded: string[] = []) {
@@ -55,11 +74,46 @@ function check(name: string, schema: z.ZodType, is: (v: unknown) => boolean, goo
 }
 
 test('domain: LDH labels of 1-63, 3-253 characters, no numeric last label, valid punycode only', () => {
-  const good = ['example.test', 'a.io', 'xn--bcher-kva.test', 'www.xn--bcher-kva.test', `${'a'.repeat(63)}.test`, 'a-b.c-d.test', `${'a.'.repeat(124)}test`];
-  const bad = ['x', 'a.', 'localhost', 'Example.test', 'example.test.', '-x.test', 'x-.test', 'a..b', 'x_y.test', '1.2.3.4', 'example.123', `${'a'.repeat(64)}.test`, `${'a.'.repeat(125)}test`, 'xn--a.test', 'example.xn--a', 'xn--zz.test', 'ex\nample.test', 'ex\u00adample.test', 'bücher.test'];
+  const good = [
+    'example.test',
+    'a.io',
+    'xn--bcher-kva.test',
+    'www.xn--bcher-kva.test',
+    `${'a'.repeat(63)}.test`,
+    'a-b.c-d.test',
+    `${'a.'.repeat(124)}test`,
+  ];
+  const bad = [
+    'x',
+    'a.',
+    'localhost',
+    'Example.test',
+    'example.test.',
+    '-x.test',
+    'x-.test',
+    'a..b',
+    'x_y.test',
+    '1.2.3.4',
+    'example.123',
+    `${'a'.repeat(64)}.test`,
+    `${'a.'.repeat(125)}test`,
+    'xn--a.test',
+    'example.xn--a',
+    'xn--zz.test',
+    'ex\nample.test',
+    'ex\u00adample.test',
+    'bücher.test',
+  ];
   check('domain', domainNameSchema, isDomainName, good, bad);
   const typed = ['Example.test', 'example.test.', 'bücher.test'];
-  check('domain (API)', domainSchema, isDomainName, good, bad.filter((d) => !typed.includes(d)), typed);
+  check(
+    'domain (API)',
+    domainSchema,
+    isDomainName,
+    good,
+    bad.filter((d) => !typed.includes(d)),
+    typed,
+  );
   // What a user types is folded into the stored form by the API; hidden characters are refused, never dropped.
   assert.equal(domainSchema.parse(' Example.TEST. '), 'example.test');
   assert.equal(domainSchema.parse('Bücher.test'), 'xn--bcher-kva.test');
@@ -70,7 +124,14 @@ test('domain: LDH labels of 1-63, 3-253 characters, no numeric last label, valid
 });
 
 test('username: 1-16 lowercase letters and digits starting with a letter, reserved names refused', () => {
-  check('username', usernameSchema, isUsername, ['a', 'alice', 'shop1', 'a'.repeat(16), 'test', 'shop'], ['a'.repeat(17), '1abc', 'x_y', 'x-y', 'x.y', 'root', 'www', 'mysql', 'npanel', 'postmaster', 'ftp'], ['Alice', ' alice']);
+  check(
+    'username',
+    usernameSchema,
+    isUsername,
+    ['a', 'alice', 'shop1', 'a'.repeat(16), 'test', 'shop'],
+    ['a'.repeat(17), '1abc', 'x_y', 'x-y', 'x.y', 'root', 'www', 'mysql', 'npanel', 'postmaster', 'ftp'],
+    ['Alice', ' alice'],
+  );
   assert.equal(usernameSchema.parse(' Alice '), 'alice');
   assert.equal(usernameSchema.safeParse('alice\n').success, false);
 });
@@ -84,25 +145,69 @@ test('mailbox local part: 1-64 of a-z 0-9 . _ -, letter or digit at both ends, n
 
 test('database name and login: 1-32 of a-z 0-9 _ starting with a letter; reserved databases and logins refused', () => {
   const good = ['shopdb', 'a', 'acct_wp', 'a'.repeat(32), 'x1_2'];
-  const bad = ['a'.repeat(33), '1db', '_db', 'a-b', 'a.b', 'mysql', 'information_schema', 'performance_schema', 'sys', 'npanel', 'test', 'shop'];
+  const bad = [
+    'a'.repeat(33),
+    '1db',
+    '_db',
+    'a-b',
+    'a.b',
+    'mysql',
+    'information_schema',
+    'performance_schema',
+    'sys',
+    'npanel',
+    'test',
+    'shop',
+  ];
   check('database', databaseNameSchema, isDatabaseName, good, bad, ['Shop1']);
-  check('database user', databaseUserSchema, isDatabaseUser, good, [...bad, 'root', 'mariadb', 'npanel_admin', 'debian_sys_maint', 'mariadb_sys'], ['Shop1']);
+  check(
+    'database user',
+    databaseUserSchema,
+    isDatabaseUser,
+    good,
+    [...bad, 'root', 'mariadb', 'npanel_admin', 'debian_sys_maint', 'mariadb_sys'],
+    ['Shop1'],
+  );
   // A login that is a database name is still a database name: `root` is a fine database, not a login.
   assert.equal(isDatabaseName('root'), true);
   assert.equal(isDatabaseUser('root'), false);
 });
 
 test('source database: as the source names it (case kept, 1-64 identifier characters); its target is account-prefixed', () => {
-  check('source database', sourceDatabaseSchema, isSourceDatabase, ['shop', 'Shop_1', '1db', 'x'.repeat(64)], ['x'.repeat(65), 'a-b', 'a.b', 'a$b']);
+  check(
+    'source database',
+    sourceDatabaseSchema,
+    isSourceDatabase,
+    ['shop', 'Shop_1', '1db', 'x'.repeat(64)],
+    ['x'.repeat(65), 'a-b', 'a.b', 'a$b'],
+  );
   assert.equal(targetDatabaseName('acct', 'Shop_1'), 'acct_shop_1');
   assert.equal(isDatabaseName(targetDatabaseName('information', 'schema')), false);
 });
 
 test('SSH host, user and host key fingerprint of a migration source', () => {
-  check('ssh host', sshHostSchema, isSshHost, ['127.0.0.1', 'localhost', 'Src-1.Example.com', 'h'.repeat(63)], ['h'.repeat(64), '-x', 'x-', 'a_b', 'a..b', '.a', 'a.', '[::1]', 'a:22', 'user@host']);
-  check('ssh user', sshUserSchema, isSshUser, ['src', '_x', 'u.ser', 'a-b', 'x'.repeat(32)], ['x'.repeat(33), 'Root', '1x', '-x', '.x', 'a@b']);
+  check(
+    'ssh host',
+    sshHostSchema,
+    isSshHost,
+    ['127.0.0.1', 'localhost', 'Src-1.Example.com', 'h'.repeat(63)],
+    ['h'.repeat(64), '-x', 'x-', 'a_b', 'a..b', '.a', 'a.', '[::1]', 'a:22', 'user@host'],
+  );
+  check(
+    'ssh user',
+    sshUserSchema,
+    isSshUser,
+    ['src', '_x', 'u.ser', 'a-b', 'x'.repeat(32)],
+    ['x'.repeat(33), 'Root', '1x', '-x', '.x', 'a@b'],
+  );
   const fp = `SHA256:${'A1+/'.repeat(10)}abc`;
-  check('fingerprint', hostKeyFingerprintSchema, isHostKeyFingerprint, [fp], [`${fp}=`, fp.slice(0, -1), `MD5:${'a'.repeat(43)}`, `sha256:${'A'.repeat(43)}`, `SHA256:${'A'.repeat(42)}-`]);
+  check(
+    'fingerprint',
+    hostKeyFingerprintSchema,
+    isHostKeyFingerprint,
+    [fp],
+    [`${fp}=`, fp.slice(0, -1), `MD5:${'a'.repeat(43)}`, `sha256:${'A'.repeat(43)}`, `SHA256:${'A'.repeat(42)}-`],
+  );
 });
 
 test('node id: 1-32 lowercase letters and digits', () => {

@@ -1,12 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  parseVhostHeader,
-  renderVhost,
-  UnsafeConfigValue,
-  type VhostEnv,
-  type VhostSpec,
-} from '../../activities/nginx-vhost';
+import { parseVhostHeader, renderVhost, UnsafeConfigValue, type VhostEnv, type VhostSpec } from '../../activities/nginx-vhost';
 import { renderNginxConf, type NginxMainConf } from '../../stack/services/nginx-conf';
 
 const env: VhostEnv = {

@@ -26,7 +26,11 @@ after(async () => {
 });
 
 let seq = 0;
-async function provision(fake: FakeActivities, input: ProvisionAccountInput, whileRunning: (h: WorkflowHandle) => Promise<void> = async () => {}) {
+async function provision(
+  fake: FakeActivities,
+  input: ProvisionAccountInput,
+  whileRunning: (h: WorkflowHandle) => Promise<void> = async () => {},
+) {
   return withWorkers(env, fake, async () => {
     const handle = await env.client.workflow.start('provisionAccount', {
       taskQueue: CONTROL_TASK_QUEUE,
@@ -51,11 +55,29 @@ function failureOf(outcome: { error?: unknown }): ApplicationFailure {
   return outcome.error.cause;
 }
 
-const UNDO_ACTIVITIES = new Set(['releaseAccount', 'deleteDnsZone', 'removeMailDomain', 'dropCustomerDatabase', 'removeDocroot', 'removeFtpUser', 'removeVhost', 'removeCertificates', 'forgetCertificate']);
+const UNDO_ACTIVITIES = new Set([
+  'releaseAccount',
+  'deleteDnsZone',
+  'removeMailDomain',
+  'dropCustomerDatabase',
+  'removeDocroot',
+  'removeFtpUser',
+  'removeVhost',
+  'removeCertificates',
+  'forgetCertificate',
+]);
 const undos = (fake: FakeActivities) => fake.names().filter((n) => UNDO_ACTIVITIES.has(n));
 
 /** Everything but the certificate, newest first: the undos of a failure after the side-by-side steps. */
-const AFTER_BRANCHES = ['removeFtpUser', 'removeVhost', 'removeDocroot', 'dropCustomerDatabase', 'removeMailDomain', 'deleteDnsZone', 'releaseAccount'];
+const AFTER_BRANCHES = [
+  'removeFtpUser',
+  'removeVhost',
+  'removeDocroot',
+  'dropCustomerDatabase',
+  'removeMailDomain',
+  'deleteDnsZone',
+  'releaseAccount',
+];
 
 /** step → the activity that fails in it, and the undos that must follow, in order. */
 const CASES: { step: string; activity: string; undos: string[] }[] = [
@@ -78,11 +100,27 @@ describe('provisionAccount (TestWorkflowEnvironment, fake activities)', () => {
     const out = await provision(fake, fullProvisionInput());
     assert.ok(out.result, `completed (got ${String(out.error)})`);
     assert.deepEqual(out.result, {
-      username: 'alice', domain: 'alice.test', node: 'n1', docroot: '/srv/www/alice/alice.test',
-      mailboxes: ['info@alice.test'], ftpUser: 'alice', database: { name: 'alice_shop', user: 'alice_shop' },
+      username: 'alice',
+      domain: 'alice.test',
+      node: 'n1',
+      docroot: '/srv/www/alice/alice.test',
+      mailboxes: ['info@alice.test'],
+      ftpUser: 'alice',
+      database: { name: 'alice_shop', user: 'alice_shop' },
     });
     assert.deepEqual(undos(fake), []);
-    for (const name of ['reserveAccount', 'ensureDnsZone', 'ensureMailboxes', 'ensureCustomerDatabase', 'ensureDocroot', 'ensureFtpUser', 'ensureSiteVhost', 'recordAccount', 'orderCertificate', 'setAccountStatus']) {
+    for (const name of [
+      'reserveAccount',
+      'ensureDnsZone',
+      'ensureMailboxes',
+      'ensureCustomerDatabase',
+      'ensureDocroot',
+      'ensureFtpUser',
+      'ensureSiteVhost',
+      'recordAccount',
+      'orderCertificate',
+      'setAccountStatus',
+    ]) {
       assert.equal(fake.called(name).length, 1, `${name} called once`);
     }
     // FTP's home is the docroot the docroot step returned; the record stores the hashes mail and FTP made.
@@ -93,7 +131,10 @@ describe('provisionAccount (TestWorkflowEnvironment, fake activities)', () => {
     assert.equal(record.status, undefined, 'with TLS the account turns active only after the certificate');
     assert.deepEqual(fake.called('setAccountStatus')[0]!.arg, { username: 'alice', status: 'active' });
     assert.equal(out.progress.phase, 'completed');
-    assert.ok(out.progress.steps.every((s) => s.status === 'done'), JSON.stringify(out.progress.steps));
+    assert.ok(
+      out.progress.steps.every((s) => s.status === 'done'),
+      JSON.stringify(out.progress.steps),
+    );
   });
 
   test('without TLS the record step activates the account and optional steps are skipped', async () => {
@@ -105,7 +146,18 @@ describe('provisionAccount (TestWorkflowEnvironment, fake activities)', () => {
       assert.equal(fake.called(name).length, 0, `${name} not called`);
     }
     const status = Object.fromEntries(out.progress.steps.map((s) => [s.name, s.status]));
-    assert.deepEqual(status, { reserve: 'done', docroot: 'done', vhost: 'done', dns: 'done', mail: 'skipped', ftp: 'skipped', database: 'skipped', record: 'done', certificate: 'skipped', activate: 'done' });
+    assert.deepEqual(status, {
+      reserve: 'done',
+      docroot: 'done',
+      vhost: 'done',
+      dns: 'done',
+      mail: 'skipped',
+      ftp: 'skipped',
+      database: 'skipped',
+      record: 'done',
+      certificate: 'skipped',
+      activate: 'done',
+    });
   });
 
   for (const c of CASES) {
@@ -165,7 +217,10 @@ describe('provisionAccount (TestWorkflowEnvironment, fake activities)', () => {
     assert.ok(out.error instanceof WorkflowFailedError, String(out.error));
     assert.ok(out.error.cause instanceof CancelledFailure, `cancelled, not rolled back as a failure: ${String(out.error.cause)}`);
     // FTP may or may not have been reached when the cancel came; every other undo runs, newest first.
-    assert.deepEqual(undos(fake).filter((u) => u !== 'removeFtpUser'), AFTER_BRANCHES.filter((u) => u !== 'removeFtpUser'));
+    assert.deepEqual(
+      undos(fake).filter((u) => u !== 'removeFtpUser'),
+      AFTER_BRANCHES.filter((u) => u !== 'removeFtpUser'),
+    );
     assert.deepEqual(fake.called('releaseAccount')[0]!.arg, { username: 'alice', status: 'rolled_back' });
     assert.equal(out.progress.phase, 'rolled_back');
   });

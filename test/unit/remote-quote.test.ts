@@ -5,8 +5,25 @@ import { checkRemotePath, quoteArg, remoteCommand } from '../../activities/remot
 
 /** Hostile arguments: each must reach the program as exactly one literal argument, in sh and in bash. */
 const HOSTILE = [
-  "it's", '$(touch /tmp/pwned-npanel)', '`id`', 'a b\tc\nd', '; rm -rf /', '"double"', '\\back\\slash', '*', '~root',
-  '-rf', '', "'", "''", '!event', '${HOME}', 'naïve 日本語 ✓', '--', 'x|y&z>w<v', "a'\\''b",
+  "it's",
+  '$(touch /tmp/pwned-npanel)',
+  '`id`',
+  'a b\tc\nd',
+  '; rm -rf /',
+  '"double"',
+  '\\back\\slash',
+  '*',
+  '~root',
+  '-rf',
+  '',
+  "'",
+  "''",
+  '!event',
+  '${HOME}',
+  'naïve 日本語 ✓',
+  '--',
+  'x|y&z>w<v',
+  "a'\\''b",
 ];
 
 function echoArgs(shell: string, line: string): string[] {

@@ -54,7 +54,8 @@ test('a history the current code did not produce fails the replay (the check can
   const scheduled = tampered.events!.find((e) => e.activityTaskScheduledEventAttributes)!.activityTaskScheduledEventAttributes!;
   scheduled.activityType = { name: 'reserveAccountV0' };
   const errors: (Error | undefined)[] = [];
-  for await (const r of Worker.runReplayHistories(REPLAY_OPTIONS, [{ workflowId: original.workflowId, history: tampered }])) errors.push(r.error);
+  for await (const r of Worker.runReplayHistories(REPLAY_OPTIONS, [{ workflowId: original.workflowId, history: tampered }]))
+    errors.push(r.error);
   assert.equal(errors.length, 1);
   assert.equal(errors[0]?.name, 'DeterminismViolationError', String(errors[0]));
 });

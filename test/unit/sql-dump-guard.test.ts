@@ -24,14 +24,21 @@ test('a normal mysqldump passes: every statement, in order, with its bytes intac
   const kinds = out.map((s) => s.kind);
   assert.ok(kinds.includes('CREATE TABLE') && kinds.includes('INSERT') && kinds.includes('LOCK TABLES') && kinds.includes('UNLOCK TABLES'));
   assert.equal(kinds.filter((k) => k === 'CREATE VIEW').length, 2, 'the placeholder view and the real one');
-  for (const k of ['CREATE TRIGGER', 'CREATE EVENT', 'CREATE PROCEDURE', 'CREATE FUNCTION', 'DROP VIEW', 'DROP TABLE', 'ALTER TABLE']) assert.ok(kinds.includes(k), k);
+  for (const k of ['CREATE TRIGGER', 'CREATE EVENT', 'CREATE PROCEDURE', 'CREATE FUNCTION', 'DROP VIEW', 'DROP TABLE', 'ALTER TABLE'])
+    assert.ok(kinds.includes(k), k);
   assert.equal(out.length, 63, 'every statement of the sample, none merged or lost');
   const insert = out.find((s) => s.kind === 'INSERT')!;
   // latin1 in, latin1 out: the UTF-8 bytes of the data come through unchanged.
   assert.ok(Buffer.from(insert.sql, 'latin1').includes(Buffer.from('Thé vert n°1 🍵', 'utf8')));
-  assert.ok(insert.sql.includes("'DEFINER=`root`@`localhost` GRANT ALL ON *.* npanel.api_tokens */ ;; DELIMITER'"), 'data that looks like SQL stays data');
+  assert.ok(
+    insert.sql.includes("'DEFINER=`root`@`localhost` GRANT ALL ON *.* npanel.api_tokens */ ;; DELIMITER'"),
+    'data that looks like SQL stays data',
+  );
   const proc = out.find((s) => s.kind === 'CREATE PROCEDURE')!;
-  assert.match(proc.sql, /^CREATE DEFINER=`eve_shop`@`%` PROCEDURE `restock`\(IN n INT\)\nBEGIN\n {3}\n {2}UPDATE products p SET p.price = p.price \+ n WHERE p.id > 0;\n {2}SELECT COUNT\(\*\) FROM products;\nEND$/);
+  assert.match(
+    proc.sql,
+    /^CREATE DEFINER=`eve_shop`@`%` PROCEDURE `restock`\(IN n INT\)\nBEGIN\n {3}\n {2}UPDATE products p SET p.price = p.price \+ n WHERE p.id > 0;\n {2}SELECT COUNT\(\*\) FROM products;\nEND$/,
+  );
 });
 
 test('every DEFINER becomes the account user; the source database name in a view becomes the target', () => {
@@ -45,7 +52,14 @@ test('every DEFINER becomes the account user; the source database name in a view
   const view = out.filter((s) => s.kind === 'CREATE VIEW').at(-1)!;
   assert.match(view.sql, /`eve_shop`\.`p`\.`name` AS `name` from `eve_shop`\.`products` `p`/);
   assert.match(view.sql, /SQL SECURITY DEFINER/);
-  for (const d of ['DEFINER=root@localhost', "DEFINER='root'@'%'", 'DEFINER = CURRENT_USER()', 'DEFINER=CURRENT_USER', 'DEFINER=`admin_role`', 'DEFINER=root@127.0.0.1']) {
+  for (const d of [
+    'DEFINER=root@localhost',
+    "DEFINER='root'@'%'",
+    'DEFINER = CURRENT_USER()',
+    'DEFINER=CURRENT_USER',
+    'DEFINER=`admin_role`',
+    'DEFINER=root@127.0.0.1',
+  ]) {
     const [s] = guardDump(`CREATE ${d} PROCEDURE p() SELECT 1`, OPTS);
     assert.equal(s!.sql, `CREATE ${OWN_DEFINER} PROCEDURE p() SELECT 1`, d);
   }
@@ -66,12 +80,15 @@ test('one byte per chunk and three-way cuts give the same statements', () => {
   const bytes = [...sample].map((b) => Buffer.from([b]));
   assert.deepEqual(guardDump(bytes, OPTS), whole);
   for (let a = 1; a < sample.length; a += 97) {
-    for (let b = a + 1; b < sample.length; b += 89) assert.deepEqual(guardDump([sample.subarray(0, a), sample.subarray(a, b), sample.subarray(b)], OPTS), whole, `cuts at ${a} and ${b}`);
+    for (let b = a + 1; b < sample.length; b += 89)
+      assert.deepEqual(guardDump([sample.subarray(0, a), sample.subarray(a, b), sample.subarray(b)], OPTS), whole, `cuts at ${a} and ${b}`);
   }
 });
 
 test('a hostile statement is refused wherever a chunk boundary falls in it', () => {
-  const hostile = Buffer.from(`${SAMPLE_DUMP.replace(/-- Dump completed.*\n$/, '')}/*!50001 GRANT ALL ON *.* TO 'x'@'%' */;\n-- Dump completed\n`);
+  const hostile = Buffer.from(
+    `${SAMPLE_DUMP.replace(/-- Dump completed.*\n$/, '')}/*!50001 GRANT ALL ON *.* TO 'x'@'%' */;\n-- Dump completed\n`,
+  );
   for (let cut = 1; cut < hostile.length; cut += 7) {
     assert.throws(() => guardDump([hostile.subarray(0, cut), hostile.subarray(cut)], OPTS), /GRANT statement refused/, `cut at ${cut}`);
   }
@@ -82,7 +99,9 @@ test('the stream form emits the same statements and fails the stream on a refusa
   const got: GuardedStatement[] = [];
   for await (const s of Readable.from(chunks).pipe(createDumpGuard(OPTS))) got.push(s as GuardedStatement);
   assert.deepEqual(got, guardDump(sample, OPTS));
-  const bad = Readable.from([Buffer.from("INSERT INTO t VALUES (1);\nCREATE USER 'x'@'%' IDENTIFIED BY 'hunter2-secret';\n")]).pipe(createDumpGuard(OPTS));
+  const bad = Readable.from([Buffer.from("INSERT INTO t VALUES (1);\nCREATE USER 'x'@'%' IDENTIFIED BY 'hunter2-secret';\n")]).pipe(
+    createDumpGuard(OPTS),
+  );
   await assert.rejects(
     (async () => {
       for await (const _ of bad) void _;
@@ -148,11 +167,14 @@ test('refusals name the kind: users, grants, databases, files, globals, plugins,
     ['SELECT * FROM "npanel"."api_tokens"', /^statement touching the npanel database refused$/],
     ['CREATE TRIGGER tr BEFORE INSERT ON dave_shop.orders FOR EACH ROW SET NEW.x = 1', /^statement naming another database refused$/],
     ['CREATE PROCEDURE p() BEGIN GRANT ALL ON *.* TO x; END', /^GRANT statement refused$/],
-    ['CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW INSERT INTO npanel.api_tokens VALUES (1)', /^statement touching the npanel database refused$/],
-    ['CREATE PROCEDURE p() BEGIN SET PASSWORD = PASSWORD(\'x\'); END', /^SET PASSWORD statement refused$/],
+    [
+      'CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW INSERT INTO npanel.api_tokens VALUES (1)',
+      /^statement touching the npanel database refused$/,
+    ],
+    ["CREATE PROCEDURE p() BEGIN SET PASSWORD = PASSWORD('x'); END", /^SET PASSWORD statement refused$/],
     ['CALL p()', /^CALL statement refused$/],
     ["PREPARE s FROM 'GRANT ALL ON *.* TO x'", /^PREPARE statement refused$/],
-    ['EXECUTE IMMEDIATE CONCAT(\'GR\', \'ANT ALL ON *.* TO x\')', /^EXECUTE statement refused$/],
+    ["EXECUTE IMMEDIATE CONCAT('GR', 'ANT ALL ON *.* TO x')", /^EXECUTE statement refused$/],
     ['BEGIN NOT ATOMIC SELECT 1; END', /^BEGIN statement refused$/],
     ['FLUSH PRIVILEGES', /^FLUSH statement refused$/],
     ['SHUTDOWN', /^SHUTDOWN statement refused$/],
@@ -187,8 +209,8 @@ test('statements that look dangerous but are not pass: aliases, numbers, words i
     '-- CREATE USER x\nSELECT 1',
     '# DROP DATABASE npanel\nSELECT 1',
     'SELECT 1--1',
-    'UPDATE users SET password = SHA2(\'x\', 256) WHERE id = 1',
-    "CREATE TABLE `user` (`grant` INT, `global` INT, `password` VARCHAR(10), `mysql` INT)",
+    "UPDATE users SET password = SHA2('x', 256) WHERE id = 1",
+    'CREATE TABLE `user` (`grant` INT, `global` INT, `password` VARCHAR(10), `mysql` INT)',
     'USE `shop`',
     'USE eve_shop',
     'SELECT SETVAL(`seq`, 1001, 0)',
@@ -206,5 +228,8 @@ test('statements that look dangerous but are not pass: aliases, numbers, words i
 
 test('DELIMITER changes are followed and a body keeps its semicolons', () => {
   const out = guardDump('DELIMITER //\nCREATE PROCEDURE p()\nBEGIN\n  SELECT 1; SELECT 2;\nEND //\nDELIMITER ;\nSELECT 3;\n', OPTS);
-  assert.deepEqual(out.map((s) => s.sql), ['CREATE PROCEDURE p()\nBEGIN\n  SELECT 1; SELECT 2;\nEND', 'SELECT 3']);
+  assert.deepEqual(
+    out.map((s) => s.sql),
+    ['CREATE PROCEDURE p()\nBEGIN\n  SELECT 1; SELECT 2;\nEND', 'SELECT 3'],
+  );
 });

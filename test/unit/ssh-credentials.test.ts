@@ -29,7 +29,10 @@ test("a dead process's key folder is removed, live ones and foreign entries stay
     mk('unrelated');
     const removed = sweepStaleCredentials(tmp).sort();
     assert.deepEqual(removed, [`npanel-ssh-${dead}-aB12cd`, `npanel-ssh-${process.ppid}-old000`].sort());
-    assert.deepEqual(fs.readdirSync(tmp).sort(), [`npanel-ssh-${dead}-link00`, `npanel-ssh-${process.pid}-xY34zz`, `npanel-ssh-${process.ppid}-live00`, 'unrelated'].sort());
+    assert.deepEqual(
+      fs.readdirSync(tmp).sort(),
+      [`npanel-ssh-${dead}-link00`, `npanel-ssh-${process.pid}-xY34zz`, `npanel-ssh-${process.ppid}-live00`, 'unrelated'].sort(),
+    );
     assert.ok(fs.existsSync('/etc/passwd'), 'a planted symlink is not followed');
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

@@ -52,7 +52,10 @@ function buildTree(root: string) {
 test('a link is judged by walking its target through every intermediate link, as the kernel does', () => {
   const inside = linkJudge(listingLookup(listing()));
   const got = LINKS.map(([name]) => [name, inside(name) ? 'inside' : 'outside']);
-  assert.deepEqual(got, LINKS.map(([name, , verdict]) => [name, verdict]));
+  assert.deepEqual(
+    got,
+    LINKS.map(([name, , verdict]) => [name, verdict]),
+  );
 });
 
 test('the verdicts match the kernel: every link judged inside really resolves below the docroot, every resolving outside one leaves it', () => {
@@ -84,7 +87,9 @@ test('after a copy, escaping links are removed (never their targets) and reporte
     const root = path.join(tmp, 'docroot');
     buildTree(root);
     const removed = removeEscapingLinks(root);
-    const outside = LINKS.filter(([, , v]) => v === 'outside').map(([n]) => n).sort();
+    const outside = LINKS.filter(([, , v]) => v === 'outside')
+      .map(([n]) => n)
+      .sort();
     assert.deepEqual(removed.map((r) => r.name).sort(), outside);
     assert.equal(removed.find((r) => r.name === 'x')?.link, 'b/b/b/../..');
     for (const n of outside) assert.equal(fs.lstatSync(path.join(root, n), { throwIfNoEntry: false }), undefined, n);
@@ -96,9 +101,12 @@ test('after a copy, escaping links are removed (never their targets) and reporte
   }
 });
 
-test('a chain of links: up to 40 followed resolves (the kernel\'s limit), longer is refused; 20,000 links judged at once', () => {
+test("a chain of links: up to 40 followed resolves (the kernel's limit), longer is refused; 20,000 links judged at once", () => {
   const n = 20_000;
-  const entries = [{ name: 'index.html', type: 'f' }, { name: 'l1', type: 'l', link: 'index.html' }];
+  const entries = [
+    { name: 'index.html', type: 'f' },
+    { name: 'l1', type: 'l', link: 'index.html' },
+  ];
   for (let i = 2; i <= n; i++) entries.push({ name: `l${i}`, type: 'l', link: `l${i - 1}` });
   entries.push({ name: 'out', type: 'l', link: 'l3/../..' });
   const inside = linkJudge(listingLookup(entries));

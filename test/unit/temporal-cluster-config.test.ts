@@ -7,7 +7,13 @@ import YAML from 'yaml';
 import { repoRoot } from '../../config/load';
 import type { StackContext } from '../../stack/context';
 import { clusterPortsProblem, stackPorts } from '../../stack/ports';
-import { clusterConfigFiles, renderServerConfig, renderUiConfig, SERVER_RENDERED_KEYS, UI_RENDERED_KEYS } from '../../stack/services/temporal-cluster-config';
+import {
+  clusterConfigFiles,
+  renderServerConfig,
+  renderUiConfig,
+  SERVER_RENDERED_KEYS,
+  UI_RENDERED_KEYS,
+} from '../../stack/services/temporal-cluster-config';
 import { temporalPki } from '../../stack/services/temporal-pki';
 
 /**
@@ -16,7 +22,13 @@ import { temporalPki } from '../../stack/services/temporal-pki';
  */
 const root = repoRoot();
 const deploy = path.join(root, 'deploy', 'temporal', 'config');
-const ctx = { root, home: '/var/lib/npanel/c/unit-cluster', ports: stackPorts(29300), log: pino({ level: 'silent' }), temporalMode: 'cluster' } as unknown as StackContext;
+const ctx = {
+  root,
+  home: '/var/lib/npanel/c/unit-cluster',
+  ports: stackPorts(29300),
+  log: pino({ level: 'silent' }),
+  temporalMode: 'cluster',
+} as unknown as StackContext;
 const pki = temporalPki(ctx);
 
 /** Every leaf as `a.b.0.c` → value. */
@@ -47,13 +59,17 @@ test('the server config is production.yaml with only its ports and paths changed
   assert.equal(server.services.frontend.rpc.grpcPort, ctx.ports.temporal);
   assert.equal(server.global.tls.frontend.server.requireClientAuth, true);
   assert.equal(server.global.tls.frontend.server.certFile, pki.frontend.cert);
-  assert.equal(server.persistence.datastores['postgres-default'].sql.password, '{{ env "TEMPORAL_DB_PASSWORD" }}', 'no secret is written into the file');
+  assert.equal(
+    server.persistence.datastores['postgres-default'].sql.password,
+    '{{ env "TEMPORAL_DB_PASSWORD" }}',
+    'no secret is written into the file',
+  );
   assert.ok(server.persistence.numHistoryShards >= 4);
   // Temporal stores membership ports as smallint.
   for (const svc of Object.values(server.services) as { rpc: { membershipPort: number } }[]) assert.ok(svc.rpc.membershipPort <= 32767);
 });
 
-test('Temporal Web\'s config is ui-production.yaml with only addresses, ports and paths changed', () => {
+test("Temporal Web's config is ui-production.yaml with only addresses, ports and paths changed", () => {
   const source = fs.readFileSync(path.join(deploy, 'ui-production.yaml'), 'utf8');
   const rendered = renderUiConfig(source, ctx, pki);
   assert.deepEqual(changedKeys(source, rendered), [...UI_RENDERED_KEYS].sort());

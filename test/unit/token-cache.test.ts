@@ -69,9 +69,12 @@ test('simultaneous requests with the same token share one lookup', async () => {
   assert.equal(calls.length, 1);
 });
 
-test('forgetAccount: that account\'s tokens are dropped and looked up every time during the fence; others stay remembered', async () => {
+test("forgetAccount: that account's tokens are dropped and looked up every time during the fence; others stay remembered", async () => {
   const carol: Principal = { tokenId: 7, role: 'customer', account: 'carol' };
-  const table = new Map<string, Principal>([['np_c', carol], ['np_a', admin]]);
+  const table = new Map<string, Principal>([
+    ['np_c', carol],
+    ['np_a', admin],
+  ]);
   const { verify, calls } = counting(table);
   const cached = cachedTokenVerifier(verify, 10_000, 1000, 80);
   assert.ok(await cached('np_c'));
@@ -89,5 +92,5 @@ test('forgetAccount: that account\'s tokens are dropped and looked up every time
   table.set('np_c', carol);
   await cached('np_c');
   await cached('np_c');
-  assert.equal(calls.length, 4, 'after the fence the account\'s tokens are remembered again');
+  assert.equal(calls.length, 4, "after the fence the account's tokens are remembered again");
 });

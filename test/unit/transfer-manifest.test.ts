@@ -28,8 +28,14 @@ test('names that escape the docroot and symlinks pointing outside are refused an
     ].join(''),
   );
   const m = parseManifest(raw);
-  assert.deepEqual(m.entries.map((e) => e.name), ['index.html', 'café', 'café/menü 1.html', 'home.html', 'café/back', 'line\nbreak']);
-  assert.deepEqual(m.refused.map((r) => r.name), ['../../x', '/etc/passwd', 'a/../../b', 'fifo', 'etc', 'up', 'deep/up']);
+  assert.deepEqual(
+    m.entries.map((e) => e.name),
+    ['index.html', 'café', 'café/menü 1.html', 'home.html', 'café/back', 'line\nbreak'],
+  );
+  assert.deepEqual(
+    m.refused.map((r) => r.name),
+    ['../../x', '/etc/passwd', 'a/../../b', 'fifo', 'etc', 'up', 'deep/up'],
+  );
   assert.equal(m.files, 3);
   assert.equal(m.bytes, 18);
   // Only refused names a real folder can hold become exclusions (a '..' name cannot exist on disk).

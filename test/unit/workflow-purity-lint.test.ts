@@ -31,7 +31,12 @@ test('the lint rule rejects Node built-ins, drivers and activity values in workf
 });
 
 test('the lint rule accepts @temporalio/workflow and type-only activity imports', () => {
-  assert.equal(lint(`import { sleep } from '@temporalio/workflow';\nimport type { DnsActivities } from '../../activities/dns';\nexport type X = DnsActivities;\nexport const s = sleep;\n`), '');
+  assert.equal(
+    lint(
+      `import { sleep } from '@temporalio/workflow';\nimport type { DnsActivities } from '../../activities/dns';\nexport type X = DnsActivities;\nexport const s = sleep;\n`,
+    ),
+    '',
+  );
   assert.ok(os.EOL);
 });
 

@@ -13,7 +13,10 @@ test('many subscribers of one workflow share one poll; the loop stops when the l
   await sleep(110);
   const polls = loads.length;
   assert.ok(polls >= 3 && polls <= 6, `about one load per 20 ms for ten subscribers, got ${polls}`);
-  assert.ok(seen.every((n) => n === polls), 'every subscriber got every update');
+  assert.ok(
+    seen.every((n) => n === polls),
+    'every subscriber got every update',
+  );
   assert.equal(watch.loops(), 1);
   for (const off of offs) off();
   await sleep(60);

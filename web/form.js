@@ -55,6 +55,23 @@ function scalar(path, name, schema, required) {
   );
 }
 
+/**
+ * One object from the published shapes the form meets: `allOf` parts merged, and `anyOf`/`oneOf` of objects
+ * (a source with a private key or with a password) shown as one object with every variant's fields, required
+ * only where every variant requires it. The API still picks and checks the variant.
+ */
+function flatten(schema) {
+  const parts = schema.allOf || schema.anyOf || schema.oneOf;
+  if (schema.type || !Array.isArray(parts) || !parts.every((p) => flatten(p).type === 'object')) return schema;
+  const objects = parts.map(flatten);
+  const properties = Object.assign({}, ...objects.map((o) => o.properties || {}));
+  const requiredSets = objects.map((o) => new Set(o.required || []));
+  const required = schema.allOf
+    ? [...new Set(requiredSets.flatMap((r) => [...r]))]
+    : Object.keys(properties).filter((k) => requiredSets.every((r) => r.has(k)));
+  return { type: 'object', properties, required };
+}
+
 function objectFields(prefix, schema) {
   const required = new Set(schema.required || []);
   return Object.entries(schema.properties || {}).map(([name, sub]) =>
@@ -62,7 +79,8 @@ function objectFields(prefix, schema) {
   );
 }
 
-function node(path, name, schema, required) {
+function node(path, name, shape, required) {
+  const schema = flatten(shape);
   if (schema.type === 'object') {
     return h(
       'fieldset',
@@ -121,7 +139,8 @@ function node(path, name, schema, required) {
   return scalar(path, name, schema, required);
 }
 
-function read(form, prefix, schema) {
+function read(form, prefix, shape) {
+  const schema = flatten(shape);
   if (schema.type === 'object') {
     const out = {};
     for (const [name, sub] of Object.entries(schema.properties || {})) {

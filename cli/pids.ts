@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** A process is gone when kill(0) fails or it is a zombie waiting to be reaped (STACK-NOTES: kill -0 lies). */
+/** A process is gone when kill(0) fails or it is a zombie waiting to be reaped (kill -0 succeeds on a zombie, so it alone would call a dead daemon alive). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

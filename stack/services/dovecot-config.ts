@@ -48,7 +48,7 @@ function safeGroup(g: string): string {
  * users from the file-per-user database the mail activities keep.
  *
  * Why the `dict` driver over `fs:posix` and not `passwd-file`: Dovecot re-checks a passwd-file at most once
- * per second (STACK-NOTES), so a mailbox added or a password changed in the same second as an earlier lookup
+ * per second, so a mailbox added or a password changed in the same second as an earlier lookup
  * stays invisible for up to a second. Worse, per Dovecot's source it then reloads only when the mtime (whole
  * seconds) or the size changed, and a `$6$` hash has a fixed length: a password change written in the same
  * second as a read could go unseen until the next change. The fs dict opens the user's file on every lookup

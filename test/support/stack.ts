@@ -18,6 +18,11 @@ export interface LoadedStack {
 export function loadStack(): LoadedStack {
   const home = process.env.NPANEL_STACK_DIR;
   if (!home) throw new Error('NPANEL_STACK_DIR is not set: run integration tests through `bin/npanel test`');
+  return loadStackAt(home);
+}
+
+/** The stack whose home is `home` (a bench that starts its own stacks). */
+export function loadStackAt(home: string): LoadedStack {
   const file = JSON.parse(fs.readFileSync(path.join(home, 'stack.json'), 'utf8')) as StackFile;
   const secrets = JSON.parse(fs.readFileSync(path.join(home, 'secrets.json'), 'utf8')) as StackSecrets;
   return { home, file, secrets };
